@@ -1,0 +1,156 @@
+import { argmax } from "./backprop.js";
+import { check, show, ValidationError } from "./errors.js";
+
+/**
+ * Training or test examples. Inputs are one row-major Float32Array (count × inputSize), so a
+ * dataset can be copied into shared memory in one piece. Targets are either class labels
+ * (turned into one-hot vectors on the fly) or explicit target vectors.
+ */
+export interface Dataset {
+  readonly count: number;
+  readonly inputSize: number;
+  /** count × inputSize values, example i at [i·inputSize, (i+1)·inputSize). */
+  readonly inputs: Float32Array;
+  readonly targets: Targets;
+}
+
+/** Class labels 0 … classes−1, or count × size target vectors. */
+export type Targets =
+  | { readonly kind: "labels"; readonly labels: Int32Array; readonly classes: number }
+  | { readonly kind: "vectors"; readonly vectors: Float32Array; readonly size: number };
+
+/** What {@link createDataset} accepts: arrays of rows or flat typed arrays, with labels or target vectors. */
+export interface DatasetInit {
+  /** One row per example, or a flat row-major array (then `inputSize` is required). */
+  inputs: ArrayLike<number>[] | Float32Array;
+  inputSize?: number;
+  /** Class label per example (give this or `targets`). */
+  labels?: ArrayLike<number>;
+  /** Number of classes (default: largest label + 1). */
+  classes?: number;
+  /** Target vector per example, or a flat row-major array (then `targetSize` is required). */
+  targets?: ArrayLike<number>[] | Float32Array;
+  targetSize?: number;
+}
+
+/** Length of the network output a dataset's targets need. */
+export function outputSize(data: Dataset): number {
+  return data.targets.kind === "labels" ? data.targets.classes : data.targets.size;
+}
+
+/** Builds and validates a dataset; the error names the first bad example. */
+export function createDataset(init: DatasetInit): Dataset {
+  const [inputs, inputSize, count] = flatten("inputs", init.inputs, init.inputSize);
+  let targets: Targets;
+  if (init.labels !== undefined) {
+    check(init.targets === undefined, "give either labels or targets, not both");
+    const labels = Int32Array.from(init.labels as ArrayLike<number>, (v) => v);
+    // Int32Array.from coerces: check the originals so 2.5 or NaN are not silently truncated
+    for (let i = 0; i < init.labels.length; i++) {
+      const v = init.labels[i];
+      if (!Number.isInteger(v)) throw new ValidationError(`label ${show(v)} is not an integer at example ${i}`);
+    }
+    let classes = init.classes;
+    if (classes === undefined) classes = labels.reduce((m, v) => Math.max(m, v), -1) + 1;
+    targets = { kind: "labels", labels, classes };
+  } else {
+    check(init.targets !== undefined, "a dataset needs labels or targets");
+    const [vectors, size] = flatten("targets", init.targets, init.targetSize);
+    targets = { kind: "vectors", vectors, size };
+  }
+  const data: Dataset = { count, inputSize, inputs, targets };
+  validateDataset(data);
+  return data;
+}
+
+function flatten(
+  what: string,
+  rows: ArrayLike<number>[] | Float32Array,
+  width: number | undefined,
+): [Float32Array, number, number] {
+  if (rows instanceof Float32Array) {
+    check(
+      typeof width === "number" && Number.isInteger(width) && width > 0,
+      `${what}Size must be a positive integer when ${what} is a flat Float32Array, got ${show(width)}`,
+    );
+    return [rows, width, rows.length / width];
+  }
+  check(Array.isArray(rows), `${what} must be an array of rows or a Float32Array`);
+  const size = width ?? rows[0]?.length ?? 0;
+  const flat = new Float32Array(rows.length * size);
+  rows.forEach((row, i) => {
+    check(row != null && typeof row.length === "number", `${what} of example ${i} is not an array`);
+    check(row.length === size, `example ${i} has ${row.length} ${what} values, expected ${size}`);
+    for (let k = 0; k < size; k++) flat[i * size + k] = Number(row[k]);
+  });
+  return [flat, size, rows.length];
+}
+
+/**
+ * Checks shapes, finite values and label range, naming the first bad example:
+ * `label 11 out of range 0..9 at example 3`.
+ */
+export function validateDataset(data: Dataset, name = "dataset"): void {
+  const { count, inputSize, inputs, targets } = data;
+  check(Number.isInteger(inputSize) && inputSize > 0, `${name}: inputSize must be a positive integer, got ${show(inputSize)}`);
+  check(Number.isInteger(count) && count >= 0, `${name}: inputs length ${inputs.length} is not a multiple of inputSize ${inputSize}`);
+  check(inputs.length === count * inputSize, `${name}: inputs hold ${inputs.length} values, expected ${count} × ${inputSize}`);
+  const badInput = firstNonFinite(inputs);
+  if (badInput >= 0) {
+    const i = Math.floor(badInput / inputSize);
+    throw new ValidationError(`${name}: input ${badInput % inputSize} of example ${i} is ${inputs[badInput]}, expected a finite number`);
+  }
+  if (targets.kind === "labels") {
+    const { labels, classes } = targets;
+    check(Number.isInteger(classes) && classes >= 1, `${name}: classes must be a positive integer, got ${show(classes)}`);
+    check(labels.length === count, `${name}: ${labels.length} labels for ${count} examples`);
+    for (let i = 0; i < count; i++) {
+      const v = labels[i]!;
+      if (v < 0 || v >= classes) throw new ValidationError(`${name}: label ${v} out of range 0..${classes - 1} at example ${i}`);
+    }
+  } else {
+    const { vectors, size } = targets;
+    check(Number.isInteger(size) && size > 0, `${name}: target size must be a positive integer, got ${show(size)}`);
+    check(vectors.length === count * size, `${name}: targets hold ${vectors.length} values, expected ${count} × ${size}`);
+    const bad = firstNonFinite(vectors);
+    if (bad >= 0) {
+      throw new ValidationError(`${name}: target ${bad % size} of example ${Math.floor(bad / size)} is ${vectors[bad]}, expected a finite number`);
+    }
+  }
+}
+
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
+  return -1;
+}
+
+/** Writes example i's target vector into y (one-hot for labels). */
+export function fillTarget(data: Dataset, i: number, y: Float64Array): void {
+  const t = data.targets;
+  if (t.kind === "labels") {
+    y.fill(0);
+    y[t.labels[i]!] = 1;
+  } else {
+    for (let j = 0; j < t.size; j++) y[j] = t.vectors[i * t.size + j]!;
+  }
+}
+
+/** Example i's class: its label, or the argmax of its target vector. */
+export function targetClass(data: Dataset, i: number): number {
+  const t = data.targets;
+  if (t.kind === "labels") return t.labels[i]!;
+  return argmax(t.vectors, i * t.size, t.size);
+}
+
+/** The examples [start, end) as a new dataset sharing no memory with the original. */
+export function sliceDataset(data: Dataset, start: number, end: number = data.count): Dataset {
+  const s = Math.max(0, Math.min(start, data.count));
+  const e = Math.max(s, Math.min(end, data.count));
+  const inputs = data.inputs.slice(s * data.inputSize, e * data.inputSize);
+  const t = data.targets;
+  const targets: Targets =
+    t.kind === "labels"
+      ? { kind: "labels", labels: t.labels.slice(s, e), classes: t.classes }
+      : { kind: "vectors", vectors: t.vectors.slice(s * t.size, e * t.size), size: t.size };
+  return { count: e - s, inputSize: data.inputSize, inputs, targets };
+}

@@ -1,0 +1,240 @@
+import { activation, activationNames, type Activation, type ActivationName } from "./activations.js";
+import { createScratch, feedforward, argmax } from "./backprop.js";
+import { validateDataset, outputSize, type Dataset } from "./dataset.js";
+import { countCorrect, evaluation, type Evaluation } from "./evaluate.js";
+import { cost, costNames, type Cost, type CostName } from "./costs.js";
+import { check, checkInteger, checkOneOf, show, ValidationError } from "./errors.js";
+import { Rng } from "./rng.js";
+
+/** Element type of the parameter vector. */
+export type DType = "float32" | "float64";
+export const dtypes: readonly DType[] = ["float32", "float64"];
+
+/** The flat parameter vector: every layer's weights and biases, back to back. */
+export type Params = Float32Array | Float64Array;
+
+/** Weight initialisation: N(0, 1) as in network.py, or N(0, 1/n_in) as network2.py's default. Biases are N(0, 1) in both. */
+export type Init = "gaussian" | "scaled-gaussian";
+export const inits: readonly Init[] = ["gaussian", "scaled-gaussian"];
+
+/** Everything that defines a network except its parameter values. Plain data: it crosses threads and goes into model files. */
+export interface NetworkSpec {
+  /** Neurons per layer, input first: `[784, 30, 10]`. */
+  readonly sizes: readonly number[];
+  /** σ of the hidden layers. */
+  readonly activation: ActivationName;
+  /** σ of the output layer. */
+  readonly outputActivation: ActivationName;
+  readonly cost: CostName;
+  readonly dtype: DType;
+}
+
+/** Options of {@link Network.create}; all optional, defaults are Nielsen's network.py. */
+export interface NetworkOptions {
+  /** Seed of the initial weights (default: a random seed). */
+  seed?: number;
+  /** `"float32"` (default) or `"float64"`. */
+  dtype?: DType;
+  /** σ of every layer (default `"sigmoid"`). */
+  activation?: ActivationName;
+  /** σ of the output layer (default: same as `activation`). */
+  outputActivation?: ActivationName;
+  /** `"quadratic"` (default) or `"cross-entropy"` (needs a sigmoid output layer). */
+  cost?: CostName;
+  /** `"gaussian"` (default, N(0,1)) or `"scaled-gaussian"` (weights N(0, 1/n_in)). */
+  init?: Init;
+}
+
+/**
+ * Where each layer lives in the flat parameter vector. Layer l (0-based, l = 0 … L−1 for
+ * L = sizes.length − 1 weight layers) maps sizes[l] inputs to sizes[l+1] neurons: its weights are a
+ * sizes[l+1] × sizes[l] row-major matrix (w_jk: row j = neuron, column k = input, as in the notes),
+ * followed by its sizes[l+1] biases.
+ */
+export interface Layout {
+  readonly sizes: readonly number[];
+  readonly weightOffsets: readonly number[];
+  readonly biasOffsets: readonly number[];
+  readonly paramCount: number;
+}
+
+/** The layout of a network with these layer sizes. */
+export function layoutOf(sizes: readonly number[]): Layout {
+  const weightOffsets: number[] = [];
+  const biasOffsets: number[] = [];
+  let offset = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    weightOffsets.push(offset);
+    offset += sizes[l]! * sizes[l + 1]!;
+    biasOffsets.push(offset);
+    offset += sizes[l + 1]!;
+  }
+  return { sizes, weightOffsets, biasOffsets, paramCount: offset };
+}
+
+/** What the kernel needs to run a network: its layout and its functions. */
+export interface Architecture {
+  readonly layout: Layout;
+  readonly hidden: Activation;
+  readonly output: Activation;
+  readonly cost: Cost;
+}
+
+/** Resolves a spec's names into the functions the kernel calls. */
+export function architectureOf(spec: NetworkSpec): Architecture {
+  return {
+    layout: layoutOf(spec.sizes),
+    hidden: activation(spec.activation),
+    output: activation(spec.outputActivation),
+    cost: cost(spec.cost),
+  };
+}
+
+/** Checks a spec, naming the first thing wrong with it. */
+export function validateSpec(spec: NetworkSpec): void {
+  const sizes: unknown = spec.sizes;
+  check(
+    Array.isArray(sizes) && sizes.length >= 2,
+    `sizes must list at least two layers (input and output), got ${show(sizes)}`,
+  );
+  sizes.forEach((n: unknown, l: number) => checkInteger(`sizes[${l}]`, n));
+  checkOneOf("activation", spec.activation, activationNames);
+  checkOneOf("outputActivation", spec.outputActivation, activationNames);
+  checkOneOf("cost", spec.cost, costNames);
+  checkOneOf("dtype", spec.dtype, dtypes);
+  check(
+    spec.cost !== "cross-entropy" || spec.outputActivation === "sigmoid",
+    `cost cross-entropy needs outputActivation sigmoid (outputs in (0, 1)), got ${show(spec.outputActivation)}`,
+  );
+}
+
+/** A parameter vector of the given type: fresh, or a view of `buffer` from `byteOffset`. */
+export function allocateParams(dtype: DType, length: number, buffer?: ArrayBufferLike, byteOffset = 0): Params {
+  if (buffer) {
+    return dtype === "float32" ? new Float32Array(buffer, byteOffset, length) : new Float64Array(buffer, byteOffset, length);
+  }
+  return dtype === "float32" ? new Float32Array(length) : new Float64Array(length);
+}
+
+/** A random 31-bit seed, for when the caller gives none. */
+export function randomSeed(): number {
+  return Math.floor(Math.random() * 0x7fffffff);
+}
+
+/**
+ * A fully-connected feed-forward network: a spec plus one flat parameter vector.
+ * Training updates `params` in place.
+ */
+export class Network {
+  readonly spec: NetworkSpec;
+  readonly architecture: Architecture;
+  /** All weights and biases, laid out as {@link Layout} says. */
+  readonly params: Params;
+
+  /** Wraps an existing parameter vector (validated against the spec). Most callers want {@link Network.create}. */
+  constructor(spec: NetworkSpec, params: Params) {
+    validateSpec(spec);
+    this.spec = { ...spec, sizes: [...spec.sizes] };
+    this.architecture = architectureOf(this.spec);
+    const expected = spec.dtype === "float32" ? Float32Array : Float64Array;
+    check(params instanceof expected, `params must be a ${expected.name} for dtype ${spec.dtype}`);
+    check(
+      params.length === this.architecture.layout.paramCount,
+      `params has ${params.length} values, expected ${this.architecture.layout.paramCount} for sizes ${show(spec.sizes)}`,
+    );
+    this.params = params;
+  }
+
+  /** A new network with Gaussian initial parameters drawn from `options.seed`. */
+  static create(sizes: readonly number[], options: NetworkOptions = {}): Network {
+    const act = options.activation ?? "sigmoid";
+    const spec: NetworkSpec = {
+      sizes,
+      activation: act,
+      outputActivation: options.outputActivation ?? act,
+      cost: options.cost ?? "quadratic",
+      dtype: options.dtype ?? "float32",
+    };
+    validateSpec(spec);
+    const init = options.init ?? "gaussian";
+    checkOneOf("init", init, inits);
+    const seed = options.seed ?? randomSeed();
+    checkInteger("seed", seed, 0);
+
+    const layout = layoutOf(spec.sizes);
+    const params = allocateParams(spec.dtype, layout.paramCount);
+    const rng = new Rng(seed);
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      const scale = init === "scaled-gaussian" ? 1 / Math.sqrt(sizes[l]!) : 1;
+      const w = layout.weightOffsets[l]!;
+      const b = layout.biasOffsets[l]!;
+      for (let i = w; i < b; i++) params[i] = rng.gaussian() * scale;
+      for (let i = b; i < b + sizes[l + 1]!; i++) params[i] = rng.gaussian();
+    }
+    return new Network(spec, params);
+  }
+
+  /** Neurons per layer, input first. */
+  get sizes(): readonly number[] {
+    return this.spec.sizes;
+  }
+
+  /** Number of weight layers (sizes.length − 1). */
+  get layerCount(): number {
+    return this.spec.sizes.length - 1;
+  }
+
+  /** Layer l's weights w^l: a view of sizes[l+1] × sizes[l] values, row-major (row j = neuron j). */
+  weights(l: number): Params {
+    this.checkLayer(l);
+    const { weightOffsets, biasOffsets } = this.architecture.layout;
+    return this.params.subarray(weightOffsets[l]!, biasOffsets[l]!);
+  }
+
+  /** Layer l's biases b^l: a view of sizes[l+1] values. */
+  biases(l: number): Params {
+    this.checkLayer(l);
+    const b = this.architecture.layout.biasOffsets[l]!;
+    return this.params.subarray(b, b + this.spec.sizes[l + 1]!);
+  }
+
+  /** The output activations a^L for one input vector of length sizes[0]. */
+  feedforward(input: ArrayLike<number>): Float64Array {
+    const n = this.spec.sizes[0]!;
+    check(input != null && input.length === n, `input has ${input?.length} values, expected ${n}`);
+    for (let k = 0; k < n; k++) {
+      if (!Number.isFinite(input[k])) throw new ValidationError(`input ${k} is ${input[k]}, expected a finite number`);
+    }
+    return feedforward(this.architecture, this.params, input, 0, createScratch(this.spec.sizes)).slice();
+  }
+
+  /** The predicted class: index of the largest output. */
+  predict(input: ArrayLike<number>): number {
+    return argmax(this.feedforward(input));
+  }
+
+  /** Classification accuracy on a dataset whose shape matches the network. */
+  evaluate(data: Dataset): Evaluation {
+    this.checkFits(data, "data");
+    return evaluation(countCorrect(this.architecture, this.params, data), data.count);
+  }
+
+  /** Throws unless `data` is valid and its input and target sizes match this network. */
+  checkFits(data: Dataset, name: string): void {
+    validateDataset(data, name);
+    const sizes = this.spec.sizes;
+    check(data.inputSize === sizes[0], `${name} has ${data.inputSize} inputs per example, the network expects ${sizes[0]}`);
+    const out = sizes[sizes.length - 1]!;
+    check(outputSize(data) === out || (data.targets.kind === "labels" && data.targets.classes <= out),
+      `${name} has ${outputSize(data)} ${data.targets.kind === "labels" ? "classes" : "targets per example"}, the network has ${out} outputs`);
+  }
+
+  /** An independent copy (same spec, copied parameters). */
+  clone(): Network {
+    return new Network(this.spec, this.params.slice());
+  }
+
+  private checkLayer(l: number): void {
+    check(Number.isInteger(l) && l >= 0 && l < this.layerCount, `layer must be 0..${this.layerCount - 1}, got ${show(l)}`);
+  }
+}

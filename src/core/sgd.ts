@@ -1,0 +1,25 @@
+import type { Params } from "./network.js";
+
+/**
+ * The gradient-descent step of mini-batch SGD over parameters [from, to):
+ *   w ← w − (η/m) Σ_x ∂C_x/∂w,  b ← b − (η/m) Σ_x ∂C_x/∂b
+ * where `gradients` hold the per-example gradients already summed (one buffer per thread; the
+ * buffers are added in array order, so the result is deterministic). `scale` is η/m.
+ * The consumed gradient entries are reset to zero, ready for the next mini-batch.
+ */
+export function descend(params: Params, gradients: readonly Params[], from: number, to: number, scale: number): void {
+  for (let i = from; i < to; i++) {
+    let sum = 0;
+    for (let t = 0; t < gradients.length; t++) {
+      const g = gradients[t]!;
+      sum += g[i]!;
+      g[i] = 0;
+    }
+    params[i]! -= scale * sum;
+  }
+}
+
+/** The part [from, to) of `length` items that worker `index` of `count` owns: contiguous, sizes differ by at most one. */
+export function share(length: number, index: number, count: number): { from: number; to: number } {
+  return { from: Math.floor((index * length) / count), to: Math.floor(((index + 1) * length) / count) };
+}

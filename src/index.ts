@@ -1,0 +1,13 @@
+/**
+ * shoal: fully-connected neural networks trained with backpropagation and mini-batch SGD on every
+ * core of a Node.js machine.
+ */
+export { Network, layoutOf, type NetworkOptions, type NetworkSpec, type Params, type DType, type Init, type Layout } from "./core/network.js";
+export type { ActivationName } from "./core/activations.js";
+export type { CostName } from "./core/costs.js";
+export { createDataset, sliceDataset, validateDataset, outputSize, type Dataset, type DatasetInit, type Targets } from "./core/dataset.js";
+export type { Evaluation } from "./core/evaluate.js";
+export { Rng } from "./core/rng.js";
+export { ShoalError, ValidationError, ModelFileError, AbortError, TrainingThreadError } from "./core/errors.js";
+export { train } from "./train/train.js";
+export type { TrainOptions, TrainResult, EpochReport } from "./train/options.js";

@@ -1,0 +1,82 @@
+import { backprop, createScratch, type Scratch } from "../core/backprop.js";
+import { fillTarget } from "../core/dataset.js";
+import { countCorrect } from "../core/evaluate.js";
+import { architectureOf, type Architecture } from "../core/network.js";
+import { descend, share } from "../core/sgd.js";
+import { arrive, decideStop, STOP } from "./barrier.js";
+import { mapRun, type RunViews, type SharedRun } from "./shared-state.js";
+
+/** One worker's task: play the part of worker `worker` for one epoch. */
+export interface EpochTask {
+  readonly worker: number;
+  readonly epoch: number;
+}
+
+/** What a worker reports for its part of an epoch. */
+export interface EpochShareResult {
+  readonly costSum: number;
+  readonly examples: number;
+  readonly trainSeconds: number;
+  readonly correct: number;
+  readonly stopped: boolean;
+}
+
+/** A worker thread's view of the run: mapped once, reused for every epoch. */
+export interface WorkerContext {
+  readonly run: SharedRun;
+  readonly views: RunViews;
+  readonly arch: Architecture;
+  readonly scratch: Scratch;
+}
+
+/** Maps the run's shared buffers (once per thread). */
+export function workerContext(run: SharedRun): WorkerContext {
+  return { run, views: mapRun(run), arch: architectureOf(run.spec), scratch: createScratch(run.spec.sizes) };
+}
+
+/**
+ * Worker k's part of one epoch. Each mini-batch of m examples is cut into `threads` contiguous
+ * shares; worker k runs backprop on its share, accumulating into its own gradient region. At the
+ * first barrier every gradient is complete; worker k then sums all regions over its own slice of
+ * the parameters (in worker order, so the result is deterministic) and applies w ← w − (η/m)Σ to
+ * that slice. At the second barrier every parameter is updated and the next step can start.
+ * No message crosses threads during the epoch.
+ */
+export function runEpochShare(context: WorkerContext, task: EpochTask): EpochShareResult {
+  const { run, views, arch, scratch } = context;
+  const { threads, miniBatchSize, eta, testFault } = run;
+  const { params, gradients, train, test, order, control } = views;
+  const k = task.worker;
+  const mine = gradients[k]!;
+  const slice = share(params.length, k, threads);
+  const d = train.inputSize;
+
+  const started = performance.now();
+  let costSum = 0;
+  let examples = 0;
+  let step = 0;
+  for (let start = 0; start < order.length; start += miniBatchSize, step++) {
+    const m = Math.min(miniBatchSize, order.length - start);
+    if (testFault && testFault.worker === k && testFault.step === step && task.epoch === 1) throw new Error(testFault.message);
+    const part = share(m, k, threads);
+    for (let p = start + part.from; p < start + part.to; p++) {
+      const i = order[p]!;
+      fillTarget(train, i, scratch.y);
+      costSum += backprop(arch, params, train.inputs, i * d, mine, scratch);
+    }
+    examples += part.to - part.from;
+    arrive(control, threads); // every gradient of this batch is written
+    descend(params, gradients, slice.from, slice.to, eta / m);
+    arrive(control, threads, decideStop); // every parameter is updated
+    if (Atomics.load(control, STOP) !== 0) {
+      return { costSum, examples, trainSeconds: (performance.now() - started) / 1000, correct: 0, stopped: true };
+    }
+  }
+  const trainSeconds = (performance.now() - started) / 1000;
+  let correct = 0;
+  if (test) {
+    const part = share(test.count, k, threads);
+    correct = countCorrect(arch, params, test, part.from, part.to, scratch);
+  }
+  return { costSum, examples, trainSeconds, correct, stopped: false };
+}

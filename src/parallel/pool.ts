@@ -1,0 +1,20 @@
+import { Piscina } from "piscina";
+import type { SharedRun } from "./shared-state.js";
+
+// In the repository the worker is TypeScript and needs the tsx loader in its thread (a test
+// runner's transform does not reach threads piscina starts); the built package runs compiled .js.
+const fromSource = import.meta.url.endsWith(".ts");
+const workerFile = new URL(`../../workers/trainer.${fromSource ? "ts" : "js"}`, import.meta.url);
+
+/** The worker pool of one training run: exactly `run.threads` threads, each mapping `run` once. */
+export function createPool(run: SharedRun): Piscina {
+  return new Piscina({
+    filename: workerFile.href,
+    minThreads: run.threads,
+    maxThreads: run.threads,
+    concurrentTasksPerWorker: 1, // each epoch task of a run must hold its own thread (they meet at barriers)
+    idleTimeout: Number.MAX_SAFE_INTEGER,
+    workerData: run,
+    execArgv: fromSource ? [...process.execArgv, "--import", "tsx"] : process.execArgv,
+  });
+}

@@ -1,0 +1,90 @@
+import { availableParallelism } from "node:os";
+import type { Dataset } from "../core/dataset.js";
+import { check, checkInteger, checkPositive, show } from "../core/errors.js";
+import { randomSeed } from "../core/network.js";
+
+/** Options of {@link train}. `epochs`, `miniBatchSize` and `eta` are required, as in network.py's SGD. */
+export interface TrainOptions {
+  /** Passes over the training data. */
+  epochs: number;
+  /** Examples per gradient step (m). The last batch of an epoch may be shorter; it steps with η/its length. */
+  miniBatchSize: number;
+  /** Learning rate η. */
+  eta: number;
+  /** Seed of the per-epoch shuffle (default: random; the seed used is reported in the result). */
+  seed?: number;
+  /** Shuffle the examples each epoch (default true); false keeps the data order. */
+  shuffle?: boolean;
+  /** Worker threads: `"auto"` (default) = os.availableParallelism(); an integer ≥ 1; 0 = in-process reference path. */
+  threads?: number | "auto";
+  /** Evaluated after each epoch; its accuracy goes into the epoch report. */
+  testData?: Dataset;
+  /** Called after each epoch; training waits for a returned promise. */
+  onEpoch?: (report: EpochReport) => void | Promise<void>;
+  /** Stops training between mini-batches; `train` then rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** @internal Test-only fault injection: worker `worker` throws `message` at step `step` of epoch 1. */
+  testFault?: { worker: number; step: number; message: string };
+}
+
+/** One epoch's figures. */
+export interface EpochReport {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** Mean cost C per training example, each measured in its forward pass during the epoch. */
+  cost: number;
+  /** Test accuracy after the epoch (only with `testData`). */
+  accuracy?: number;
+  /** Correctly classified test examples (only with `testData`). */
+  correct?: number;
+  /** Training examples per second over the epoch's training steps. */
+  examplesPerSecond: number;
+  /** Wall time of the epoch including evaluation, in seconds. */
+  seconds: number;
+}
+
+/** What {@link train} resolves to; the network itself has been updated in place. */
+export interface TrainResult {
+  readonly epochs: EpochReport[];
+  /** The shuffle seed used (the given one, or the random one chosen). */
+  readonly seed: number;
+  /** Worker threads used (0 = in-process). */
+  readonly threads: number;
+}
+
+/** Options after validation and defaults. */
+export interface RunPlan {
+  readonly epochs: number;
+  readonly miniBatchSize: number;
+  readonly eta: number;
+  readonly seed: number;
+  readonly shuffle: boolean;
+  readonly threads: number;
+}
+
+/** Validates options (before any thread starts) and fills in defaults. */
+export function planRun(options: TrainOptions): RunPlan {
+  check(options != null && typeof options === "object", "train options must be an object");
+  checkInteger("epochs", options.epochs);
+  checkInteger("miniBatchSize", options.miniBatchSize);
+  checkPositive("eta", options.eta);
+  const seed = options.seed ?? randomSeed();
+  checkInteger("seed", seed, 0);
+  const shuffle = options.shuffle ?? true;
+  check(typeof shuffle === "boolean", `shuffle must be true or false, got ${show(shuffle)}`);
+  const threads = options.threads ?? "auto";
+  if (threads !== "auto") checkInteger("threads", threads, 0);
+  check(options.onEpoch === undefined || typeof options.onEpoch === "function", "onEpoch must be a function");
+  check(
+    options.signal === undefined || options.signal instanceof AbortSignal,
+    `signal must be an AbortSignal, got ${show(options.signal)}`,
+  );
+  return {
+    epochs: options.epochs,
+    miniBatchSize: options.miniBatchSize,
+    eta: options.eta,
+    seed,
+    shuffle,
+    threads: threads === "auto" ? availableParallelism() : threads,
+  };
+}

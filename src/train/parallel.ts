@@ -1,0 +1,66 @@
+import type { Dataset } from "../core/dataset.js";
+import { TrainingThreadError } from "../core/errors.js";
+import type { Network } from "../core/network.js";
+import { ABORT, markFailed, PEER_FAILED } from "../parallel/barrier.js";
+import type { EpochShareResult } from "../parallel/epoch-share.js";
+import { createPool } from "../parallel/pool.js";
+import { createSharedRun, mapRun } from "../parallel/shared-state.js";
+import type { Engine, EpochOutcome } from "./engine.js";
+import type { RunPlan, TrainOptions } from "./options.js";
+
+/**
+ * The parallel path: a piscina pool of `plan.threads` workers over shared memory. Per epoch the
+ * coordinator writes the example order and starts one long task per worker; the workers then run
+ * every mini-batch among themselves (epoch-share.ts). The coordinator only awaits promises: it never
+ * blocks its thread, so a server's event loop keeps running.
+ */
+export function parallelEngine(
+  net: Network,
+  train: Dataset,
+  test: Dataset | undefined,
+  plan: RunPlan,
+  signal: AbortSignal | undefined,
+  testFault: TrainOptions["testFault"],
+): Engine {
+  const { threads, miniBatchSize, eta } = plan;
+  const run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, eta, testFault });
+  const views = mapRun(run);
+  const pool = createPool(run);
+  const onAbort = (): void => void Atomics.store(views.control, ABORT, 1);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let epoch = 0;
+  let closed: Promise<void> | undefined;
+
+  return {
+    async runEpoch(order): Promise<EpochOutcome> {
+      views.order.set(order);
+      epoch++;
+      const tasks = Array.from({ length: threads }, (_, worker) =>
+        (pool.run({ worker, epoch }) as Promise<EpochShareResult>).catch((error: unknown) => {
+          markFailed(views.control); // a dead or failed worker must not leave the others at a barrier
+          throw new TrainingThreadError(worker, error);
+        }),
+      );
+      const settled = await Promise.allSettled(tasks);
+      const failures = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as TrainingThreadError] : []));
+      if (failures.length > 0) {
+        // The network keeps the parameters of the last completed epoch: mid-step values are not copied.
+        throw failures.find((f) => !f.message.endsWith(PEER_FAILED)) ?? failures[0];
+      }
+      const results = settled.map((s) => (s as PromiseFulfilledResult<EpochShareResult>).value);
+      net.params.set(views.params);
+      return {
+        costSum: results.reduce((sum, r) => sum + r.costSum, 0),
+        examples: results.reduce((sum, r) => sum + r.examples, 0),
+        trainSeconds: Math.max(...results.map((r) => r.trainSeconds)),
+        correct: test && !results[0]!.stopped ? results.reduce((sum, r) => sum + r.correct, 0) : undefined,
+        aborted: results[0]!.stopped,
+      };
+    },
+    close() {
+      signal?.removeEventListener("abort", onAbort);
+      closed ??= pool.destroy();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { backprop, createScratch } from "../core/backprop.js";
+import { fillTarget, type Dataset } from "../core/dataset.js";
+import { countCorrect } from "../core/evaluate.js";
+import type { Network } from "../core/network.js";
+import { descend } from "../core/sgd.js";
+import type { Engine, EpochOutcome } from "./engine.js";
+import type { RunPlan } from "./options.js";
+
+// The in-process loop gives the event loop a turn this often, so an AbortSignal fired from a timer
+// or a request handler is seen between mini-batches.
+const YIELD_EVERY_MS = 20;
+
+/**
+ * The in-process reference path (threads: 0): network.py's update_mini_batch, one example at a
+ * time on the calling thread. The parallel path must agree with it.
+ */
+export function serialEngine(net: Network, train: Dataset, test: Dataset | undefined, plan: RunPlan, signal?: AbortSignal): Engine {
+  const { architecture: arch, params } = net;
+  const gradient = params instanceof Float32Array ? new Float32Array(params.length) : new Float64Array(params.length);
+  const scratch = createScratch(net.sizes);
+  const { miniBatchSize, eta } = plan;
+
+  return {
+    async runEpoch(order): Promise<EpochOutcome> {
+      const started = performance.now();
+      let lastTurn = started;
+      let costSum = 0;
+      let examples = 0;
+      for (let start = 0; start < order.length; start += miniBatchSize) {
+        const end = Math.min(start + miniBatchSize, order.length);
+        for (let p = start; p < end; p++) {
+          const i = order[p]!;
+          fillTarget(train, i, scratch.y);
+          costSum += backprop(arch, params, train.inputs, i * train.inputSize, gradient, scratch);
+        }
+        descend(params, [gradient], 0, params.length, eta / (end - start)); // a short last batch steps with η/len
+        examples += end - start;
+
+        if (performance.now() - lastTurn > YIELD_EVERY_MS) {
+          await nextTurn();
+          lastTurn = performance.now();
+        }
+        if (signal?.aborted) {
+          return { costSum, examples, trainSeconds: (performance.now() - started) / 1000, correct: undefined, aborted: true };
+        }
+      }
+      const trainSeconds = (performance.now() - started) / 1000;
+      const correct = test ? countCorrect(arch, params, test, 0, test.count, scratch) : undefined;
+      return { costSum, examples, trainSeconds, correct, aborted: false };
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,59 @@
+import type { Dataset } from "../core/dataset.js";
+import { AbortError, check } from "../core/errors.js";
+import { Network } from "../core/network.js";
+import { Rng, shuffleInPlace } from "../core/rng.js";
+import type { Engine } from "./engine.js";
+import { planRun, type EpochReport, type TrainOptions, type TrainResult } from "./options.js";
+import { parallelEngine } from "./parallel.js";
+import { serialEngine } from "./serial.js";
+
+/**
+ * Mini-batch stochastic gradient descent, as network.py's SGD: for each epoch, shuffle the training
+ * data, cut it into mini-batches of `miniBatchSize`, and for each batch apply
+ * w ← w − (η/m) Σ_x ∂C_x/∂w (likewise b), the gradients coming from backpropagation.
+ * With `threads` ≥ 1 each batch is split across worker threads; with 0 it runs in process.
+ * The network's parameters are updated in place. Every option and both datasets are validated
+ * before any thread starts.
+ */
+export async function train(network: Network, trainingData: Dataset, options: TrainOptions): Promise<TrainResult> {
+  check(network instanceof Network, "train() needs a Network as its first argument");
+  const plan = planRun(options);
+  network.checkFits(trainingData, "training data");
+  check(trainingData.count > 0, "training data has no examples");
+  const test = options.testData;
+  if (test !== undefined) network.checkFits(test, "testData");
+  const signal = options.signal;
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+
+  const engine: Engine =
+    plan.threads === 0
+      ? serialEngine(network, trainingData, test, plan, signal)
+      : parallelEngine(network, trainingData, test, plan, signal, options.testFault);
+  const rng = new Rng(plan.seed);
+  const order = Int32Array.from({ length: trainingData.count }, (_, i) => i);
+  const reports: EpochReport[] = [];
+  try {
+    for (let epoch = 1; epoch <= plan.epochs; epoch++) {
+      if (plan.shuffle) shuffleInPlace(order, rng);
+      const started = performance.now();
+      const outcome = await engine.runEpoch(order);
+      if (outcome.aborted) throw new AbortError(undefined, { cause: signal?.reason });
+      const report: EpochReport = {
+        epoch,
+        cost: outcome.costSum / outcome.examples,
+        examplesPerSecond: outcome.examples / outcome.trainSeconds,
+        seconds: (performance.now() - started) / 1000,
+      };
+      if (test && outcome.correct !== undefined) {
+        report.correct = outcome.correct;
+        report.accuracy = test.count === 0 ? 0 : outcome.correct / test.count;
+      }
+      reports.push(report);
+      await options.onEpoch?.(report);
+      if (signal?.aborted && epoch < plan.epochs) throw new AbortError(undefined, { cause: signal.reason });
+    }
+  } finally {
+    await engine.close();
+  }
+  return { epochs: reports, seed: plan.seed, threads: plan.threads };
+}

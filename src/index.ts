@@ -11,3 +11,7 @@ export { Rng } from "./core/rng.js";
 export { ShoalError, ValidationError, ModelFileError, AbortError, TrainingThreadError } from "./core/errors.js";
 export { train } from "./train/train.js";
 export type { TrainOptions, TrainResult, EpochReport } from "./train/options.js";
+export { loadMnistDigits, mnistDigitsSplit, type MnistSplit } from "./data/mnist.js";
+export { saveNetwork, loadNetwork, loadModel } from "./io/model-file.js";
+export { toModelJson, fromModelJson, parseModel, type ModelJson, type ParsedModel } from "./io/model-format.js";
+export { writeFileAtomic } from "./io/atomic-write.js";

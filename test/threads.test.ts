@@ -1,0 +1,42 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { Network, TrainingThreadError, train } from "../src/index.js";
+import { someDigits } from "./fixtures/digits.js";
+
+const run = promisify(execFile);
+const fixture = fileURLToPath(new URL("./fixtures/train-and-exit.ts", import.meta.url));
+
+describe("no leaked threads", () => {
+  // The child counts its OS threads before and after train() settles (a worker that was not shut
+  // down is still one), and must then exit by itself within the timeout (no handle left behind).
+  for (const [mode, expected] of [
+    ["ok", "resolved"],
+    ["throw", "rejected: training thread 1 failed: injected failure in worker"],
+    ["abort", "aborted"],
+  ] as const) {
+    it(`after train() ${mode === "ok" ? "resolves" : mode === "throw" ? "rejects" : "is aborted"}, no thread is left and the process exits on its own`, async () => {
+      const { stdout } = await run(process.execPath, ["--import", "tsx", fixture, mode], { timeout: 30_000 });
+      expect(stdout.trim().split("\n")).toEqual([expected, "threads gained: 0"]);
+    });
+  }
+});
+
+describe("errors in workers", () => {
+  it("reach the caller with the worker's own message, and the next train() works", async () => {
+    const { train: data } = await someDigits(100);
+    const net = Network.create([784, 10, 10], { seed: 1 });
+    const before = Array.from(net.params);
+    const error = await train(net, data, {
+      epochs: 2, miniBatchSize: 10, eta: 3, threads: 2, testFault: { worker: 0, step: 3, message: "boom at step 3" },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingThreadError);
+    expect((error as Error).message).toBe("training thread 0 failed: boom at step 3");
+    expect(((error as Error).cause as Error).message).toBe("boom at step 3");
+    expect(Array.from(net.params)).toEqual(before); // no half-updated step is copied out
+
+    const result = await train(net, data, { epochs: 1, miniBatchSize: 10, eta: 3, threads: 2 });
+    expect(result.epochs).toHaveLength(1);
+  });
+});

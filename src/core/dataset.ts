@@ -38,9 +38,12 @@ export function outputSize(data: Dataset): number {
   return data.targets.kind === "labels" ? data.targets.classes : data.targets.size;
 }
 
-/** Builds and validates a dataset; the error names the first bad example. */
+/**
+ * Builds and validates a dataset; the error names the first bad example. Rows are copied into one
+ * Float32Array; a flat Float32Array given as `inputs` or `targets` is used as it is, not copied.
+ */
 export function createDataset(init: DatasetInit): Dataset {
-  const [inputs, inputSize, count] = flatten("inputs", init.inputs, init.inputSize);
+  const [inputs, inputSize, count] = flatten("input", init.inputs, init.inputSize);
   let targets: Targets;
   if (init.labels !== undefined) {
     check(init.targets === undefined, "give either labels or targets, not both");
@@ -55,7 +58,7 @@ export function createDataset(init: DatasetInit): Dataset {
     targets = { kind: "labels", labels, classes };
   } else {
     check(init.targets !== undefined, "a dataset needs labels or targets");
-    const [vectors, size] = flatten("targets", init.targets, init.targetSize);
+    const [vectors, size] = flatten("target", init.targets, init.targetSize);
     targets = { kind: "vectors", vectors, size };
   }
   const data: Dataset = { count, inputSize, inputs, targets };
@@ -71,16 +74,16 @@ function flatten(
   if (rows instanceof Float32Array) {
     check(
       typeof width === "number" && Number.isInteger(width) && width > 0,
-      `${what}Size must be a positive integer when ${what} is a flat Float32Array, got ${show(width)}`,
+      `${what}Size must be a positive integer when ${what}s is a flat Float32Array, got ${show(width)}`,
     );
     return [rows, width, rows.length / width];
   }
-  check(Array.isArray(rows), `${what} must be an array of rows or a Float32Array`);
+  check(Array.isArray(rows), `${what}s must be an array of rows or a Float32Array`);
   const size = width ?? rows[0]?.length ?? 0;
   const flat = new Float32Array(rows.length * size);
   rows.forEach((row, i) => {
-    check(row != null && typeof row.length === "number", `${what} of example ${i} is not an array`);
-    check(row.length === size, `example ${i} has ${row.length} ${what} values, expected ${size}`);
+    check(row != null && typeof row.length === "number", `${what}s of example ${i} is not an array`);
+    check(row.length === size, `example ${i} has ${row.length} ${what}s, expected ${size}`);
     for (let k = 0; k < size; k++) flat[i * size + k] = Number(row[k]);
   });
   return [flat, size, rows.length];

@@ -15,3 +15,7 @@ export { loadMnistDigits, mnistDigitsSplit, type MnistSplit } from "./data/mnist
 export { saveNetwork, loadNetwork, loadModel } from "./io/model-file.js";
 export { toModelJson, fromModelJson, parseModel, type ModelJson, type ParsedModel } from "./io/model-format.js";
 export { writeFileAtomic } from "./io/atomic-write.js";
+export { loadIdxDataset, readIdxImages, readIdxLabels } from "./data/idx.js";
+export { loadFashionMnist, loadIdxFolder, fashionMnistClasses } from "./data/fashion-mnist.js";
+export { loadCsv } from "./data/csv.js";
+export { DataFileError } from "./data/errors.js";

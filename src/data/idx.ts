@@ -1,0 +1,171 @@
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
+import type { Dataset } from "../core/dataset.js";
+import { checkInteger } from "../core/errors.js";
+import { DataFileError, readDataFile } from "./errors.js";
+
+/**
+ * The IDX format (LeCun's MNIST files): a big-endian header, then the data.
+ *   bytes 0–1  zero
+ *   byte  2    data type (0x08 = unsigned byte, the only one MNIST-style files use)
+ *   byte  3    number of dimensions d
+ *   then d big-endian uint32 sizes, then the values row-major.
+ * So images are magic 0x00000803 = 2051 (count × rows × cols) and labels 0x00000801 = 2049 (count).
+ */
+export const idxMagic = { images: 0x00000803, labels: 0x00000801 } as const;
+
+const gunzipAsync = promisify(gunzip);
+
+const typeNames: Record<number, string> = {
+  0x08: "unsigned byte",
+  0x09: "signed byte",
+  0x0b: "16-bit integer",
+  0x0c: "32-bit integer",
+  0x0d: "float",
+  0x0e: "double",
+};
+
+/** An IDX image file: `pixels` holds count × rows × cols bytes 0 … 255, image i at [i·rows·cols, (i+1)·rows·cols). */
+export interface IdxImages {
+  readonly file: string;
+  readonly count: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly pixels: Uint8Array;
+}
+
+/** An IDX label file: one byte per example. */
+export interface IdxLabels {
+  readonly file: string;
+  readonly count: number;
+  readonly labels: Uint8Array;
+}
+
+/** Reads and validates an IDX image file (magic 2051), raw or gzipped. */
+export async function readIdxImages(file: string): Promise<IdxImages> {
+  const { dims, data } = await readIdx(file, "images");
+  const [count, rows, cols] = dims as [number, number, number];
+  if (rows === 0 || cols === 0) throw new DataFileError(file, `${file}: images are ${rows}×${cols}, expected at least 1×1`);
+  return { file, count, rows, cols, pixels: data };
+}
+
+/** Reads and validates an IDX label file (magic 2049), raw or gzipped. */
+export async function readIdxLabels(file: string): Promise<IdxLabels> {
+  const { dims, data } = await readIdx(file, "labels");
+  return { file, count: dims[0]!, labels: data };
+}
+
+/** Options of {@link loadIdxDataset}. */
+export interface IdxDatasetOptions {
+  /** Number of classes (default: largest label in the whole file + 1). A larger label is an error. */
+  classes?: number;
+  /** Keep only the first `limit` examples (default: all). */
+  limit?: number;
+}
+
+/**
+ * An IDX image file and its label file as a dataset: inputs are the pixels scaled to [0, 1]
+ * (÷ 255), rows × cols per example; targets are the labels. Both files are validated in full,
+ * also when `limit` keeps only a few examples.
+ */
+export async function loadIdxDataset(
+  imagesPath: string,
+  labelsPath: string,
+  options: IdxDatasetOptions = {},
+): Promise<Dataset> {
+  const { limit } = options;
+  if (options.classes !== undefined) checkInteger("options.classes", options.classes);
+  if (limit !== undefined) checkInteger("options.limit", limit, 0);
+  const [images, labels] = await Promise.all([readIdxImages(imagesPath), readIdxLabels(labelsPath)]);
+  if (images.count !== labels.count) {
+    throw new DataFileError(
+      imagesPath,
+      `${imagesPath}: ${images.count} images, but ${labelsPath} has ${labels.count} labels; the counts must match`,
+    );
+  }
+  // at least one class, so that an empty label file still gives a valid (empty) dataset
+  const classes = options.classes ?? Math.max(1, labels.labels.reduce((m, v) => Math.max(m, v), -1) + 1);
+  const bad = labels.labels.findIndex((v) => v >= classes);
+  if (bad >= 0) {
+    throw new DataFileError(
+      labelsPath,
+      `${labelsPath}: label ${labels.labels[bad]} at index ${bad} is out of range 0..${classes - 1} (classes: ${classes})`,
+    );
+  }
+  const count = Math.min(images.count, limit ?? images.count);
+  const inputSize = images.rows * images.cols;
+  const inputs = new Float32Array(count * inputSize);
+  for (let i = 0; i < inputs.length; i++) inputs[i] = images.pixels[i]! / 255;
+  return {
+    count,
+    inputSize,
+    inputs,
+    targets: { kind: "labels", labels: new Int32Array(labels.labels.subarray(0, count)), classes },
+  };
+}
+
+/** Parses the header of an images (3 dims) or labels (1 dim) file and checks it against the file length. */
+async function readIdx(file: string, kind: "images" | "labels"): Promise<{ dims: number[]; data: Uint8Array }> {
+  const { bytes, gzipped } = await readMaybeGzipped(file);
+  const ndims = kind === "images" ? 3 : 1;
+  const expected = idxMagic[kind];
+  const want = `${expected} (${hex(expected)}, IDX ${kind})`;
+  const headerSize = 4 + 4 * ndims;
+  if (bytes.length < 4) {
+    throw new DataFileError(file, `${file}: truncated: ${bytes.length} bytes, an IDX ${kind} header needs ${headerSize}`);
+  }
+  const magic = bytes.readUInt32BE(0);
+  const type = bytes[2]!;
+  const found = bytes[3]!;
+  if (bytes[0] !== 0 || bytes[1] !== 0 || typeNames[type] === undefined) {
+    throw new DataFileError(file, `${file}: not an IDX file: magic number ${magic} (${hex(magic)}), expected ${want}`);
+  }
+  if (type !== 0x08) {
+    throw new DataFileError(
+      file,
+      `${file}: unsupported IDX data type 0x${type.toString(16).padStart(2, "0")} (${typeNames[type]}): only 0x08 (unsigned byte) is supported`,
+    );
+  }
+  if (found !== ndims) {
+    // the common case is images and labels swapped: say so
+    const swapped = found === 4 - ndims ? `; this looks like an IDX ${kind === "images" ? "labels" : "images"} file` : "";
+    throw new DataFileError(
+      file,
+      `${file}: magic number ${magic} (${hex(magic)}) declares ${found} dimensions, expected ${want} with ${ndims}${swapped}`,
+    );
+  }
+  if (bytes.length < headerSize) {
+    throw new DataFileError(file, `${file}: truncated: ${bytes.length} bytes, an IDX ${kind} header needs ${headerSize}`);
+  }
+  const dims = Array.from({ length: ndims }, (_, k) => bytes.readUInt32BE(4 + 4 * k));
+  // BigInt: three uint32 sizes can multiply past 2^53. Nothing is allocated from the declared size.
+  const declared = dims.reduce((n, d) => n * BigInt(d), 1n);
+  const actual = bytes.length - headerSize;
+  if (declared !== BigInt(actual)) {
+    const what = kind === "images" ? `${dims[0]} images of ${dims[1]}×${dims[2]}` : `${dims[0]} labels`;
+    const has = `file has ${actual} bytes after the header${gzipped ? " (decompressed)" : ""}`;
+    throw new DataFileError(
+      file,
+      declared > actual
+        ? `${file}: truncated: header declares ${what} = ${declared} bytes, ${has}`
+        : `${file}: header declares ${what} = ${declared} bytes, but ${has} (${BigInt(actual) - declared} extra)`,
+    );
+  }
+  return { dims, data: bytes.subarray(headerSize) };
+}
+
+/** The file's bytes, gunzipped if it is named `.gz` or starts with the gzip magic 1f 8b. */
+async function readMaybeGzipped(file: string): Promise<{ bytes: Buffer; gzipped: boolean }> {
+  const raw = await readDataFile(file);
+  const gzipped = file.endsWith(".gz") || (raw[0] === 0x1f && raw[1] === 0x8b);
+  if (!gzipped) return { bytes: raw, gzipped };
+  try {
+    return { bytes: await gunzipAsync(raw), gzipped };
+  } catch (err) {
+    throw new DataFileError(file, `${file}: cannot decompress gzip data: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, "0")}`;
+}

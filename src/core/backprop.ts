@@ -13,7 +13,10 @@ import type { Architecture, Params } from "./network.js";
 
 /** Per-thread working memory for the kernel; reused for every example. */
 export interface Scratch {
-  readonly x: Float64Array;
+  /** The input's non-zero entries: positions in xIndex[0 … xCount), values in xValue. */
+  readonly xIndex: Int32Array;
+  readonly xValue: Float64Array;
+  xCount: number;
   readonly z: Float64Array[];
   readonly a: Float64Array[];
   readonly delta: Float64Array[];
@@ -25,7 +28,9 @@ export interface Scratch {
 export function createScratch(sizes: readonly number[]): Scratch {
   const layers = sizes.slice(1).map((n) => n);
   return {
-    x: new Float64Array(sizes[0]!),
+    xIndex: new Int32Array(sizes[0]!),
+    xValue: new Float64Array(sizes[0]!),
+    xCount: 0,
     z: layers.map((n) => new Float64Array(n)),
     a: layers.map((n) => new Float64Array(n)),
     delta: layers.map((n) => new Float64Array(n)),
@@ -46,26 +51,39 @@ export function feedforward(
 ): Float64Array {
   const { sizes, weightOffsets, biasOffsets } = arch.layout;
   const last = sizes.length - 2;
-  const x = scratch.x;
-  for (let k = 0; k < x.length; k++) x[k] = inputs[offset + k]!;
 
-  let prev = x;
+  // Layer 1 visits only the non-zero inputs: a zero input adds nothing to z (forward) nor to ∂C/∂w
+  // (BP4), and about 80% of MNIST pixels are 0. Exact, not an approximation.
+  const { xIndex, xValue } = scratch;
+  let count = 0;
+  for (let k = 0; k < sizes[0]!; k++) {
+    const v = inputs[offset + k]!;
+    if (v !== 0) {
+      xIndex[count] = k;
+      xValue[count++] = v;
+    }
+  }
+  scratch.xCount = count;
+
+  let prev: Float64Array | undefined;
   for (let l = 0; l <= last; l++) {
     const nIn = sizes[l]!;
     const w = weightOffsets[l]!;
     const b = biasOffsets[l]!;
     const z = scratch.z[l]!;
+    // z^l = w^l a^(l−1) + b^l
     for (let j = 0; j < z.length; j++) {
       let sum = params[b + j]!;
       const row = w + j * nIn;
-      for (let k = 0; k < nIn; k++) sum += params[row + k]! * prev[k]!;
+      if (prev === undefined) for (let t = 0; t < count; t++) sum += params[row + xIndex[t]!]! * xValue[t]!;
+      else for (let k = 0; k < nIn; k++) sum += params[row + k]! * prev[k]!;
       z[j] = sum;
     }
     const a = scratch.a[l]!;
-    (l === last ? arch.output : arch.hidden).apply(z, a);
+    (l === last ? arch.output : arch.hidden).apply(z, a); // a^l = σ(z^l)
     prev = a;
   }
-  return prev;
+  return prev!;
 }
 
 /**
@@ -89,16 +107,19 @@ export function backprop(
 
   for (let l = last; l >= 0; l--) {
     const delta = scratch.delta[l]!;
-    const prev = l === 0 ? scratch.x : scratch.a[l - 1]!;
+    const prev = l === 0 ? undefined : scratch.a[l - 1]!;
     const nIn = sizes[l]!;
     const w = weightOffsets[l]!;
     const b = biasOffsets[l]!;
+    const { xIndex, xValue, xCount } = scratch;
     for (let j = 0; j < delta.length; j++) {
       const d = delta[j]!;
       gradient[b + j]! += d; // BP3: ∂C/∂b_j = δ_j
       if (d === 0) continue; // a zero δ_j adds nothing to row j (common with relu)
       const row = w + j * nIn;
-      for (let k = 0; k < nIn; k++) gradient[row + k]! += d * prev[k]!; // BP4: ∂C/∂w_jk = a_k^(l−1) δ_j
+      // BP4: ∂C/∂w_jk = a_k^(l−1) δ_j (layer 1: only the non-zero inputs)
+      if (prev === undefined) for (let t = 0; t < xCount; t++) gradient[row + xIndex[t]!]! += d * xValue[t]!;
+      else for (let k = 0; k < nIn; k++) gradient[row + k]! += d * prev[k]!;
     }
     if (l === 0) break;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AbortError, createDataset, Network, train, ValidationError, type EpochReport } from "../src/index.js";
+import { AbortError, createDataset, Network, train, ValidationError, type EpochReport, type Progress } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
 
 const xor = createDataset({ inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], labels: [0, 1, 1, 0], classes: 2 });
@@ -33,6 +33,37 @@ describe("training", () => {
     }
     expect(reports.at(-1)!.correct).toBe(net.evaluate(test).correct);
   });
+
+  for (const threads of [0, 2]) {
+    it(`threads ${threads}: reports progress within epochs, at a bounded rate`, async () => {
+      const { train: data } = await someDigits(8000);
+      const net = Network.create([784, 100, 10], { seed: 1 });
+      const calls: Progress[] = [];
+      const started = performance.now();
+      const result = await train(net, data, {
+        epochs: 2, miniBatchSize: 10, eta: 3, threads, onProgress: (p) => void calls.push({ ...p }),
+      });
+      const elapsed = performance.now() - started;
+      expect(calls.length).toBeGreaterThan(0); // two epochs of 784-100-10 on 8,000 digits take well over 100 ms
+      expect(calls.length).toBeLessThanOrEqual(elapsed / 100 + 2);
+      for (const [i, p] of calls.entries()) {
+        expect(p.examples).toBe(8000);
+        expect(p.examplesDone).toBeGreaterThanOrEqual(0);
+        expect(p.examplesDone).toBeLessThanOrEqual(8000);
+        expect([1, 2]).toContain(p.epoch);
+        const before = calls[i - 1];
+        if (before && before.epoch === p.epoch) expect(p.examplesDone).toBeGreaterThanOrEqual(before.examplesDone);
+      }
+      const phases = result.epochs[0]!.phases;
+      if (threads === 0) expect(phases).toBeUndefined();
+      else {
+        expect(phases!.compute).toBeGreaterThan(0);
+        expect(phases!.synchronisation).toBeGreaterThanOrEqual(0);
+        expect(phases!.reduction).toBeGreaterThan(0);
+        expect(phases!.compute + phases!.synchronisation + phases!.reduction).toBeLessThanOrEqual(result.epochs[0]!.seconds * 1.05);
+      }
+    });
+  }
 
   it("a short last batch steps with η/len(batch), as network.py does", async () => {
     // One example in a batch of up to 10 must take the same step as a batch of exactly 1.

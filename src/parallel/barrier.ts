@@ -9,12 +9,15 @@
  *   STOP        set by the last thread to arrive at a step's end (a copy of ABORT taken at one
  *               instant, so every worker makes the same decision at the same step)
  *   FAILED      set to 1 when any thread failed; waiters then throw instead of waiting forever
+ *   STEPS       mini-batch steps completed in the current epoch (reset by the coordinator before
+ *               each epoch, counted at each step's end; read by the coordinator for progress)
  */
 export const COUNT = 0;
 export const GENERATION = 1;
 export const ABORT = 2;
 export const STOP = 3;
 export const FAILED = 4;
+export const STEPS = 5;
 
 // A short spin before sleeping: a step's barrier usually opens within microseconds, far sooner than
 // a futex wake-up (~25 µs measured), but spinning long would steal the core from a busy main thread.
@@ -44,8 +47,9 @@ export function arrive(control: Int32Array, parties: number, whenAll?: (control:
   if (Atomics.load(control, FAILED) !== 0) throw new Error(PEER_FAILED);
 }
 
-/** The step-end decision: stop if the coordinator asked to. */
-export function decideStop(control: Int32Array): void {
+/** Run by the last thread at a step's end: count the step, and stop if the coordinator asked to. */
+export function endStep(control: Int32Array): void {
+  Atomics.add(control, STEPS, 1);
   Atomics.store(control, STOP, Atomics.load(control, ABORT));
 }
 

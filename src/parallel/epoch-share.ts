@@ -3,7 +3,7 @@ import { fillTarget } from "../core/dataset.js";
 import { countCorrect } from "../core/evaluate.js";
 import { architectureOf, type Architecture } from "../core/network.js";
 import { descend, share } from "../core/sgd.js";
-import { arrive, decideStop, STOP } from "./barrier.js";
+import { arrive, endStep, STOP } from "./barrier.js";
 import { mapRun, type RunViews, type SharedRun } from "./shared-state.js";
 
 /** One worker's task: play the part of worker `worker` for one epoch. */
@@ -19,6 +19,17 @@ export interface EpochShareResult {
   readonly trainSeconds: number;
   readonly correct: number;
   readonly stopped: boolean;
+  readonly phases: StepPhases;
+}
+
+/** Where a worker's step time went, in seconds summed over the epoch. */
+export interface StepPhases {
+  /** Forward and backward passes (the kernel). */
+  readonly compute: number;
+  /** Waiting at the two barriers of each step. */
+  readonly synchronisation: number;
+  /** Summing the gradient regions over this worker's parameter slice and updating it. */
+  readonly reduction: number;
 }
 
 /** A worker thread's view of the run: mapped once, reused for every epoch. */
@@ -55,9 +66,14 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   let costSum = 0;
   let examples = 0;
   let step = 0;
+  let compute = 0;
+  let synchronisation = 0;
+  let reduction = 0;
+  const phases = (): StepPhases => ({ compute: compute / 1000, synchronisation: synchronisation / 1000, reduction: reduction / 1000 });
   for (let start = 0; start < order.length; start += miniBatchSize, step++) {
     const m = Math.min(miniBatchSize, order.length - start);
     if (testFault && testFault.worker === k && testFault.step === step && task.epoch === 1) throw new Error(testFault.message);
+    const t0 = performance.now();
     const part = share(m, k, threads);
     for (let p = start + part.from; p < start + part.to; p++) {
       const i = order[p]!;
@@ -65,11 +81,18 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
       costSum += backprop(arch, params, train.inputs, i * d, mine, scratch);
     }
     examples += part.to - part.from;
+    const t1 = performance.now();
     arrive(control, threads); // every gradient of this batch is written
+    const t2 = performance.now();
     descend(params, gradients, slice.from, slice.to, eta / m);
-    arrive(control, threads, decideStop); // every parameter is updated
+    const t3 = performance.now();
+    arrive(control, threads, endStep); // every parameter is updated
+    const t4 = performance.now();
+    compute += t1 - t0;
+    synchronisation += t2 - t1 + (t4 - t3);
+    reduction += t3 - t2;
     if (Atomics.load(control, STOP) !== 0) {
-      return { costSum, examples, trainSeconds: (performance.now() - started) / 1000, correct: 0, stopped: true };
+      return { costSum, examples, trainSeconds: (performance.now() - started) / 1000, correct: 0, stopped: true, phases: phases() };
     }
   }
   const trainSeconds = (performance.now() - started) / 1000;
@@ -78,5 +101,5 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
     const part = share(test.count, k, threads);
     correct = countCorrect(arch, params, test, part.from, part.to, scratch);
   }
-  return { costSum, examples, trainSeconds, correct, stopped: false };
+  return { costSum, examples, trainSeconds, correct, stopped: false, phases: phases() };
 }

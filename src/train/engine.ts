@@ -1,10 +1,15 @@
+import type { StepPhases } from "../parallel/epoch-share.js";
+
 /**
  * The seam between the coordinator (train.ts: epochs, shuffling, reports, abort) and the code that
  * runs an epoch's mini-batches — in process (serial.ts) or on worker threads (parallel.ts).
  */
 export interface Engine {
-  /** Runs one epoch's mini-batches over the examples in `order`, then evaluates the test data if any. */
-  runEpoch(order: Int32Array): Promise<EpochOutcome>;
+  /**
+   * Runs one epoch's mini-batches over the examples in `order`, then evaluates the test data if any.
+   * `progress(examplesDone)` is called now and then (at most every PROGRESS_INTERVAL_MS) during the epoch.
+   */
+  runEpoch(order: Int32Array, progress?: (examplesDone: number) => void): Promise<EpochOutcome>;
   /** Releases threads and memory. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -20,4 +25,9 @@ export interface EpochOutcome {
   readonly correct: number | undefined;
   /** True when the AbortSignal stopped the epoch early (after a completed step). */
   readonly aborted: boolean;
+  /** Where the workers' step time went (threaded path only), averaged over workers. */
+  readonly phases?: StepPhases;
 }
+
+/** How often, at most, an engine reports progress within an epoch. */
+export const PROGRESS_INTERVAL_MS = 100;

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import type { Dataset } from "../core/dataset.js";
+import type { StepPhases } from "../parallel/epoch-share.js";
 import { check, checkInteger, checkPositive, show } from "../core/errors.js";
 import { randomSeed } from "../core/network.js";
 
@@ -21,10 +22,22 @@ export interface TrainOptions {
   testData?: Dataset;
   /** Called after each epoch; training waits for a returned promise. */
   onEpoch?: (report: EpochReport) => void | Promise<void>;
+  /** Called during each epoch, at most every 100 ms, with the examples done so far. */
+  onProgress?: (progress: Progress) => void;
   /** Stops training between mini-batches; `train` then rejects with an AbortError. */
   signal?: AbortSignal;
   /** @internal Test-only fault injection: worker `worker` throws `message` at step `step` of epoch 1. */
   testFault?: { worker: number; step: number; message: string };
+}
+
+/** Progress within an epoch. */
+export interface Progress {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** Training examples of this epoch done so far. */
+  examplesDone: number;
+  /** Training examples per epoch. */
+  examples: number;
 }
 
 /** One epoch's figures. */
@@ -41,6 +54,12 @@ export interface EpochReport {
   examplesPerSecond: number;
   /** Wall time of the epoch including evaluation, in seconds. */
   seconds: number;
+  /**
+   * Threaded runs only: where a worker's step time went, in seconds over the epoch (mean over
+   * workers): `compute` in the kernel, `synchronisation` waiting at barriers, `reduction` summing
+   * gradients and updating its parameter slice.
+   */
+  phases?: StepPhases;
 }
 
 /** What {@link train} resolves to; the network itself has been updated in place. */
@@ -75,6 +94,7 @@ export function planRun(options: TrainOptions): RunPlan {
   const threads = options.threads ?? "auto";
   if (threads !== "auto") checkInteger("threads", threads, 0);
   check(options.onEpoch === undefined || typeof options.onEpoch === "function", "onEpoch must be a function");
+  check(options.onProgress === undefined || typeof options.onProgress === "function", "onProgress must be a function");
   check(
     options.signal === undefined || options.signal instanceof AbortSignal,
     `signal must be an AbortSignal, got ${show(options.signal)}`,

@@ -1,11 +1,11 @@
 import type { Dataset } from "../core/dataset.js";
 import { TrainingThreadError } from "../core/errors.js";
 import type { Network } from "../core/network.js";
-import { ABORT, markFailed, PEER_FAILED } from "../parallel/barrier.js";
-import type { EpochShareResult } from "../parallel/epoch-share.js";
+import { ABORT, markFailed, PEER_FAILED, STEPS } from "../parallel/barrier.js";
+import type { EpochShareResult, StepPhases } from "../parallel/epoch-share.js";
 import { createPool } from "../parallel/pool.js";
 import { createSharedRun, mapRun } from "../parallel/shared-state.js";
-import type { Engine, EpochOutcome } from "./engine.js";
+import { PROGRESS_INTERVAL_MS, type Engine, type EpochOutcome } from "./engine.js";
 import type { RunPlan, TrainOptions } from "./options.js";
 
 /**
@@ -32,8 +32,9 @@ export function parallelEngine(
   let closed: Promise<void> | undefined;
 
   return {
-    async runEpoch(order): Promise<EpochOutcome> {
+    async runEpoch(order, progress): Promise<EpochOutcome> {
       views.order.set(order);
+      Atomics.store(views.control, STEPS, 0);
       epoch++;
       const tasks = Array.from({ length: threads }, (_, worker) =>
         (pool.run({ worker, epoch }) as Promise<EpochShareResult>).catch((error: unknown) => {
@@ -41,7 +42,11 @@ export function parallelEngine(
           throw new TrainingThreadError(worker, error);
         }),
       );
+      const timer = progress && setInterval(() => {
+        progress(Math.min(Atomics.load(views.control, STEPS) * miniBatchSize, order.length));
+      }, PROGRESS_INTERVAL_MS);
       const settled = await Promise.allSettled(tasks);
+      clearInterval(timer);
       const failures = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as TrainingThreadError] : []));
       if (failures.length > 0) {
         // The network keeps the parameters of the last completed epoch: mid-step values are not copied.
@@ -55,6 +60,7 @@ export function parallelEngine(
         trainSeconds: Math.max(...results.map((r) => r.trainSeconds)),
         correct: test && !results[0]!.stopped ? results.reduce((sum, r) => sum + r.correct, 0) : undefined,
         aborted: results[0]!.stopped,
+        phases: averagePhases(results.map((r) => r.phases)),
       };
     },
     close() {
@@ -63,4 +69,9 @@ export function parallelEngine(
       return closed;
     },
   };
+}
+
+function averagePhases(phases: StepPhases[]): StepPhases {
+  const mean = (key: keyof StepPhases): number => phases.reduce((sum, p) => sum + p[key], 0) / phases.length;
+  return { compute: mean("compute"), synchronisation: mean("synchronisation"), reduction: mean("reduction") };
 }

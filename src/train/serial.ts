@@ -4,7 +4,7 @@ import { fillTarget, type Dataset } from "../core/dataset.js";
 import { countCorrect } from "../core/evaluate.js";
 import type { Network } from "../core/network.js";
 import { descend } from "../core/sgd.js";
-import type { Engine, EpochOutcome } from "./engine.js";
+import { PROGRESS_INTERVAL_MS, type Engine, type EpochOutcome } from "./engine.js";
 import type { RunPlan } from "./options.js";
 
 // The in-process loop gives the event loop a turn this often, so an AbortSignal fired from a timer
@@ -22,9 +22,10 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
   const { miniBatchSize, eta } = plan;
 
   return {
-    async runEpoch(order): Promise<EpochOutcome> {
+    async runEpoch(order, progress): Promise<EpochOutcome> {
       const started = performance.now();
       let lastTurn = started;
+      let lastProgress = started;
       let costSum = 0;
       let examples = 0;
       for (let start = 0; start < order.length; start += miniBatchSize) {
@@ -38,6 +39,10 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
         examples += end - start;
 
         if (performance.now() - lastTurn > YIELD_EVERY_MS) {
+          if (progress && lastTurn - lastProgress >= PROGRESS_INTERVAL_MS) {
+            progress(examples);
+            lastProgress = lastTurn;
+          }
           await nextTurn();
           lastTurn = performance.now();
         }

@@ -36,7 +36,11 @@ export async function train(network: Network, trainingData: Dataset, options: Tr
     for (let epoch = 1; epoch <= plan.epochs; epoch++) {
       if (plan.shuffle) shuffleInPlace(order, rng);
       const started = performance.now();
-      const outcome = await engine.runEpoch(order);
+      const onProgress = options.onProgress;
+      const outcome = await engine.runEpoch(
+        order,
+        onProgress && ((examplesDone) => onProgress({ epoch, examplesDone, examples: order.length })),
+      );
       if (outcome.aborted) throw new AbortError(undefined, { cause: signal?.reason });
       const report: EpochReport = {
         epoch,
@@ -44,6 +48,7 @@ export async function train(network: Network, trainingData: Dataset, options: Tr
         examplesPerSecond: outcome.examples / outcome.trainSeconds,
         seconds: (performance.now() - started) / 1000,
       };
+      if (outcome.phases) report.phases = outcome.phases;
       if (test && outcome.correct !== undefined) {
         report.correct = outcome.correct;
         report.accuracy = test.count === 0 ? 0 : outcome.correct / test.count;

@@ -3,12 +3,15 @@
  * `scaleByDerivative` multiplies a vector by σ'(z) in place — the "⊙ σ'(z^l)" of BP1 and BP2.
  * It may use either z or a = σ(z), whichever is cheaper.
  */
+/** A layer's values: float64 in the JS kernel, float32 views of wasm memory in the SIMD kernel. */
+export type Vector = Float32Array | Float64Array;
+
 export interface Activation {
   readonly name: ActivationName;
   /** a = σ(z), elementwise. */
-  apply(z: Float64Array, a: Float64Array): void;
+  apply(z: Vector, a: Vector): void;
   /** out ⊙= σ'(z), elementwise, given z and a = σ(z). */
-  scaleByDerivative(z: Float64Array, a: Float64Array, out: Float64Array): void;
+  scaleByDerivative(z: Vector, a: Vector, out: Vector): void;
 }
 
 export type ActivationName = "sigmoid" | "tanh" | "relu" | "identity";

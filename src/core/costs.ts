@@ -1,4 +1,4 @@
-import type { Activation } from "./activations.js";
+import type { Activation, Vector } from "./activations.js";
 
 /**
  * A cost function C(a, y) for one example, and its part in BP1: δ^L = ∇_a C ⊙ σ'(z^L).
@@ -8,9 +8,9 @@ export interface Cost {
   /** The name network2.py writes in its model files. */
   readonly fileName: "QuadraticCost" | "CrossEntropyCost";
   /** C for one example with output a and target y. */
-  value(a: Float64Array, y: Float64Array): number;
+  value(a: Vector, y: Vector): number;
   /** Writes δ^L (BP1) into `delta`, given the output layer's z, a = σ(z) and the target y. */
-  outputDelta(z: Float64Array, a: Float64Array, y: Float64Array, output: Activation, delta: Float64Array): void;
+  outputDelta(z: Vector, a: Vector, y: Vector, output: Activation, delta: Vector): void;
 }
 
 export type CostName = "quadratic" | "cross-entropy";

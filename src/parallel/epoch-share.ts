@@ -1,10 +1,7 @@
-import { backprop, createScratch, type Scratch } from "../core/backprop.js";
-import { fillTarget } from "../core/dataset.js";
-import { countCorrect } from "../core/evaluate.js";
-import { architectureOf, type Architecture } from "../core/network.js";
-import { descend, share } from "../core/sgd.js";
+import { share } from "../core/sgd.js";
 import { arrive, endStep, STOP } from "./barrier.js";
 import { mapRun, type RunViews, type SharedRun } from "./shared-state.js";
+import { stepKernel, type StepKernel } from "./step-kernel.js";
 
 /** One worker's task: play the part of worker `worker` for one epoch. */
 export interface EpochTask {
@@ -36,13 +33,13 @@ export interface StepPhases {
 export interface WorkerContext {
   readonly run: SharedRun;
   readonly views: RunViews;
-  readonly arch: Architecture;
-  readonly scratch: Scratch;
+  /** One kernel per worker index (each has its own scratch); made on first use. */
+  readonly kernels: StepKernel[];
 }
 
-/** Maps the run's shared buffers (once per thread). */
+/** Maps the run's shared memory (once per thread). */
 export function workerContext(run: SharedRun): WorkerContext {
-  return { run, views: mapRun(run), arch: architectureOf(run.spec), scratch: createScratch(run.spec.sizes) };
+  return { run, views: mapRun(run), kernels: [] };
 }
 
 /**
@@ -54,13 +51,13 @@ export function workerContext(run: SharedRun): WorkerContext {
  * No message crosses threads during the epoch.
  */
 export function runEpochShare(context: WorkerContext, task: EpochTask): EpochShareResult {
-  const { run, views, arch, scratch } = context;
+  const { run, views } = context;
   const { threads, miniBatchSize, eta, testFault } = run;
-  const { params, gradients, train, test, order, control } = views;
+  const { test, order, control } = views;
   const k = task.worker;
-  const mine = gradients[k]!;
-  const slice = share(params.length, k, threads);
-  const d = train.inputSize;
+  const kernel = (context.kernels[k] ??= stepKernel(run, views, k));
+  const units = share(run.regions.paramCount / kernel.granularity, k, threads);
+  const slice = { from: units.from * kernel.granularity, to: units.to * kernel.granularity };
 
   const started = performance.now();
   let costSum = 0;
@@ -75,16 +72,12 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
     if (testFault && testFault.worker === k && testFault.step === step && task.epoch === 1) throw new Error(testFault.message);
     const t0 = performance.now();
     const part = share(m, k, threads);
-    for (let p = start + part.from; p < start + part.to; p++) {
-      const i = order[p]!;
-      fillTarget(train, i, scratch.y);
-      costSum += backprop(arch, params, train.inputs, i * d, mine, scratch);
-    }
+    for (let p = start + part.from; p < start + part.to; p++) costSum += kernel.accumulate(order[p]!, k);
     examples += part.to - part.from;
     const t1 = performance.now();
     arrive(control, threads); // every gradient of this batch is written
     const t2 = performance.now();
-    descend(params, gradients, slice.from, slice.to, eta / m);
+    kernel.descend(slice.from, slice.to, eta / m);
     const t3 = performance.now();
     arrive(control, threads, endStep); // every parameter is updated
     const t4 = performance.now();
@@ -99,7 +92,7 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   let correct = 0;
   if (test) {
     const part = share(test.count, k, threads);
-    correct = countCorrect(arch, params, test, part.from, part.to, scratch);
+    correct = kernel.countCorrect(part.from, part.to);
   }
   return { costSum, examples, trainSeconds, correct, stopped: false, phases: phases() };
 }

@@ -1,47 +1,67 @@
 import type { Dataset, Targets } from "../core/dataset.js";
-import { allocateParams, layoutOf, type NetworkSpec, type Params } from "../core/network.js";
+import { allocateParams, layoutOf, type Layout, type NetworkSpec, type Params } from "../core/network.js";
+import { kernelLayoutOf, pack, scratchBytes, unpack, type KernelLayout } from "../core/wasm/wasm-kernel.js";
 
 /**
- * The shared-memory contract of a parallel training run. Every buffer below is a
- * SharedArrayBuffer created once by the coordinator and mapped once by each worker.
+ * The shared-memory contract of a parallel training run. All of a run's state lives in ONE shared
+ * WebAssembly.Memory (a SharedArrayBuffer that the SIMD kernel can address too), allocated once by
+ * the coordinator with a fixed size (it never grows) and mapped once by each worker.
  *
- * | buffer      | written by                              | when                                          |
+ * | region      | written by                              | when                                          |
  * | ----------- | --------------------------------------- | --------------------------------------------- |
  * | train, test | coordinator                             | once, before the pool starts; read-only after |
  * | order       | coordinator                             | before each epoch's tasks; read-only during   |
- * | params      | worker k, its parameter share only      | between the two barriers of a step            |
+ * | params      | worker k, its parameter slice only      | between the two barriers of a step            |
  * | gradients   | region k by worker k (accumulate), then | compute phase; reduce phase (read + zeroed)   |
- * |             | every region's share s by worker s      |                                               |
+ * |             | every region's slice s by worker s      |                                               |
+ * | scratch     | worker k, its own scratch only          | any time (wasm kernel's working memory)       |
  * | control     | Atomics only (see barrier.ts)           | any time                                      |
  *
  * The coordinator reads params only when no epoch is running (between epochs or after the run).
+ * With the wasm kernel, params and gradients are in the kernel layout (wasm-kernel.ts), else in
+ * the network's own layout.
  */
 export interface SharedRun {
   readonly spec: NetworkSpec;
   readonly threads: number;
   readonly miniBatchSize: number;
   readonly eta: number;
-  readonly params: SharedArrayBuffer;
-  /** threads × paramCount, worker k's region at offset k·paramCount. */
-  readonly gradients: SharedArrayBuffer;
+  /** Which kernel the workers run: the TypeScript one, or the float32 WebAssembly SIMD one. */
+  readonly kernel: KernelName;
+  readonly memory: WebAssembly.Memory;
+  readonly regions: Regions;
   readonly train: SharedDataset;
   readonly test: SharedDataset | undefined;
-  /** Int32 × train.count: the epoch's example order. */
-  readonly order: SharedArrayBuffer;
-  /** Int32 control words (barrier.ts). */
-  readonly control: SharedArrayBuffer;
   /** @internal Test-only fault injection. */
   readonly testFault: { worker: number; step: number; message: string } | undefined;
 }
 
-/** A dataset whose arrays live in SharedArrayBuffers. */
+export type KernelName = "js" | "wasm";
+
+/** Byte offsets (all 16-aligned) of a run's regions in the shared memory. */
+export interface Regions {
+  readonly control: number;
+  readonly order: number;
+  readonly params: number;
+  /** Parameters in the run's layout (the kernel layout for wasm). */
+  readonly paramCount: number;
+  /** Worker k's gradient region starts at gradients + k · gradientStride. */
+  readonly gradients: number;
+  readonly gradientStride: number;
+  /** Worker k's scratch starts at scratch + k · scratchStride (wasm kernel only). */
+  readonly scratch: number;
+  readonly scratchStride: number;
+}
+
+/** A dataset's shape and where its arrays are in the shared memory. */
 export interface SharedDataset {
   readonly count: number;
   readonly inputSize: number;
-  readonly inputs: SharedArrayBuffer;
+  /** Byte offset of count × inputSize float32 inputs. */
+  readonly inputs: number;
   readonly targets:
-    | { readonly kind: "labels"; readonly labels: SharedArrayBuffer; readonly classes: number }
-    | { readonly kind: "vectors"; readonly vectors: SharedArrayBuffer; readonly size: number };
+    | { readonly kind: "labels"; readonly labels: number; readonly classes: number }
+    | { readonly kind: "vectors"; readonly vectors: number; readonly size: number };
 }
 
 /** The run's typed views, as each thread maps them once. */
@@ -56,74 +76,121 @@ export interface RunViews {
 
 /** Number of Int32 control words (see barrier.ts for their meaning). */
 export const CONTROL_WORDS = 8;
+const PAGE = 65536;
 
-function sharedCopy<T extends Float32Array | Int32Array>(array: T): SharedArrayBuffer {
-  const buffer = new SharedArrayBuffer(array.byteLength);
-  new Uint8Array(buffer).set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
-  return buffer;
+/** Hands out 16-byte-aligned byte ranges, first to plan a layout, then to size the memory. */
+class Arena {
+  size = 0;
+  take(bytes: number): number {
+    const start = this.size;
+    this.size += Math.ceil(bytes / 16) * 16;
+    return start;
+  }
 }
 
-/** Copies a dataset into shared memory (once per run). */
-export function shareDataset(data: Dataset): SharedDataset {
+function planDataset(arena: Arena, data: Dataset): SharedDataset {
   const t = data.targets;
   return {
     count: data.count,
     inputSize: data.inputSize,
-    inputs: sharedCopy(data.inputs),
+    inputs: arena.take(data.inputs.byteLength),
     targets:
       t.kind === "labels"
-        ? { kind: "labels", labels: sharedCopy(t.labels), classes: t.classes }
-        : { kind: "vectors", vectors: sharedCopy(t.vectors), size: t.size },
+        ? { kind: "labels", labels: arena.take(t.labels.byteLength), classes: t.classes }
+        : { kind: "vectors", vectors: arena.take(t.vectors.byteLength), size: t.size },
   };
 }
 
 /** Views of a shared dataset, as a plain {@link Dataset}. */
-export function mapDataset(shared: SharedDataset): Dataset {
+function mapDataset(buffer: ArrayBufferLike, shared: SharedDataset): Dataset {
   const t = shared.targets;
+  const n = shared.count;
   const targets: Targets =
     t.kind === "labels"
-      ? { kind: "labels", labels: new Int32Array(t.labels), classes: t.classes }
-      : { kind: "vectors", vectors: new Float32Array(t.vectors), size: t.size };
-  return { count: shared.count, inputSize: shared.inputSize, inputs: new Float32Array(shared.inputs), targets };
+      ? { kind: "labels", labels: new Int32Array(buffer, t.labels, n), classes: t.classes }
+      : { kind: "vectors", vectors: new Float32Array(buffer, t.vectors, n * t.size), size: t.size };
+  return { count: n, inputSize: shared.inputSize, inputs: new Float32Array(buffer, shared.inputs, n * shared.inputSize), targets };
 }
 
-/** Allocates every shared buffer of a run and copies the starting parameters and the data in. */
+function copyDataset(into: Dataset, from: Dataset): void {
+  into.inputs.set(from.inputs);
+  if (into.targets.kind === "labels" && from.targets.kind === "labels") into.targets.labels.set(from.targets.labels);
+  if (into.targets.kind === "vectors" && from.targets.kind === "vectors") into.targets.vectors.set(from.targets.vectors);
+}
+
+/** The kernel layout of a wasm run (undefined for the JS kernel). */
+export function kernelLayoutOfRun(run: SharedRun): KernelLayout | undefined {
+  return run.kernel === "wasm" ? kernelLayoutOf(run.spec.sizes) : undefined;
+}
+
+/** Allocates a run's shared memory and copies the starting parameters and the data in. */
 export function createSharedRun(
   spec: NetworkSpec,
   params: Params,
   train: Dataset,
   test: Dataset | undefined,
-  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "eta" | "testFault">,
+  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "eta" | "testFault" | "kernel">,
 ): SharedRun {
-  const bytes = params.BYTES_PER_ELEMENT;
+  const { threads, kernel } = settings;
+  const wasmLayout = kernel === "wasm" ? kernelLayoutOf(spec.sizes) : undefined;
+  const paramCount = wasmLayout ? wasmLayout.paramCount : params.length;
+  const paramBytes = paramCount * params.BYTES_PER_ELEMENT;
+  const arena = new Arena();
+  const control = arena.take(CONTROL_WORDS * 4);
+  const order = arena.take(train.count * 4);
+  const paramsAt = arena.take(paramBytes);
+  const gradientStride = Math.ceil(paramBytes / 16) * 16;
+  const gradients = arena.take(threads * gradientStride);
+  const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout) / 16) * 16 : 0;
+  const scratch = arena.take(threads * scratchStride);
+  const sharedTrain = planDataset(arena, train);
+  const sharedTest = test && planDataset(arena, test);
+  const pages = Math.max(1, Math.ceil(arena.size / PAGE));
+
   const run: SharedRun = {
     spec,
     ...settings,
-    params: new SharedArrayBuffer(params.length * bytes),
-    gradients: new SharedArrayBuffer(settings.threads * params.length * bytes),
-    train: shareDataset(train),
-    test: test && shareDataset(test),
-    order: new SharedArrayBuffer(train.count * Int32Array.BYTES_PER_ELEMENT),
-    control: new SharedArrayBuffer(CONTROL_WORDS * Int32Array.BYTES_PER_ELEMENT),
+    memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }),
+    regions: { control, order, params: paramsAt, paramCount, gradients, gradientStride, scratch, scratchStride },
+    train: sharedTrain,
+    test: sharedTest,
   };
-  mapRun(run).params.set(params);
+  const views = mapRun(run);
+  copyDataset(views.train, train);
+  if (test && views.test) copyDataset(views.test, test);
+  writeParams(run, views, layoutOf(spec.sizes), params);
   return run;
 }
 
-/** Maps a run's buffers as typed views. */
+/** Maps a run's regions as typed views. */
 export function mapRun(run: SharedRun): RunViews {
-  const paramCount = layoutOf(run.spec.sizes).paramCount;
-  const bytes = run.spec.dtype === "float32" ? 4 : 8;
+  const buffer = run.memory.buffer;
+  const { regions, spec } = run;
+  const dtype = run.kernel === "wasm" ? "float32" : spec.dtype;
   const gradients: Params[] = [];
   for (let k = 0; k < run.threads; k++) {
-    gradients.push(allocateParams(run.spec.dtype, paramCount, run.gradients, k * paramCount * bytes));
+    gradients.push(allocateParams(dtype, regions.paramCount, buffer, regions.gradients + k * regions.gradientStride));
   }
   return {
-    params: allocateParams(run.spec.dtype, paramCount, run.params),
+    params: allocateParams(dtype, regions.paramCount, buffer, regions.params),
     gradients,
-    train: mapDataset(run.train),
-    test: run.test && mapDataset(run.test),
-    order: new Int32Array(run.order),
-    control: new Int32Array(run.control),
+    train: mapDataset(buffer, run.train),
+    test: run.test && mapDataset(buffer, run.test),
+    order: new Int32Array(buffer, regions.order, run.train.count),
+    control: new Int32Array(buffer, regions.control, CONTROL_WORDS),
   };
+}
+
+/** Copies a network's parameters into the run (converting to the kernel layout for wasm). */
+export function writeParams(run: SharedRun, views: RunViews, layout: Layout, params: Params): void {
+  const kernel = kernelLayoutOfRun(run);
+  if (kernel) pack(layout, params, kernel, views.params as Float32Array);
+  else views.params.set(params);
+}
+
+/** Copies the run's parameters back into a network's parameter vector. */
+export function readParams(run: SharedRun, views: RunViews, layout: Layout, params: Params): void {
+  const kernel = kernelLayoutOfRun(run);
+  if (kernel) unpack(kernel, views.params as Float32Array, layout, params);
+  else params.set(views.params);
 }

@@ -1,8 +1,9 @@
 import { availableParallelism } from "node:os";
 import type { Dataset } from "../core/dataset.js";
 import type { StepPhases } from "../parallel/epoch-share.js";
-import { check, checkInteger, checkPositive, show } from "../core/errors.js";
-import { randomSeed } from "../core/network.js";
+import type { KernelName } from "../parallel/shared-state.js";
+import { check, checkInteger, checkOneOf, checkPositive, show } from "../core/errors.js";
+import { randomSeed, type DType } from "../core/network.js";
 
 /** Options of {@link train}. `epochs`, `miniBatchSize` and `eta` are required, as in network.py's SGD. */
 export interface TrainOptions {
@@ -18,6 +19,12 @@ export interface TrainOptions {
   shuffle?: boolean;
   /** Worker threads: `"auto"` (default) = os.availableParallelism(); an integer ≥ 1; 0 = in-process reference path. */
   threads?: number | "auto";
+  /**
+   * The worker threads' kernel: `"wasm"` (WebAssembly SIMD, float32 networks only), `"js"`
+   * (TypeScript), or `"auto"` (default: wasm for float32, js for float64). threads: 0 always runs
+   * the TypeScript kernel in process.
+   */
+  kernel?: "auto" | KernelName;
   /** Evaluated after each epoch; its accuracy goes into the epoch report. */
   testData?: Dataset;
   /** Called after each epoch; training waits for a returned promise. */
@@ -79,10 +86,12 @@ export interface RunPlan {
   readonly seed: number;
   readonly shuffle: boolean;
   readonly threads: number;
+  /** Kernel of the worker threads (unused when threads is 0). */
+  readonly kernel: KernelName;
 }
 
 /** Validates options (before any thread starts) and fills in defaults. */
-export function planRun(options: TrainOptions): RunPlan {
+export function planRun(options: TrainOptions, dtype: DType): RunPlan {
   check(options != null && typeof options === "object", "train options must be an object");
   checkInteger("epochs", options.epochs);
   checkInteger("miniBatchSize", options.miniBatchSize);
@@ -99,7 +108,12 @@ export function planRun(options: TrainOptions): RunPlan {
     options.signal === undefined || options.signal instanceof AbortSignal,
     `signal must be an AbortSignal, got ${show(options.signal)}`,
   );
+  const kernel = options.kernel ?? "auto";
+  checkOneOf("kernel", kernel, ["auto", "js", "wasm"]);
+  check(kernel !== "wasm" || dtype === "float32", `kernel wasm needs a float32 network, this one is ${dtype}`);
+  check(kernel !== "wasm" || threads !== 0, "kernel wasm runs on worker threads; threads 0 is the in-process TypeScript path");
   return {
+    kernel: kernel === "auto" ? (dtype === "float32" ? "wasm" : "js") : kernel,
     epochs: options.epochs,
     miniBatchSize: options.miniBatchSize,
     eta: options.eta,

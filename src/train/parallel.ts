@@ -4,7 +4,7 @@ import type { Network } from "../core/network.js";
 import { ABORT, markFailed, PEER_FAILED, STEPS } from "../parallel/barrier.js";
 import type { EpochShareResult, StepPhases } from "../parallel/epoch-share.js";
 import { createPool } from "../parallel/pool.js";
-import { createSharedRun, mapRun } from "../parallel/shared-state.js";
+import { createSharedRun, mapRun, readParams } from "../parallel/shared-state.js";
 import { PROGRESS_INTERVAL_MS, type Engine, type EpochOutcome } from "./engine.js";
 import type { RunPlan, TrainOptions } from "./options.js";
 
@@ -22,8 +22,8 @@ export function parallelEngine(
   signal: AbortSignal | undefined,
   testFault: TrainOptions["testFault"],
 ): Engine {
-  const { threads, miniBatchSize, eta } = plan;
-  const run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, eta, testFault });
+  const { threads, miniBatchSize, eta, kernel } = plan;
+  const run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, eta, testFault, kernel });
   const views = mapRun(run);
   const pool = createPool(run);
   const onAbort = (): void => void Atomics.store(views.control, ABORT, 1);
@@ -53,7 +53,7 @@ export function parallelEngine(
         throw failures.find((f) => !f.message.endsWith(PEER_FAILED)) ?? failures[0];
       }
       const results = settled.map((s) => (s as PromiseFulfilledResult<EpochShareResult>).value);
-      net.params.set(views.params);
+      readParams(run, views, net.architecture.layout, net.params);
       return {
         costSum: results.reduce((sum, r) => sum + r.costSum, 0),
         examples: results.reduce((sum, r) => sum + r.examples, 0),

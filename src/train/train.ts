@@ -17,7 +17,7 @@ import { serialEngine } from "./serial.js";
  */
 export async function train(network: Network, trainingData: Dataset, options: TrainOptions): Promise<TrainResult> {
   check(network instanceof Network, "train() needs a Network as its first argument");
-  const plan = planRun(options);
+  const plan = planRun(options, network.spec.dtype);
   network.checkFits(trainingData, "training data");
   check(trainingData.count > 0, "training data has no examples");
   const test = options.testData;

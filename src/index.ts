@@ -8,7 +8,7 @@ export type { CostName } from "./core/costs.js";
 export { createDataset, sliceDataset, validateDataset, outputSize, type Dataset, type DatasetInit, type Targets } from "./core/dataset.js";
 export type { Evaluation } from "./core/evaluate.js";
 export { Rng } from "./core/rng.js";
-export { ShoalError, ValidationError, ModelFileError, AbortError, TrainingThreadError } from "./core/errors.js";
+export { ShoalError, ValidationError, ModelFileError, AbortError, TrainingThreadError, DivergenceError } from "./core/errors.js";
 export { train } from "./train/train.js";
 export type { TrainOptions, TrainResult, EpochReport, Progress } from "./train/options.js";
 export type { StepPhases } from "./parallel/epoch-share.js";

@@ -15,8 +15,10 @@ describe("no leaked threads", () => {
     ["ok", "resolved"],
     ["throw", "rejected: training thread 1 failed: injected failure in worker"],
     ["abort", "aborted"],
+    ["exit", "rejected: training thread 1 failed: worker exited with code: 1"],
   ] as const) {
-    it(`after train() ${mode === "ok" ? "resolves" : mode === "throw" ? "rejects" : "is aborted"}, no thread is left and the process exits on its own`, async () => {
+    const when = { ok: "resolves", throw: "rejects", abort: "is aborted", exit: "loses a thread (process.exit in a worker)" }[mode];
+    it(`after train() ${when}, no thread is left and the process exits on its own`, async () => {
       const { stdout } = await run(process.execPath, ["--import", "tsx", fixture, mode], { timeout: 30_000 });
       expect(stdout.trim().split("\n")).toEqual([expected, "threads gained: 0"]);
     });
@@ -36,6 +38,21 @@ describe("errors in workers", () => {
     expect(((error as Error).cause as Error).message).toBe("boom at step 3");
     expect(Array.from(net.params)).toEqual(before); // no half-updated step is copied out
 
+    const result = await train(net, data, { epochs: 1, miniBatchSize: 10, eta: 3, threads: 2 });
+    expect(result.epochs).toHaveLength(1);
+  });
+
+  it("a worker thread that dies fails the run naming the worker; the other worker is not left waiting", async () => {
+    const { train: data } = await someDigits(100);
+    const net = Network.create([784, 10, 10], { seed: 1 });
+    const started = performance.now();
+    const error = await train(net, data, {
+      epochs: 2, miniBatchSize: 10, eta: 3, threads: 2, testFault: { worker: 1, step: 2, message: "unused", exit: true },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TrainingThreadError);
+    expect((error as TrainingThreadError).worker).toBe(1);
+    expect((error as Error).message).toMatch(/^training thread 1 failed: .*exit/);
+    expect(performance.now() - started).toBeLessThan(20_000);
     const result = await train(net, data, { epochs: 1, miniBatchSize: 10, eta: 3, threads: 2 });
     expect(result.epochs).toHaveLength(1);
   });

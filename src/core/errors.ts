@@ -71,3 +71,14 @@ export class TrainingThreadError extends ShoalError {
     super(`training thread ${worker} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
+
+/** The cost became NaN or infinite; the network keeps the weights from before the failing mini-batch. */
+export class DivergenceError extends ShoalError {
+  override name = "DivergenceError";
+  constructor(readonly epoch: number, readonly miniBatch: number, eta: number) {
+    super(
+      `training diverged at epoch ${epoch}, mini-batch ${miniBatch}: the cost or a weight became NaN or infinite. ` +
+        `The network keeps its weights from before that mini-batch; try a smaller eta (now ${eta})`,
+    );
+  }
+}

@@ -6,8 +6,10 @@ import type { Params } from "./network.js";
  * where `gradients` hold the per-example gradients already summed (one buffer per thread; the
  * buffers are added in array order, so the result is deterministic). `scale` is η/m.
  * The consumed gradient entries are reset to zero, ready for the next mini-batch.
+ * Returns false if any new parameter is NaN or infinite (for the divergence guard).
  */
-export function descend(params: Params, gradients: readonly Params[], from: number, to: number, scale: number): void {
+export function descend(params: Params, gradients: readonly Params[], from: number, to: number, scale: number): boolean {
+  let finite = true;
   for (let i = from; i < to; i++) {
     let sum = 0;
     for (let t = 0; t < gradients.length; t++) {
@@ -16,7 +18,9 @@ export function descend(params: Params, gradients: readonly Params[], from: numb
       g[i] = 0;
     }
     params[i]! -= scale * sum;
+    if (!Number.isFinite(params[i]!)) finite = false; // read back: a float32 store can overflow to ∞
   }
+  return finite;
 }
 
 /** The part [from, to) of `length` items that worker `index` of `count` owns: contiguous, sizes differ by at most one. */

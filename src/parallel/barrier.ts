@@ -11,6 +11,13 @@
  *   FAILED      set to 1 when any thread failed; waiters then throw instead of waiting forever
  *   STEPS       mini-batch steps completed in the current epoch (reset by the coordinator before
  *               each epoch, counted at each step's end; read by the coordinator for progress)
+ *   DIVERGED    set when a worker's examples gave a NaN or infinite cost in the current step
+ *               (written before the step's first barrier, read after it, so all workers agree)
+ *   BAD_UPDATE  set when a worker's update made a weight NaN or infinite (written before the
+ *               step's second barrier, read after it). Two words, because one worker may write
+ *               BAD_UPDATE while a slower one is still reading DIVERGED after the first barrier.
+ *   LIMIT       steps to run this epoch, written by the coordinator before the epoch's tasks
+ *               (fewer than the epoch's steps only when replaying up to the last good step)
  */
 export const COUNT = 0;
 export const GENERATION = 1;
@@ -18,6 +25,9 @@ export const ABORT = 2;
 export const STOP = 3;
 export const FAILED = 4;
 export const STEPS = 5;
+export const DIVERGED = 6;
+export const LIMIT = 7;
+export const BAD_UPDATE = 8;
 
 // A short spin before sleeping: a step's barrier usually opens within microseconds, far sooner than
 // a futex wake-up (~25 µs measured), but spinning long would steal the core from a busy main thread.

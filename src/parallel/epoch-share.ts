@@ -1,6 +1,6 @@
 import { share } from "../core/sgd.js";
-import { arrive, endStep, STOP } from "./barrier.js";
-import { mapRun, type RunViews, type SharedRun } from "./shared-state.js";
+import { arrive, BAD_UPDATE, DIVERGED, endStep, LIMIT, STOP } from "./barrier.js";
+import { mapRun, type RunViews, type SharedRun, type TestFault } from "./shared-state.js";
 import { stepKernel, type StepKernel } from "./step-kernel.js";
 
 /** One worker's task: play the part of worker `worker` for one epoch. */
@@ -15,7 +15,12 @@ export interface EpochShareResult {
   readonly examples: number;
   readonly trainSeconds: number;
   readonly correct: number;
+  /** Stopped early by an abort. */
   readonly stopped: boolean;
+  /** 0-based mini-batch at which the cost or a weight became NaN or infinite, or −1. */
+  readonly divergedAt: number;
+  /** True when that mini-batch's update was applied (a weight went bad), false when it was not (the cost did). */
+  readonly divergedAfterUpdate: boolean;
   readonly phases: StepPhases;
 }
 
@@ -67,32 +72,44 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   let synchronisation = 0;
   let reduction = 0;
   const phases = (): StepPhases => ({ compute: compute / 1000, synchronisation: synchronisation / 1000, reduction: reduction / 1000 });
+  const result = (stopped: boolean, divergedAt = -1, divergedAfterUpdate = false): EpochShareResult => ({
+    costSum, examples, trainSeconds: (performance.now() - started) / 1000, correct: 0, stopped, divergedAt, divergedAfterUpdate, phases: phases(),
+  });
+  const limit = Atomics.load(control, LIMIT);
   for (let start = 0; start < order.length; start += miniBatchSize, step++) {
+    if (step >= limit) return result(true);
     const m = Math.min(miniBatchSize, order.length - start);
-    if (testFault && testFault.worker === k && testFault.step === step && task.epoch === 1) throw new Error(testFault.message);
+    if (testFault && testFault.worker === k && testFault.step === step && task.epoch === 1) injectFault(testFault);
     const t0 = performance.now();
     const part = share(m, k, threads);
-    for (let p = start + part.from; p < start + part.to; p++) costSum += kernel.accumulate(order[p]!, k);
+    let stepCost = 0;
+    for (let p = start + part.from; p < start + part.to; p++) stepCost += kernel.accumulate(order[p]!, k);
+    if (!Number.isFinite(stepCost)) Atomics.store(control, DIVERGED, 1);
+    costSum += stepCost;
     examples += part.to - part.from;
     const t1 = performance.now();
     arrive(control, threads); // every gradient of this batch is written
+    // Divergence guard: a NaN or infinite cost anywhere in this batch means its gradient is no good;
+    // every worker sees the flag after the barrier and stops before applying the step.
+    if (Atomics.load(control, DIVERGED) !== 0) return result(false, step);
     const t2 = performance.now();
-    kernel.descend(slice.from, slice.to, eta / m);
+    if (!kernel.descend(slice.from, slice.to, eta / m)) Atomics.store(control, BAD_UPDATE, 1);
     const t3 = performance.now();
     arrive(control, threads, endStep); // every parameter is updated
+    if (Atomics.load(control, BAD_UPDATE) !== 0) return result(false, step, true);
     const t4 = performance.now();
     compute += t1 - t0;
     synchronisation += t2 - t1 + (t4 - t3);
     reduction += t3 - t2;
-    if (Atomics.load(control, STOP) !== 0) {
-      return { costSum, examples, trainSeconds: (performance.now() - started) / 1000, correct: 0, stopped: true, phases: phases() };
-    }
+    if (Atomics.load(control, STOP) !== 0) return result(true);
   }
-  const trainSeconds = (performance.now() - started) / 1000;
-  let correct = 0;
-  if (test) {
-    const part = share(test.count, k, threads);
-    correct = kernel.countCorrect(part.from, part.to);
-  }
-  return { costSum, examples, trainSeconds, correct, stopped: false, phases: phases() };
+  const trained = result(false);
+  if (!test) return trained;
+  const part = share(test.count, k, threads);
+  return { ...trained, correct: kernel.countCorrect(part.from, part.to) };
+}
+
+function injectFault(fault: TestFault): never {
+  if (fault.exit) process.exit(1);
+  throw new Error(fault.message);
 }

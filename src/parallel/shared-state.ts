@@ -33,7 +33,18 @@ export interface SharedRun {
   readonly train: SharedDataset;
   readonly test: SharedDataset | undefined;
   /** @internal Test-only fault injection. */
-  readonly testFault: { worker: number; step: number; message: string } | undefined;
+  readonly testFault: TestFault | undefined;
+}
+
+/**
+ * @internal Test-only fault injection: in epoch 1, at mini-batch `step` (0-based), worker `worker`
+ * throws an Error with `message` — or, with `exit`, ends its whole thread with process.exit(1).
+ */
+export interface TestFault {
+  readonly worker: number;
+  readonly step: number;
+  readonly message: string;
+  readonly exit?: boolean;
 }
 
 export type KernelName = "js" | "wasm";
@@ -75,7 +86,7 @@ export interface RunViews {
 }
 
 /** Number of Int32 control words (see barrier.ts for their meaning). */
-export const CONTROL_WORDS = 8;
+export const CONTROL_WORDS = 16;
 const PAGE = 65536;
 
 /** Hands out 16-byte-aligned byte ranges, first to plan a layout, then to size the memory. */

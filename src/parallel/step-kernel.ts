@@ -12,8 +12,8 @@ export interface StepKernel {
   readonly granularity: number;
   /** Adds training example i's gradient to gradient region `region`; returns its cost. */
   accumulate(i: number, region: number): number;
-  /** The SGD step over parameters [from, to): w −= scale · Σ regions, zeroing them. */
-  descend(from: number, to: number, scale: number): void;
+  /** The SGD step over parameters [from, to): w −= scale · Σ regions, zeroing them. False if a new value is not finite. */
+  descend(from: number, to: number, scale: number): boolean;
   /** How many of test examples [from, to) the network classifies correctly. */
   countCorrect(from: number, to: number): number;
 }

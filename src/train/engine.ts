@@ -1,3 +1,4 @@
+import type { Params } from "../core/network.js";
 import type { StepPhases } from "../parallel/epoch-share.js";
 
 /**
@@ -8,8 +9,11 @@ export interface Engine {
   /**
    * Runs one epoch's mini-batches over the examples in `order`, then evaluates the test data if any.
    * `progress(examplesDone)` is called now and then (at most every PROGRESS_INTERVAL_MS) during the epoch.
+   * With `stopBefore`, only mini-batches [0, stopBefore) run.
    */
-  runEpoch(order: Int32Array, progress?: (examplesDone: number) => void): Promise<EpochOutcome>;
+  runEpoch(order: Int32Array, progress?: (examplesDone: number) => void, stopBefore?: number): Promise<EpochOutcome>;
+  /** Replaces the parameters being trained (used to replay an epoch up to its last good step). */
+  load(params: Params): void;
   /** Releases threads and memory. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -25,6 +29,10 @@ export interface EpochOutcome {
   readonly correct: number | undefined;
   /** True when the AbortSignal stopped the epoch early (after a completed step). */
   readonly aborted: boolean;
+  /** 0-based mini-batch at which the cost or a weight became NaN or infinite (the epoch stopped there), or −1. */
+  readonly divergedAt: number;
+  /** True when that mini-batch's update was applied (the parameters are bad and must be restored). */
+  readonly divergedAfterUpdate: boolean;
   /** Where the workers' step time went (threaded path only), averaged over workers. */
   readonly phases?: StepPhases;
 }

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { Dataset } from "../core/dataset.js";
 import type { StepPhases } from "../parallel/epoch-share.js";
-import type { KernelName } from "../parallel/shared-state.js";
+import type { KernelName, TestFault } from "../parallel/shared-state.js";
 import { check, checkInteger, checkOneOf, checkPositive, show } from "../core/errors.js";
 import { randomSeed, type DType } from "../core/network.js";
 
@@ -33,8 +33,8 @@ export interface TrainOptions {
   onProgress?: (progress: Progress) => void;
   /** Stops training between mini-batches; `train` then rejects with an AbortError. */
   signal?: AbortSignal;
-  /** @internal Test-only fault injection: worker `worker` throws `message` at step `step` of epoch 1. */
-  testFault?: { worker: number; step: number; message: string };
+  /** @internal Test-only fault injection (see TestFault). */
+  testFault?: TestFault;
 }
 
 /** Progress within an epoch. */

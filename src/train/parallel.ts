@@ -1,12 +1,12 @@
 import type { Dataset } from "../core/dataset.js";
 import { TrainingThreadError } from "../core/errors.js";
 import type { Network } from "../core/network.js";
-import { ABORT, markFailed, PEER_FAILED, STEPS } from "../parallel/barrier.js";
+import { ABORT, BAD_UPDATE, DIVERGED, LIMIT, markFailed, PEER_FAILED, STEPS } from "../parallel/barrier.js";
 import type { EpochShareResult, StepPhases } from "../parallel/epoch-share.js";
 import { createPool } from "../parallel/pool.js";
-import { createSharedRun, mapRun, readParams } from "../parallel/shared-state.js";
+import { createSharedRun, mapRun, readParams, writeParams, type TestFault } from "../parallel/shared-state.js";
 import { PROGRESS_INTERVAL_MS, type Engine, type EpochOutcome } from "./engine.js";
-import type { RunPlan, TrainOptions } from "./options.js";
+import type { RunPlan } from "./options.js";
 
 /**
  * The parallel path: a piscina pool of `plan.threads` workers over shared memory. Per epoch the
@@ -20,7 +20,7 @@ export function parallelEngine(
   test: Dataset | undefined,
   plan: RunPlan,
   signal: AbortSignal | undefined,
-  testFault: TrainOptions["testFault"],
+  testFault: TestFault | undefined,
 ): Engine {
   const { threads, miniBatchSize, eta, kernel } = plan;
   const run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, eta, testFault, kernel });
@@ -32,9 +32,12 @@ export function parallelEngine(
   let closed: Promise<void> | undefined;
 
   return {
-    async runEpoch(order, progress): Promise<EpochOutcome> {
+    async runEpoch(order, progress, stopBefore = 0x7fffffff): Promise<EpochOutcome> {
       views.order.set(order);
       Atomics.store(views.control, STEPS, 0);
+      Atomics.store(views.control, DIVERGED, 0);
+      Atomics.store(views.control, BAD_UPDATE, 0);
+      Atomics.store(views.control, LIMIT, stopBefore);
       epoch++;
       const tasks = Array.from({ length: threads }, (_, worker) =>
         (pool.run({ worker, epoch }) as Promise<EpochShareResult>).catch((error: unknown) => {
@@ -58,10 +61,15 @@ export function parallelEngine(
         costSum: results.reduce((sum, r) => sum + r.costSum, 0),
         examples: results.reduce((sum, r) => sum + r.examples, 0),
         trainSeconds: Math.max(...results.map((r) => r.trainSeconds)),
-        correct: test && !results[0]!.stopped ? results.reduce((sum, r) => sum + r.correct, 0) : undefined,
+        correct: test && !results[0]!.stopped && results[0]!.divergedAt < 0 ? results.reduce((sum, r) => sum + r.correct, 0) : undefined,
         aborted: results[0]!.stopped,
+        divergedAt: results[0]!.divergedAt,
+        divergedAfterUpdate: results[0]!.divergedAfterUpdate,
         phases: averagePhases(results.map((r) => r.phases)),
       };
+    },
+    load(params) {
+      writeParams(run, views, net.architecture.layout, params);
     },
     close() {
       signal?.removeEventListener("abort", onAbort);

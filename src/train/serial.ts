@@ -22,20 +22,30 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
   const { miniBatchSize, eta } = plan;
 
   return {
-    async runEpoch(order, progress): Promise<EpochOutcome> {
+    async runEpoch(order, progress, stopBefore = Infinity): Promise<EpochOutcome> {
       const started = performance.now();
       let lastTurn = started;
       let lastProgress = started;
       let costSum = 0;
       let examples = 0;
-      for (let start = 0; start < order.length; start += miniBatchSize) {
+      for (let start = 0; start < order.length && start / miniBatchSize < stopBefore; start += miniBatchSize) {
         const end = Math.min(start + miniBatchSize, order.length);
+        let batchCost = 0;
         for (let p = start; p < end; p++) {
           const i = order[p]!;
           fillTarget(train, i, scratch.y);
-          costSum += backprop(arch, params, train.inputs, i * train.inputSize, gradient, scratch);
+          batchCost += backprop(arch, params, train.inputs, i * train.inputSize, gradient, scratch);
         }
-        descend(params, [gradient], 0, params.length, eta / (end - start)); // a short last batch steps with η/len
+        costSum += batchCost;
+        if (!Number.isFinite(batchCost)) {
+          // divergence guard: do not apply a step computed from NaN or infinite values
+          const trainSeconds = (performance.now() - started) / 1000;
+          return { costSum, examples, trainSeconds, correct: undefined, aborted: false, divergedAt: start / miniBatchSize, divergedAfterUpdate: false };
+        }
+        if (!descend(params, [gradient], 0, params.length, eta / (end - start))) { // a short last batch steps with η/len
+          const trainSeconds = (performance.now() - started) / 1000;
+          return { costSum, examples, trainSeconds, correct: undefined, aborted: false, divergedAt: start / miniBatchSize, divergedAfterUpdate: true };
+        }
         examples += end - start;
 
         if (performance.now() - lastTurn > YIELD_EVERY_MS) {
@@ -47,12 +57,15 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
           lastTurn = performance.now();
         }
         if (signal?.aborted) {
-          return { costSum, examples, trainSeconds: (performance.now() - started) / 1000, correct: undefined, aborted: true };
+          return { costSum, examples, trainSeconds: (performance.now() - started) / 1000, correct: undefined, aborted: true, divergedAt: -1, divergedAfterUpdate: false };
         }
       }
       const trainSeconds = (performance.now() - started) / 1000;
       const correct = test ? countCorrect(arch, params, test, 0, test.count, scratch) : undefined;
-      return { costSum, examples, trainSeconds, correct, aborted: false };
+      return { costSum, examples, trainSeconds, correct, aborted: false, divergedAt: -1, divergedAfterUpdate: false };
+    },
+    load(values) {
+      params.set(values);
     },
     async close() {},
   };

@@ -1,5 +1,5 @@
 import type { Dataset } from "../core/dataset.js";
-import { AbortError, check } from "../core/errors.js";
+import { AbortError, check, DivergenceError } from "../core/errors.js";
 import { Network } from "../core/network.js";
 import { Rng, shuffleInPlace } from "../core/rng.js";
 import type { Engine } from "./engine.js";
@@ -36,12 +36,22 @@ export async function train(network: Network, trainingData: Dataset, options: Tr
     for (let epoch = 1; epoch <= plan.epochs; epoch++) {
       if (plan.shuffle) shuffleInPlace(order, rng);
       const started = performance.now();
+      const epochStart = network.params.slice();
       const onProgress = options.onProgress;
       const outcome = await engine.runEpoch(
         order,
         onProgress && ((examplesDone) => onProgress({ epoch, examplesDone, examples: order.length })),
       );
       if (outcome.aborted) throw new AbortError(undefined, { cause: signal?.reason });
+      if (outcome.divergedAt >= 0) {
+        if (outcome.divergedAfterUpdate) {
+          // The failing step's update was applied: replay the epoch (deterministic) up to the step before it.
+          engine.load(epochStart);
+          network.params.set(epochStart);
+          if (outcome.divergedAt > 0) await engine.runEpoch(order, undefined, outcome.divergedAt);
+        }
+        throw new DivergenceError(epoch, outcome.divergedAt + 1, plan.eta);
+      }
       const report: EpochReport = {
         epoch,
         cost: outcome.costSum / outcome.examples,

@@ -108,11 +108,13 @@
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $rows))))
 
-  ;; The SGD step over floats [from, to) (multiples of 4): w −= scale · Σ_r gradient region r, in
+;; The SGD step over floats [from, to) (multiples of 4): w −= scale · Σ_r gradient region r, in
   ;; region order (deterministic), zeroing the consumed gradients. Regions are `stride` bytes apart.
+  ;; Returns 1 if any new weight is NaN or infinite (for the divergence guard), else 0.
   (func (export "descend") (param $params i32) (param $grads i32) (param $regions i32) (param $stride i32)
-                           (param $from i32) (param $to i32) (param $scale f32)
+                           (param $from i32) (param $to i32) (param $scale f32) (result i32)
     (local $i i32) (local $end i32) (local $r i32) (local $g i32) (local $sum v128) (local $s v128)
+    (local $w v128) (local $bad v128)
     (local.set $s (f32x4.splat (local.get $scale)))
     (local.set $i (i32.shl (local.get $from) (i32.const 2)))
     (local.set $end (i32.shl (local.get $to) (i32.const 2)))
@@ -130,8 +132,12 @@
             (local.set $g (i32.add (local.get $g) (local.get $stride)))
             (local.set $r (i32.add (local.get $r) (i32.const 1)))
             (br $region)))
-        (v128.store (i32.add (local.get $params) (local.get $i))
+        (local.set $w
           (f32x4.sub (v128.load (i32.add (local.get $params) (local.get $i))) (f32x4.mul (local.get $s) (local.get $sum))))
+        (v128.store (i32.add (local.get $params) (local.get $i)) (local.get $w))
+        ;; w − w is 0 for a finite w and NaN for ±∞ or NaN, which is the only value not equal to itself
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br $lanes))))
+        (br $lanes)))
+    (v128.any_true (local.get $bad)))
 )

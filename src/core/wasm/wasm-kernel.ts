@@ -70,7 +70,7 @@ interface Exports {
   forward(wt: number, b: number, idx: number, val: number, count: number, z: number, np: number): void;
   accumulate(gt: number, gb: number, idx: number, val: number, count: number, delta: number, np: number): void;
   backward(wt: number, n: number, delta: number, out: number, np: number): void;
-  descend(params: number, grads: number, regions: number, stride: number, from: number, to: number, scale: number): void;
+  descend(params: number, grads: number, regions: number, stride: number, from: number, to: number, scale: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -202,8 +202,11 @@ export class WasmKernel {
     return arch.cost.value(output, y);
   }
 
-  /** The SGD step over kernel-layout floats [from, to) (multiples of 4), summing every region. */
-  descend(from: number, to: number, scale: number): void {
-    this.wasm.descend(this.params, this.gradients, this.regions, this.stride, from, to, scale);
+  /**
+   * The SGD step over kernel-layout floats [from, to) (multiples of 4), summing every region.
+   * Returns false if a new weight is NaN or infinite.
+   */
+  descend(from: number, to: number, scale: number): boolean {
+    return this.wasm.descend(this.params, this.gradients, this.regions, this.stride, from, to, scale) === 0;
   }
 }

@@ -1,0 +1,51 @@
+/** Small helpers shared by the benchmarks: statistics, machine facts, and recording results. */
+import { readFile, writeFile } from "node:fs/promises";
+import { availableParallelism, cpus, totalmem } from "node:os";
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+
+/** Median of a non-empty list. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** `median (min–max)` with the given digits. */
+export function spread(xs: readonly number[], digits = 0): string {
+  const f = (x: number): string => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
+}
+
+/** One line naming the machine, Node version and date, for every recorded table. */
+export function machine(): string {
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  return `${new Date().toISOString().slice(0, 10)}, ${availableParallelism()} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+/** A markdown table. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+const RESULTS = new URL("./RESULTS.md", import.meta.url);
+
+/** Replaces (or appends) the section `name` of bench/RESULTS.md, between marker comments. */
+export async function recordSection(name: string, markdown: string): Promise<void> {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  let text = await readFile(RESULTS, "utf8").catch(() => "# Benchmark results\n\nEvery table below was written by the command above it; rerun it to refresh.\n");
+  const block = `${start}\n${markdown.trim()}\n${end}`;
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  text = from >= 0 && to > from ? text.slice(0, from) + block + text.slice(to + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  await writeFile(RESULTS, text);
+}
+
+/** Renders a vega-lite spec to an SVG string, in Node, without a browser. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}

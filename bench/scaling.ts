@@ -1,0 +1,100 @@
+/**
+ * Scaling benchmark: training examples per second at 1 … N worker threads, for several networks,
+ * batch sizes and dtypes, on the 8,000 bundled training digits (sigmoid, quadratic cost, η 3.0).
+ * Each run trains a fresh network for 2 epochs and measures the 2nd (the 1st includes start-up
+ * and JIT warm-up); runs of the thread counts are interleaved and the median is reported with
+ * min–max, the speedup and parallel efficiency against 1 thread measured in the same run, and the
+ * share of a worker's step time spent at barriers and in the gradient reduction.
+ *
+ *   npm run bench -- [--threads 1,2] [--runs 5] [--nets 784-30-10,784-100-10,784-256-128-10]
+ *                    [--batches 10,100] [--dtypes float32,float64] [--no-record]
+ *
+ * Writes its table into bench/RESULTS.md (section "scaling") and a plot to bench/scaling.svg.
+ */
+import { writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
+import { loadMnistDigits, Network, train, type DType, type EpochReport } from "../src/index.js";
+import { machine, median, recordSection, renderSvg, spread, table } from "./lib.js";
+
+const { values } = parseArgs({
+  options: {
+    threads: { type: "string", default: Array.from({ length: availableParallelism() }, (_, i) => i + 1).join(",") },
+    runs: { type: "string", default: "5" },
+    nets: { type: "string", default: "784-30-10,784-100-10,784-256-128-10" },
+    batches: { type: "string", default: "10,100" },
+    dtypes: { type: "string", default: "float32,float64" },
+    record: { type: "boolean", default: true },
+  },
+  allowNegative: true,
+});
+const list = (s: string): string[] => s.split(",").map((x) => x.trim()).filter(Boolean);
+const threadCounts = list(values.threads).map(Number);
+const runs = Number(values.runs);
+const nets = list(values.nets).map((n) => n.split("-").map(Number));
+const batches = list(values.batches).map(Number);
+const dtypes = list(values.dtypes) as DType[];
+
+const { train: data } = await loadMnistDigits();
+const rows: string[][] = [];
+const points: { config: string; threads: number; examplesPerSecond: number }[] = [];
+const command = `npm run bench -- --threads ${threadCounts.join(",")} --runs ${runs} --nets ${values.nets} --batches ${values.batches} --dtypes ${values.dtypes}`;
+console.log(`${command}\n${machine()}\n`);
+
+for (const dtype of dtypes) {
+  for (const sizes of nets) {
+    for (const miniBatchSize of batches) {
+      const reports = new Map<number, EpochReport[]>(threadCounts.map((t) => [t, []]));
+      for (let run = 0; run < runs; run++) {
+        for (const threads of threadCounts) {
+          const net = Network.create(sizes, { seed: run + 1, dtype });
+          const result = await train(net, data, { epochs: 2, miniBatchSize, eta: 3.0, seed: run + 1, threads });
+          reports.get(threads)!.push(result.epochs[1]!);
+        }
+      }
+      const config = `${sizes.join("-")} batch ${miniBatchSize} ${dtype}`;
+      const one = reports.get(1);
+      const base = one ? median(one.map((r) => r.examplesPerSecond)) : undefined;
+      for (const threads of threadCounts) {
+        const rs = reports.get(threads)!;
+        const rate = median(rs.map((r) => r.examplesPerSecond));
+        const overhead = rs.map((r) => {
+          const p = r.phases!;
+          return (100 * (p.synchronisation + p.reduction)) / (p.compute + p.synchronisation + p.reduction);
+        });
+        const reduction = rs.map((r) => (100 * r.phases!.reduction) / (r.phases!.compute + r.phases!.synchronisation + r.phases!.reduction));
+        points.push({ config, threads, examplesPerSecond: rate });
+        const row = [
+          sizes.join("-"), String(miniBatchSize), dtype, String(threads), spread(rs.map((r) => r.examplesPerSecond)),
+          base ? `${(rate / base).toFixed(2)}×` : "–",
+          base ? `${((100 * rate) / (base * threads)).toFixed(0)}%` : "–",
+          `${median(overhead).toFixed(1)}%`, `${median(reduction).toFixed(1)}%`,
+        ];
+        rows.push(row);
+        console.log(row.join("  "));
+      }
+    }
+  }
+}
+
+const header = ["network", "batch", "dtype", "threads", "examples/s median (min–max)", "speedup vs 1 thread", "efficiency", "sync + reduction share", "of which reduction"];
+const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). Median of ${runs} runs, 2nd epoch of 2.\n\n${table(header, rows)}\n\n![examples/s vs threads](scaling.svg)`;
+console.log(`\n${markdown}`);
+if (values.record) {
+  await recordSection("scaling", markdown);
+  const svg = await renderSvg({
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: `shoal: training examples/s vs worker threads (${machine()})`,
+    width: 560,
+    height: 340,
+    data: { values: points },
+    mark: { type: "line", point: true },
+    encoding: {
+      x: { field: "threads", type: "quantitative", title: "worker threads", axis: { tickMinStep: 1, format: "d" } },
+      y: { field: "examplesPerSecond", type: "quantitative", title: "training examples / s", scale: { type: "log" } },
+      color: { field: "config", type: "nominal", title: "network, batch, dtype" },
+    },
+  });
+  await writeFile(new URL("./scaling.svg", import.meta.url), svg);
+  console.log("recorded in bench/RESULTS.md and bench/scaling.svg");
+}

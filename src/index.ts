@@ -20,3 +20,4 @@ export { loadIdxDataset, readIdxImages, readIdxLabels } from "./data/idx.js";
 export { loadFashionMnist, loadIdxFolder, fashionMnistClasses } from "./data/fashion-mnist.js";
 export { loadCsv } from "./data/csv.js";
 export { DataFileError } from "./data/errors.js";
+export { saveCheckpoint, loadCheckpoint, type Checkpoint, type CheckpointOptions } from "./io/checkpoint.js";

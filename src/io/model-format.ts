@@ -41,6 +41,9 @@ export function toModelJson(net: Network, metadata?: Record<string, unknown>): M
   if (metadata !== undefined && !isObject(metadata)) {
     throw new ValidationError(`metadata must be a plain object, got ${show(metadata)}`);
   }
+  // JSON would write NaN and ±Infinity as null: refuse rather than write a model that cannot be right.
+  const bad = net.params.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new ValidationError(`cannot save a model whose parameter ${bad} is ${net.params[bad]}: training must have diverged`);
   const { sizes, activation, outputActivation, dtype } = net.spec;
   const weights: number[][][] = [];
   const biases: number[][][] = [];

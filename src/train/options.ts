@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { Dataset } from "../core/dataset.js";
 import type { StepPhases } from "../parallel/epoch-share.js";
+import type { Checkpoint } from "../io/checkpoint.js";
 import type { KernelName, TestFault } from "../parallel/shared-state.js";
 import { check, checkInteger, checkOneOf, checkPositive, show } from "../core/errors.js";
 import { randomSeed, type DType } from "../core/network.js";
@@ -33,6 +34,17 @@ export interface TrainOptions {
   onProgress?: (progress: Progress) => void;
   /** Stops training between mini-batches; `train` then rejects with an AbortError. */
   signal?: AbortSignal;
+  /**
+   * Writes a checkpoint (atomically) every `every` epochs (default 1) and after the last one, to
+   * continue later with `resume`.
+   */
+  checkpoint?: { path: string; every?: number };
+  /**
+   * Continues a run from a checkpoint (see loadCheckpoint): the network gets the checkpoint's
+   * parameters, and the shuffle continues where it stopped; `epochs` counts from the run's start.
+   * With the same thread count the result is bit-identical to a run that was never interrupted.
+   */
+  resume?: Checkpoint;
   /** @internal Test-only fault injection (see TestFault). */
   testFault?: TestFault;
 }
@@ -108,6 +120,10 @@ export function planRun(options: TrainOptions, dtype: DType): RunPlan {
     options.signal === undefined || options.signal instanceof AbortSignal,
     `signal must be an AbortSignal, got ${show(options.signal)}`,
   );
+  if (options.checkpoint !== undefined) {
+    check(typeof options.checkpoint?.path === "string" && options.checkpoint.path !== "", "checkpoint.path must be a file path");
+    if (options.checkpoint.every !== undefined) checkInteger("checkpoint.every", options.checkpoint.every);
+  }
   const kernel = options.kernel ?? "auto";
   checkOneOf("kernel", kernel, ["auto", "js", "wasm"]);
   check(kernel !== "wasm" || dtype === "float32", `kernel wasm needs a float32 network, this one is ${dtype}`);

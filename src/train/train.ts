@@ -3,7 +3,8 @@ import { AbortError, check, DivergenceError } from "../core/errors.js";
 import { Network } from "../core/network.js";
 import { Rng, shuffleInPlace } from "../core/rng.js";
 import type { Engine } from "./engine.js";
-import { planRun, type EpochReport, type TrainOptions, type TrainResult } from "./options.js";
+import { saveCheckpoint, type Checkpoint } from "../io/checkpoint.js";
+import { planRun, type EpochReport, type RunPlan, type TrainOptions, type TrainResult } from "./options.js";
 import { parallelEngine } from "./parallel.js";
 import { serialEngine } from "./serial.js";
 
@@ -17,23 +18,26 @@ import { serialEngine } from "./serial.js";
  */
 export async function train(network: Network, trainingData: Dataset, options: TrainOptions): Promise<TrainResult> {
   check(network instanceof Network, "train() needs a Network as its first argument");
-  const plan = planRun(options, network.spec.dtype);
+  const plan = options.resume ? planRun({ ...options, seed: options.resume.seed }, network.spec.dtype) : planRun(options, network.spec.dtype);
   network.checkFits(trainingData, "training data");
   check(trainingData.count > 0, "training data has no examples");
   const test = options.testData;
   if (test !== undefined) network.checkFits(test, "testData");
+  const resume = options.resume;
+  if (resume) checkResumable(network, trainingData, resume, plan);
   const signal = options.signal;
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+  if (resume) network.params.set(resume.network.params);
 
   const engine: Engine =
     plan.threads === 0
       ? serialEngine(network, trainingData, test, plan, signal)
       : parallelEngine(network, trainingData, test, plan, signal, options.testFault);
-  const rng = new Rng(plan.seed);
-  const order = Int32Array.from({ length: trainingData.count }, (_, i) => i);
+  const rng = resume ? Rng.fromState(resume.rngState) : new Rng(plan.seed);
+  const order = resume ? resume.order.slice() : Int32Array.from({ length: trainingData.count }, (_, i) => i);
   const reports: EpochReport[] = [];
   try {
-    for (let epoch = 1; epoch <= plan.epochs; epoch++) {
+    for (let epoch = (resume?.epoch ?? 0) + 1; epoch <= plan.epochs; epoch++) {
       if (plan.shuffle) shuffleInPlace(order, rng);
       const started = performance.now();
       const epochStart = network.params.slice();
@@ -64,6 +68,13 @@ export async function train(network: Network, trainingData: Dataset, options: Tr
         report.accuracy = test.count === 0 ? 0 : outcome.correct / test.count;
       }
       reports.push(report);
+      const every = options.checkpoint?.every ?? 1;
+      if (options.checkpoint && (epoch % every === 0 || epoch === plan.epochs)) {
+        const { epochs, miniBatchSize, eta, shuffle, threads, kernel } = plan;
+        await saveCheckpoint(options.checkpoint.path, {
+          network, epoch, seed: plan.seed, rngState: rng.state(), order, options: { epochs, miniBatchSize, eta, shuffle, threads, kernel },
+        });
+      }
       await options.onEpoch?.(report);
       if (signal?.aborted && epoch < plan.epochs) throw new AbortError(undefined, { cause: signal.reason });
     }
@@ -71,4 +82,16 @@ export async function train(network: Network, trainingData: Dataset, options: Tr
     await engine.close();
   }
   return { epochs: reports, seed: plan.seed, threads: plan.threads };
+}
+
+/** A checkpoint must belong to this network shape and this training data. */
+function checkResumable(network: Network, data: Dataset, resume: Checkpoint, plan: RunPlan): void {
+  const a = network.spec;
+  const b = resume.network.spec;
+  check(
+    a.sizes.join() === b.sizes.join() && a.activation === b.activation && a.outputActivation === b.outputActivation && a.cost === b.cost && a.dtype === b.dtype,
+    `the checkpoint is of a ${b.sizes.join("-")} ${b.activation} ${b.cost} ${b.dtype} network, not of this ${a.sizes.join("-")} ${a.activation} ${a.cost} ${a.dtype} one`,
+  );
+  check(resume.order.length === data.count, `the checkpoint was made on ${resume.order.length} training examples, not ${data.count}`);
+  check(resume.epoch <= plan.epochs, `the checkpoint has ${resume.epoch} epochs done, more than epochs ${plan.epochs}`);
 }

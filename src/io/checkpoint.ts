@@ -1,0 +1,114 @@
+import fsp from "node:fs/promises";
+import { check, checkInteger, ModelFileError, show, ValidationError } from "../core/errors.js";
+import type { Network } from "../core/network.js";
+import { writeFileAtomic } from "./atomic-write.js";
+import { parseModel, toModelJson, type ModelJson } from "./model-format.js";
+
+/**
+ * Everything needed to continue a training run exactly where it stopped: the parameters after
+ * `epoch` completed epochs, the shuffle's RNG state and example order, and the run's options.
+ * Resuming with the same thread count gives bit-identical weights to an uninterrupted run.
+ */
+export interface Checkpoint {
+  readonly network: Network;
+  /** Epochs completed. */
+  readonly epoch: number;
+  readonly seed: number;
+  /** The shuffle RNG's state after epoch `epoch`. */
+  readonly rngState: readonly number[];
+  /** The example order after epoch `epoch` (the next epoch shuffles this order further). */
+  readonly order: Int32Array;
+  readonly options: CheckpointOptions;
+}
+
+/** The training options a checkpoint records (and a resumed run reuses). */
+export interface CheckpointOptions {
+  readonly epochs: number;
+  readonly miniBatchSize: number;
+  readonly eta: number;
+  readonly shuffle: boolean;
+  readonly threads: number;
+  readonly kernel: "js" | "wasm";
+}
+
+interface CheckpointJson {
+  format: "shoal-checkpoint";
+  version: 1;
+  epoch: number;
+  seed: number;
+  rngState: number[];
+  options: CheckpointOptions;
+  order: number[];
+  model: ModelJson;
+}
+
+/** Writes a checkpoint atomically (temp file + rename): the file is always the old or the new one. */
+export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
+  const json: CheckpointJson = {
+    format: "shoal-checkpoint",
+    version: 1,
+    epoch: checkpoint.epoch,
+    seed: checkpoint.seed,
+    rngState: [...checkpoint.rngState],
+    options: checkpoint.options,
+    order: Array.from(checkpoint.order),
+    model: toModelJson(checkpoint.network),
+  };
+  try {
+    await writeFileAtomic(path, JSON.stringify(json) + "\n");
+  } catch (error) {
+    throw new ModelFileError(`cannot write checkpoint ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Reads and validates a checkpoint written by {@link saveCheckpoint}. */
+export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await fsp.readFile(path, "utf8"));
+  } catch (error) {
+    throw new ModelFileError(`cannot read checkpoint ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return parseCheckpoint(value, path);
+  } catch (error) {
+    if (error instanceof ValidationError) throw new ModelFileError(`${path}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+function parseCheckpoint(value: unknown, path: string): Checkpoint {
+  const json = value as Partial<CheckpointJson> | null;
+  check(json !== null && typeof json === "object" && json.format === "shoal-checkpoint", "not a shoal checkpoint (format is not \"shoal-checkpoint\")");
+  check(json.version === 1, `checkpoint version ${show(json.version)} is not supported (1)`);
+  checkInteger("epoch", json.epoch, 0);
+  checkInteger("seed", json.seed, 0);
+  check(
+    Array.isArray(json.rngState) && json.rngState.length === 4 && json.rngState.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32),
+    "rngState must be four 32-bit unsigned integers",
+  );
+  const o = json.options as Partial<CheckpointOptions> | undefined;
+  check(o !== undefined && typeof o === "object", "options missing");
+  checkInteger("options.epochs", o.epochs);
+  checkInteger("options.miniBatchSize", o.miniBatchSize);
+  check(typeof o.eta === "number" && o.eta > 0, `options.eta must be a positive number, got ${show(o.eta)}`);
+  check(typeof o.shuffle === "boolean", "options.shuffle must be a boolean");
+  checkInteger("options.threads", o.threads, 0);
+  check(o.kernel === "js" || o.kernel === "wasm", `options.kernel must be js or wasm, got ${show(o.kernel)}`);
+  const order = json.order;
+  check(Array.isArray(order), "order must be an array");
+  const seen = new Uint8Array(order.length);
+  for (const i of order) {
+    check(Number.isInteger(i) && i >= 0 && i < order.length && seen[i] === 0, "order must be a permutation of the example indices");
+    seen[i] = 1;
+  }
+  const { network } = parseModel(json.model, `${path} (model)`);
+  return {
+    network,
+    epoch: json.epoch,
+    seed: json.seed,
+    rngState: json.rngState,
+    order: Int32Array.from(order),
+    options: { epochs: o.epochs, miniBatchSize: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, threads: o.threads, kernel: o.kernel },
+  };
+}

@@ -1,0 +1,130 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { outputSize, sliceDataset, type Dataset } from "../core/dataset.js";
+import { loadCsv } from "../data/csv.js";
+import { DataFileError } from "../data/errors.js";
+import { fashionMnistClasses, loadFashionMnist, loadIdxFolder } from "../data/fashion-mnist.js";
+import { loadMnistDigits } from "../data/mnist.js";
+import { ValidationError } from "../core/errors.js";
+import { UsageError } from "./errors.js";
+
+/**
+ * What `--data` and its companion flags ask for. `data` is `mnist` (the bundled digits),
+ * `fashion-mnist` (the Debian package), a folder of the four standard IDX files, or a CSV file
+ * (then `testData` may name a second CSV file as the test set). The names `mnist` and
+ * `fashion-mnist` win over a folder of that name; write `./mnist` for the folder.
+ */
+export interface DataRequest {
+  data: string;
+  /** Keep the first `limit` training examples. */
+  limit?: number;
+  /** Keep the first `testLimit` test examples. */
+  testLimit?: number;
+  /** CSV only: the test set. */
+  testData?: string;
+  /** CSV only: the label column, a header name or a 0-based column number. */
+  labelColumn?: string;
+  /** CSV only: every feature is divided by this. */
+  scale?: number;
+}
+
+/** The datasets a request resolved to. */
+export interface LoadedData {
+  /** How to name the data in messages and metadata: `mnist`, `fashion-mnist` or the path as given. */
+  readonly name: string;
+  readonly kind: "mnist" | "fashion-mnist" | "idx" | "csv";
+  readonly train: Dataset;
+  /** The test set, if the source has one. */
+  readonly test?: Dataset;
+  /** Names of the classes, when the source has them (Fashion-MNIST). */
+  readonly classNames?: readonly string[];
+  /** Number of classes: the size of the network's output layer. */
+  readonly classes: number;
+}
+
+/** Loads the datasets `request` names. Missing or malformed files are DataFileErrors (exit 1). */
+export async function loadData(request: DataRequest): Promise<LoadedData> {
+  const { data, limit, testLimit } = request;
+  const csvOnly = (["testData", "labelColumn", "scale"] as const).find((k) => request[k] !== undefined);
+  const kind = await kindOf(data);
+  if (kind !== "csv" && csvOnly !== undefined) {
+    throw new UsageError(`${flagOf(csvOnly)} applies to CSV data only, but --data is ${data}`);
+  }
+  switch (kind) {
+    case "mnist": {
+      const { train, test } = await loadMnistDigits();
+      return withCount({ name: "mnist", kind, train: head(train, limit), test: head(test, testLimit) });
+    }
+    case "fashion-mnist": {
+      const { train, test } = await loadFashionMnist({ limit, testLimit });
+      return withCount({ name: "fashion-mnist", kind, train, test, classNames: fashionMnistClasses });
+    }
+    case "idx": {
+      const { train, test } = await loadIdxFolder(data, { limit, testLimit });
+      return withCount({ name: data, kind, train, test });
+    }
+    case "csv": {
+      const labelColumn = request.labelColumn === undefined ? undefined : columnOf(request.labelColumn);
+      const options = { labelColumn, scale: request.scale };
+      const [train, test] = await Promise.all([
+        loadCsv(data, options),
+        request.testData === undefined ? undefined : loadCsv(request.testData, options),
+      ]);
+      return withCount({ name: data, kind, train: head(train, limit), test: test && head(test, testLimit) });
+    }
+  }
+}
+
+/** Which kind of source `data` names: a keyword, a folder (IDX) or a file (CSV). */
+async function kindOf(data: string): Promise<LoadedData["kind"]> {
+  if (data === "mnist" || data === "fashion-mnist") return data;
+  const info = await stat(data).catch(() => undefined);
+  if (info === undefined) {
+    throw new DataFileError(data, `${data}: no such file or folder (--data takes mnist, fashion-mnist, an IDX folder or a CSV file)`);
+  }
+  if (info.isDirectory()) return "idx";
+  if (path.extname(data).toLowerCase() === ".csv") return "csv";
+  throw new UsageError(`--data ${data}: expected mnist, fashion-mnist, a folder of IDX files or a .csv file`);
+}
+
+/** `--label-column 0` is a column number; anything else a header name. */
+function columnOf(value: string): string | number {
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+function flagOf(key: "testData" | "labelColumn" | "scale"): string {
+  return { testData: "--test-data", labelColumn: "--label-column", scale: "--scale" }[key];
+}
+
+function head(data: Dataset, limit: number | undefined): Dataset {
+  return limit === undefined || limit >= data.count ? data : sliceDataset(data, 0, limit);
+}
+
+/** Adds the class count: the larger of the two sets' (a CSV test file may lack the top class). */
+function withCount(loaded: Omit<LoadedData, "classes">): LoadedData {
+  const classes = Math.max(outputSize(loaded.train), loaded.test ? outputSize(loaded.test) : 0);
+  return { ...loaded, classes };
+}
+
+/**
+ * Splits off the LAST `n` training examples as a validation set (Nielsen's 50,000 / 10,000 split of
+ * MNIST's 60,000 is `--validation 10000`). Applied after `--limit`.
+ */
+export function holdOut(train: Dataset, n: number): { train: Dataset; validation: Dataset } {
+  if (n >= train.count) {
+    throw new UsageError(`--validation ${n} leaves no training examples: the training set has ${train.count}`);
+  }
+  return { train: sliceDataset(train, 0, train.count - n), validation: sliceDataset(train, train.count - n) };
+}
+
+/** Throws a ValidationError unless `net` takes the data's inputs and has an output per class. */
+export function checkModelFits(sizes: readonly number[], data: LoadedData, model: string): void {
+  const inputs = sizes[0]!;
+  const outputs = sizes[sizes.length - 1]!;
+  if (inputs !== data.train.inputSize) {
+    throw new ValidationError(`${model} takes ${inputs} inputs, but ${data.name} has ${data.train.inputSize} per example`);
+  }
+  if (outputs < data.classes) {
+    throw new ValidationError(`${model} has ${outputs} outputs, but ${data.name} has ${data.classes} classes`);
+  }
+}

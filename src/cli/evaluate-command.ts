@@ -1,0 +1,105 @@
+import { argmax } from "../core/backprop.js";
+import { sliceDataset, targetClass, type Dataset } from "../core/dataset.js";
+import type { Network } from "../core/network.js";
+import { loadModel } from "../io/model-file.js";
+import { checkModelFits, loadData } from "./data-source.js";
+import { exitCodes } from "./errors.js";
+import { count, percent, table } from "./format.js";
+import { classNamesOf, modelData } from "./model-metadata.js";
+
+/** `shoal evaluate`'s flags, parsed. */
+export interface EvaluateFlags {
+  model: string;
+  data?: string;
+  limit?: number;
+  labelColumn?: string;
+  scale?: number;
+  json?: boolean;
+}
+
+/** A model's results on a labelled dataset. */
+export interface Confusion {
+  /** matrix[t][p]: examples of true class t predicted as p (classes × outputs). */
+  matrix: number[][];
+  correct: number;
+  total: number;
+}
+
+/**
+ * Evaluates a model on the test set of `--data` (default: the data named in the model's metadata,
+ * else mnist): overall accuracy, accuracy per class and the confusion matrix (rows: true class,
+ * columns: predicted class).
+ */
+export async function evaluateCommand(flags: EvaluateFlags): Promise<number> {
+  const { network, metadata } = await loadModel(flags.model);
+  const defaults = modelData(metadata);
+  // by default the data the model was trained on: its test set, or for CSV data the test file if there was one
+  const source = flags.data ?? defaults.testData ?? defaults.data;
+  const isCsv = source.toLowerCase().endsWith(".csv");
+  const loaded = await loadData({
+    data: source,
+    labelColumn: flags.labelColumn ?? (isCsv ? defaults.labelColumn : undefined),
+    scale: flags.scale ?? (isCsv ? defaults.scale : undefined),
+  });
+  checkModelFits(network.sizes, loaded, flags.model);
+  // the test set; a CSV source without one is evaluated whole
+  const full = loaded.test ?? loaded.train;
+  const data = flags.limit === undefined ? full : sliceDataset(full, 0, flags.limit);
+  const result = confusion(network, data);
+  const names = classNamesOf(metadata) ?? loaded.classNames;
+  const which = loaded.test ? `${loaded.name} test set` : loaded.name;
+
+  if (flags.json) {
+    const perClass = result.matrix.map((row, c) => ({
+      class: c,
+      ...(names?.[c] !== undefined && { name: names[c] }),
+      total: sum(row),
+      correct: row[c] ?? 0,
+      accuracy: sum(row) === 0 ? null : (row[c] ?? 0) / sum(row),
+    }));
+    const accuracy = result.total === 0 ? 0 : result.correct / result.total;
+    process.stdout.write(`${JSON.stringify({ model: flags.model, data: which, correct: result.correct, total: result.total, accuracy, perClass, confusion: result.matrix })}\n`);
+    return exitCodes.ok;
+  }
+  process.stdout.write(report(flags.model, which, result, names));
+  return exitCodes.ok;
+}
+
+/** The confusion matrix of `net` on `data`: the prediction is the argmax of the output. */
+export function confusion(net: Network, data: Dataset): Confusion {
+  const classes = data.targets.kind === "labels" ? data.targets.classes : data.targets.size;
+  const outputs = net.sizes[net.sizes.length - 1]!;
+  const matrix = Array.from({ length: classes }, () => new Array<number>(outputs).fill(0));
+  let correct = 0;
+  for (let i = 0; i < data.count; i++) {
+    const predicted = argmax(net.feedforward(data.inputs.subarray(i * data.inputSize, (i + 1) * data.inputSize)));
+    const actual = targetClass(data, i);
+    matrix[actual]![predicted]!++;
+    if (predicted === actual) correct++;
+  }
+  return { matrix, correct, total: data.count };
+}
+
+function report(model: string, which: string, result: Confusion, names: readonly string[] | undefined): string {
+  const { matrix, correct, total } = result;
+  const label = (c: number): string => (names?.[c] !== undefined ? `${c} ${names[c]}` : String(c));
+  const lines = [
+    `${model} on the ${which}: ${count(correct)} / ${count(total)} correct (${percent(total === 0 ? 0 : correct / total)})`,
+    "",
+    table([
+      ["class", "examples", "correct", "accuracy"],
+      ...matrix.map((row, c) => {
+        const n = sum(row);
+        return [label(c), count(n), count(row[c] ?? 0), n === 0 ? "-" : percent((row[c] ?? 0) / n)];
+      }),
+    ]),
+    "",
+    "confusion matrix (rows: true class, columns: predicted class)",
+    table([["", ...matrix[0]!.map((_, p) => String(p))], ...matrix.map((row, c) => [label(c), ...row.map(String)])]),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+function sum(row: readonly number[]): number {
+  return row.reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,141 @@
+import { Command, CommanderError, Option } from "commander";
+import { activationNames } from "../core/activations.js";
+import { costNames } from "../core/costs.js";
+import { dtypes, inits } from "../core/network.js";
+import { exitCodes, reportError } from "./errors.js";
+import { integer, oneOf, positiveNumber, sizeList, threads } from "./parse.js";
+
+/**
+ * The `shoal` command line: the commander wiring of `train`, `evaluate`, `predict` and `info`.
+ * Each command's work is in its own module, loaded only when that command runs. Returns the exit
+ * code: 0 ok, 1 a failure (bad file, bad data), 2 a bad command line, 130 interrupted by Ctrl-C.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  let code: number = exitCodes.ok;
+  const program = new Command("shoal")
+    .description("Train fully-connected neural networks on every core, then evaluate them and ask them about images.")
+    .exitOverride()
+    .configureOutput({ outputError: () => {} }) // errors are printed once, by reportError
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false);
+  const run = (task: () => Promise<number>) => async () => {
+    code = await task();
+  };
+
+  const train = program
+    .command("train")
+    .description("train a network and save it (default: 784-30-10 on the bundled MNIST digits, every core)")
+    .addOption(dataOption("the training data (and its test set)"))
+    .addOption(new Option("--layers <sizes>", "all layer sizes, input first, e.g. 784,30,10 (must fit the data)").argParser(sizeList("--layers")))
+    .addOption(new Option("--hidden <sizes>", "hidden layer sizes only; input and output come from the data (default: 30)").argParser(sizeList("--hidden")))
+    .addOption(choice("--activation <name>", "hidden layers' activation", activationNames, "sigmoid"))
+    .addOption(choice("--output-activation <name>", "output layer's activation", activationNames, undefined, "default: as --activation; sigmoid with cross-entropy"))
+    .addOption(choice("--cost <name>", "cost function", costNames, "quadratic"))
+    .addOption(choice("--weight-init <scheme>", "initial weights, N(0,1) or N(0,1/n_in)", inits, "gaussian"))
+    .addOption(choice("--dtype <type>", "parameter precision", dtypes, "float32"))
+    .option("--init <model>", "start from this model file's parameters (ours or network2.py's JSON)")
+    .addOption(new Option("--epochs <n>", "passes over the training data").default(30).argParser(integer("--epochs")))
+    .addOption(new Option("--batch <n>", "mini-batch size").default(10).argParser(integer("--batch")))
+    .addOption(new Option("--eta <number>", "learning rate η").default(3.0, "3.0").argParser(positiveNumber("--eta")))
+    .addOption(new Option("--threads <n>", '"auto" (every core), a count, or 0 (in process)').default("auto").argParser(threads("--threads")))
+    .addOption(new Option("--seed <n>", "seed of the initial weights and of the shuffle (default: random, printed)").argParser(integer("--seed", 0)))
+    .option("--no-shuffle", "keep the data order in every epoch")
+    .option("--out <file>", "model file, rewritten after every epoch (default: <data>.shoal.json)")
+    .option("--plot <file.svg>", "learning curve (accuracy and cost per epoch), rewritten after every epoch")
+    .option("--json", "one JSON object per epoch on stdout (NDJSON), nothing else")
+    .addOption(new Option("--validation <n>", "hold out the LAST n training examples and report accuracy on them").argParser(integer("--validation")))
+    .addOption(limitOption())
+    .addOption(testLimitOption())
+    .option("--test-data <file.csv>", "CSV data: the test set")
+    .option("--label-column <name>", "CSV data: the label column, by header name or 0-based number (default: the first)")
+    .addOption(new Option("--scale <number>", "CSV data: divide every feature by this, e.g. 255").argParser(positiveNumber("--scale")))
+    .addHelpText("after", examples([
+      "shoal train                                   # 784-30-10 on the bundled digits, 30 epochs",
+      "shoal train --data fashion-mnist --hidden 100 --cost cross-entropy --eta 0.5 --plot curve.svg",
+      "shoal train --data ./mnist --validation 10000 # original MNIST files: Nielsen's 50,000/10,000 split",
+      "shoal train --data iris.csv --label-column species --hidden 8 --json",
+    ]));
+  train.action(run(async () => (await import("./train-command.js")).trainCommand(train.opts())));
+
+  const evaluate = program
+    .command("evaluate")
+    .description("accuracy, per-class accuracy and the confusion matrix of a model on a test set")
+    .requiredOption("--model <file>", "model file")
+    .addOption(dataOption("the data whose test set to use (default: what the model was trained on); a CSV file is used whole", false))
+    .addOption(limitOption("evaluate only the first n examples"))
+    .option("--label-column <name>", "CSV data: the label column, by header name or 0-based number")
+    .addOption(new Option("--scale <number>", "CSV data: divide every feature by this").argParser(positiveNumber("--scale")))
+    .option("--json", "print the result as one JSON object")
+    .addHelpText("after", examples(["shoal evaluate --model mnist.shoal.json", "shoal evaluate --model fashion.json --data fashion-mnist"]));
+  evaluate.action(run(async () => (await import("./evaluate-command.js")).evaluateCommand(evaluate.opts())));
+
+  const predict = program
+    .command("predict")
+    .description("classify one input: a PNG image, an image of an IDX file, a CSV row, or inline values")
+    .argument("<input>", "a .png file, an IDX images file (with --index), a .csv file (with --row), or values like 0,0.5,1")
+    .requiredOption("--model <file>", "model file")
+    .addOption(new Option("--index <i>", "IDX input: which image (0-based)").default(0).argParser(integer("--index", 0)))
+    .addOption(new Option("--row <i>", "CSV input: which data row (0-based, header not counted)").default(0).argParser(integer("--row", 0)))
+    .option("--label-column <name>", "CSV input: the label column, dropped if the row has one more value than the model's inputs")
+    .addOption(new Option("--scale <number>", "CSV or inline input: divide every value by this").argParser(positiveNumber("--scale")))
+    .option("--json", "print the result as one JSON object")
+    .addHelpText("after", examples([
+      "shoal predict --model mnist.shoal.json digit.png",
+      "shoal predict --model m.json /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --index 7",
+      "shoal predict --model iris.shoal.json 5.1,3.5,1.4,0.2",
+    ]));
+  predict.action(run(async () => (await import("./predict-command.js")).predictCommand(predict.args[0]!, predict.opts())));
+
+  const info = program
+    .command("info")
+    .description("a model's layers, parameters, activation, cost, dtype and training metadata")
+    .requiredOption("--model <file>", "model file")
+    .option("--json", "print the result as one JSON object")
+    .addHelpText("after", examples(["shoal info --model mnist.shoal.json"]));
+  info.action(run(async () => (await import("./info-command.js")).infoCommand(info.opts())));
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return commanderExit(error);
+    return reportError(error);
+  }
+}
+
+/** Help and --version exit 0; a parse error prints one line and exits 2, as do usage errors. */
+function commanderExit(error: CommanderError): number {
+  if (error.exitCode === 0) return exitCodes.ok;
+  // `shoal` alone: commander has already printed the help to stderr
+  if (error.code === "commander.help") return exitCodes.usage;
+  // one line: commander puts its "(Did you mean train?)" on a line of its own
+  process.stderr.write(`shoal: ${error.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ")}\n`);
+  return exitCodes.usage;
+}
+
+function dataOption(description: string, withDefault = true): Option {
+  const option = new Option("--data <source>", `${description}: mnist, fashion-mnist, an IDX folder or a .csv file`);
+  return withDefault ? option.default("mnist") : option;
+}
+
+function limitOption(description = "use only the first n training examples"): Option {
+  return new Option("--limit <n>", description).argParser(integer("--limit"));
+}
+
+function testLimitOption(): Option {
+  return new Option("--test-limit <n>", "use only the first n test examples").argParser(integer("--test-limit"));
+}
+
+/**
+ * A flag taking one of `allowed`. Its default (if any) is applied by the command, not by commander,
+ * so the command can tell a flag that was given (it conflicts with --init) from one that was not.
+ */
+function choice<T extends string>(flags: string, description: string, allowed: readonly T[], byDefault?: T, note?: string): Option {
+  const flag = flags.split(" ")[0]!;
+  const names = allowed.map((name) => (name === byDefault ? `${name} (default)` : name)).join(", ");
+  return new Option(flags, `${description}: ${names}${note ? ` (${note})` : ""}`).argParser(oneOf(flag, allowed));
+}
+
+function examples(lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}`;
+}

@@ -1,0 +1,174 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { argmax } from "../core/backprop.js";
+import { DataFileError, readDataFile } from "../data/errors.js";
+import { readIdxImages, readIdxLabels } from "../data/idx.js";
+import { loadModel } from "../io/model-file.js";
+import { exitCodes, UsageError } from "./errors.js";
+import { decodePng, toModelInput, type GrayImage } from "./image.js";
+import { classNamesOf, modelData } from "./model-metadata.js";
+
+/** `shoal predict`'s flags, parsed. */
+export interface PredictFlags {
+  model: string;
+  index: number;
+  row: number;
+  labelColumn?: string;
+  scale?: number;
+  json?: boolean;
+}
+
+/** One input vector for the model, where it came from, and its true class if the source says. */
+interface Prepared {
+  input: ArrayLike<number>;
+  source: string;
+  steps: string[];
+  expected?: number;
+}
+
+const pngSignature = [0x89, 0x50, 0x4e, 0x47];
+
+/**
+ * Classifies one input and prints the predicted class (with its name, when the model's metadata
+ * has class names) and every output activation. The input is a PNG file, an image of an IDX file
+ * (`--index`), a row of a CSV file (`--row`), or comma-separated values on the command line.
+ */
+export async function predictCommand(input: string, flags: PredictFlags): Promise<number> {
+  const { network, metadata } = await loadModel(flags.model);
+  const inputs = network.sizes[0]!;
+  const style = modelData(metadata).data === "fashion-mnist" ? "fit" : "digit";
+  const prepared = await prepare(input, inputs, style, flags);
+  const outputs = network.feedforward(prepared.input);
+  const predicted = argmax(outputs);
+  const names = classNamesOf(metadata);
+  const name = (c: number): string => (names?.[c] === undefined ? String(c) : `${c} (${names[c]})`);
+
+  if (flags.json) {
+    const result = {
+      input: prepared.source,
+      predicted,
+      ...(names?.[predicted] !== undefined && { name: names[predicted] }),
+      ...(prepared.expected !== undefined && { expected: prepared.expected }),
+      outputs: Array.from(outputs),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return exitCodes.ok;
+  }
+  const unit = Array.from(outputs).every((v) => v >= 0 && v <= 1);
+  const lines = [
+    `input: ${prepared.source}${prepared.steps.length > 0 ? `; ${prepared.steps.join("; ")}` : ""}`,
+    `predicted: ${name(predicted)}`,
+    ...(prepared.expected === undefined ? [] : [`expected: ${name(prepared.expected)}`]),
+    "output activations:",
+    ...Array.from(outputs, (v, c) => {
+      const label = (names?.[c] === undefined ? String(c) : `${c} ${names[c]}`).padEnd(names ? 14 : 3);
+      const bar = unit ? "█".repeat(Math.round(v * 20)) : "";
+      return `  ${label} ${v.toFixed(4)} ${bar}${c === predicted ? " ←" : ""}`.trimEnd();
+    }),
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+  return exitCodes.ok;
+}
+
+async function prepare(input: string, inputs: number, style: "digit" | "fit", flags: PredictFlags): Promise<Prepared> {
+  const info = await stat(input).catch(() => undefined);
+  if (info === undefined) {
+    if (/^[\s\d.eE+-]*,[\s\d.,eE+-]*$/.test(input) || /^\s*[-+]?[\d.]+(e[-+]?\d+)?\s*$/i.test(input)) return inline(input, inputs, flags.scale);
+    throw new DataFileError(input, `${input}: no such file (predict takes a .png, an IDX images file, a .csv file or values like 0.1,0.5)`);
+  }
+  if (info.isDirectory()) throw new DataFileError(input, `${input}: is a folder, expected a file`);
+  const bytes = await readDataFile(input);
+  if (pngSignature.every((b, i) => bytes[i] === b)) {
+    const image = decodePng(bytes, input);
+    const { input: vector, steps } = toModelInput(image, inputs, style, input);
+    return { input: vector, source: `${input} (${image.width}×${image.height})`, steps };
+  }
+  if (path.extname(input).toLowerCase() === ".csv") return csvRow(bytes.toString("utf8"), input, inputs, flags);
+  if (isIdx(bytes)) return idxImage(input, inputs, style, flags.index);
+  throw new DataFileError(input, `${input}: not a PNG, IDX or .csv file`);
+}
+
+/** IDX files start with two zero bytes and type 0x08 (raw), or are gzipped (1f 8b). */
+function isIdx(bytes: Buffer): boolean {
+  return (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0x08) || (bytes[0] === 0x1f && bytes[1] === 0x8b);
+}
+
+async function idxImage(file: string, inputs: number, style: "digit" | "fit", index: number): Promise<Prepared> {
+  const images = await readIdxImages(file);
+  if (index >= images.count) {
+    throw new UsageError(`--index ${index} is out of range: ${file} has ${images.count} images (0..${images.count - 1})`);
+  }
+  const size = images.rows * images.cols;
+  const pixels = Float64Array.from(images.pixels.subarray(index * size, (index + 1) * size), (v) => v / 255);
+  const image: GrayImage = { width: images.cols, height: images.rows, pixels };
+  const { input, steps } = toModelInput(image, inputs, style, file);
+  return { input, source: `${file} image ${index}`, steps, expected: await siblingLabel(file, index) };
+}
+
+/** The label of image `index` from the labels file beside an images file (…-images-idx3-… → …-labels-idx1-…), if there is one. */
+async function siblingLabel(file: string, index: number): Promise<number | undefined> {
+  const labelsFile = file.replace(/images(-|\.)idx3/, "labels$1idx1");
+  if (labelsFile === file) return undefined;
+  const labels = await readIdxLabels(labelsFile).catch(() => undefined);
+  return labels?.labels[index];
+}
+
+/** Values given on the command line: `0.1,0.5,…` */
+function inline(text: string, inputs: number, scale = 1): Prepared {
+  const cells = text.split(",").map((c) => c.trim());
+  const values = cells.map((c, j) => {
+    const v = c === "" ? NaN : Number(c);
+    if (!Number.isFinite(v)) throw new UsageError(`input value ${j + 1} is ${JSON.stringify(c)}, not a number`);
+    return v / scale;
+  });
+  if (values.length !== inputs) throw new UsageError(`${values.length} input values given, the model expects ${inputs}`);
+  return { input: values, source: `${values.length} values`, steps: [] };
+}
+
+/**
+ * Row `flags.row` (0-based, not counting a header) of a CSV file: either exactly the model's inputs,
+ * or one more value, the label (column --label-column, default the first), which is then reported
+ * as the expected class. A header is recognised by a cell that is not a number.
+ */
+function csvRow(text: string, file: string, inputs: number, flags: PredictFlags): Prepared {
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/).map((line, i) => ({ n: i + 1, cells: line.split(",").map(unquote) })).filter((l) => l.cells.join("").trim() !== "");
+  const isNumber = (c: string): boolean => c !== "" && Number.isFinite(Number(c));
+  const header = lines[0] && !lines[0].cells.every(isNumber) ? lines[0].cells : undefined;
+  const rows = header ? lines.slice(1) : lines;
+  const row = rows[flags.row];
+  if (row === undefined) throw new UsageError(`--row ${flags.row} is out of range: ${file} has ${rows.length} data rows (0..${rows.length - 1})`);
+  let label: number | undefined;
+  let cells = row.cells;
+  if (cells.length === inputs + 1) {
+    const column = labelIndex(flags.labelColumn, header, file);
+    label = Number(cells[column]);
+    cells = cells.filter((_, j) => j !== column);
+  } else if (cells.length !== inputs) {
+    throw new DataFileError(file, `${file}: row ${row.n} has ${cells.length} values, the model expects ${inputs} inputs (or ${inputs + 1} with a label)`);
+  }
+  const scale = flags.scale ?? 1;
+  const values = cells.map((c, j) => {
+    if (!isNumber(c)) throw new DataFileError(file, `${file}: row ${row.n}, value ${j + 1}: ${JSON.stringify(c)} is not a number`);
+    return Number(c) / scale;
+  });
+  return {
+    input: values,
+    source: `${file} row ${flags.row}`,
+    steps: scale === 1 ? [] : [`divided by ${scale}`],
+    ...(label !== undefined && Number.isInteger(label) && label >= 0 && { expected: label }),
+  };
+}
+
+function labelIndex(column: string | undefined, header: string[] | undefined, file: string): number {
+  if (column === undefined) return 0;
+  if (/^\d+$/.test(column)) return Number(column);
+  const j = header?.indexOf(column) ?? -1;
+  if (j < 0) throw new DataFileError(file, `${file}: no column named ${JSON.stringify(column)}${header ? "" : " (the file has no header row)"}`);
+  return j;
+}
+
+function unquote(cell: string): string {
+  const t = cell.trim();
+  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t;
+}
+

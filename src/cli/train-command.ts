@@ -7,6 +7,7 @@ import type { Dataset } from "../core/dataset.js";
 import { AbortError, ShoalError } from "../core/errors.js";
 import { Network, randomSeed, type DType, type Init } from "../core/network.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
+import { loadCheckpoint } from "../io/checkpoint.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
 import { train } from "../train/train.js";
 import { checkModelFits, holdOut, loadData, type LoadedData } from "./data-source.js";
@@ -41,6 +42,11 @@ export interface TrainFlags {
   testData?: string;
   labelColumn?: string;
   scale?: number;
+  /** Checkpoint file, rewritten every `checkpointEvery` epochs. */
+  checkpoint?: string;
+  checkpointEvery?: number;
+  /** A checkpoint to continue from: its network, options and shuffle state replace the flags'. */
+  resume?: string;
 }
 
 /** Hidden layers when neither --layers nor --hidden is given: Nielsen's 784-30-10. */
@@ -61,8 +67,14 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   const loaded = await loadData(flags);
   const { train: trainSet, validation } =
     flags.validation === undefined ? { train: loaded.train, validation: undefined } : holdOut(loaded.train, flags.validation);
+  const resumed = flags.resume === undefined ? undefined : await loadCheckpoint(flags.resume);
+  if (resumed) {
+    // the run continues as it was started: its network, batch, η, shuffle, threads, seed and epochs
+    const o = resumed.options;
+    Object.assign(flags, { epochs: o.epochs, batch: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, threads: o.threads, seed: resumed.seed });
+  }
   const seed = flags.seed ?? randomSeed();
-  const net = await buildNetwork(flags, loaded, seed);
+  const net = resumed ? resumed.network : await buildNetwork(flags, loaded, seed);
 
   const reporter = createReporter({ json: flags.json === true });
   const controller = new AbortController();
@@ -91,6 +103,8 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
       threads: flags.threads,
       testData: loaded.test,
       signal: controller.signal,
+      ...(flags.checkpoint !== undefined && { checkpoint: { path: flags.checkpoint, every: flags.checkpointEvery ?? 1 } }),
+      ...(resumed && { resume: resumed }),
       onProgress: (p) => reporter.progress(p),
       onEpoch: async (r) => {
         const record: EpochRecord = {
@@ -129,7 +143,8 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
 /** A model given with --init fixes the architecture; so does --layers against --hidden. */
 function checkArchitectureFlags(flags: TrainFlags): void {
   if (flags.layers && flags.hidden) throw new UsageError("give --layers (all layers) or --hidden (hidden layers only), not both");
-  if (flags.init !== undefined) {
+  if (flags.resume !== undefined && flags.init !== undefined) throw new UsageError("give --resume or --init, not both");
+  if (flags.init !== undefined || flags.resume !== undefined) {
     const given = (
       [
         ["layers", "--layers"],
@@ -141,7 +156,8 @@ function checkArchitectureFlags(flags: TrainFlags): void {
         ["dtype", "--dtype"],
       ] as const
     ).find(([key]) => flags[key] !== undefined);
-    if (given) throw new UsageError(`${given[1]} cannot be combined with --init: the model file fixes the network`);
+    const source = flags.init !== undefined ? "--init: the model file" : "--resume: the checkpoint";
+    if (given) throw new UsageError(`${given[1]} cannot be combined with ${source} fixes the network`);
   }
   if (flags.cost === "cross-entropy" && flags.outputActivation !== undefined && flags.outputActivation !== "sigmoid") {
     throw new UsageError(`--cost cross-entropy needs --output-activation sigmoid, got ${flags.outputActivation}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { backprop, createScratch } from "../src/core/backprop.js";
-import { kernelLayoutOf, pack, scratchBytes, touchedMapBytes, unpack, WasmKernel } from "../src/core/wasm/wasm-kernel.js";
+import { kernelLayoutOf, pack, scratchBytes, unpack, WasmKernel } from "../src/core/wasm/wasm-kernel.js";
 import { Network, train, ValidationError, type ActivationName, type CostName } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
 
@@ -11,12 +11,11 @@ function wasmGradient(net: Network, x: Float32Array, y: Float64Array): { gradien
   const at = { x: 0, params: 16 * Math.ceil(x.byteLength / 16) };
   const gradients = at.params + 16 * Math.ceil(bytes / 16);
   const scratch = gradients + 16 * Math.ceil(bytes / 16);
-  const maps = scratch + 16 * Math.ceil(scratchBytes(kernel) / 16);
-  const pages = Math.ceil((maps + touchedMapBytes(kernel)) / 65536);
+  const pages = Math.ceil((scratch + scratchBytes(kernel)) / 65536);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   new Float32Array(memory.buffer, at.x, x.length).set(x);
   pack(net.architecture.layout, net.params, kernel, new Float32Array(memory.buffer, at.params, kernel.paramCount));
-  const wasm = new WasmKernel(memory, net.architecture, kernel, at.params, gradients, bytes, 1, scratch, maps);
+  const wasm = new WasmKernel(memory, net.architecture, kernel, at.params, gradients, bytes, 1, scratch);
   const cost = wasm.backprop(at.x, y, 0);
   const output = wasm.forward(at.x).slice();
   const gradient = new Float32Array(net.params.length);

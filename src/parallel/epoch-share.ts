@@ -61,6 +61,8 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   const { test, order, control } = views;
   const k = task.worker;
   const kernel = (context.kernels[k] ??= stepKernel(run, views, k));
+  const units = share(run.regions.paramCount / kernel.granularity, k, threads);
+  const slice = { from: units.from * kernel.granularity, to: units.to * kernel.granularity };
 
   const started = performance.now();
   let costSum = 0;
@@ -91,7 +93,7 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
     // every worker sees the flag after the barrier and stops before applying the step.
     if (Atomics.load(control, DIVERGED) !== 0) return result(false, step);
     const t2 = performance.now();
-    if (!kernel.descend(k, threads, eta / m)) Atomics.store(control, BAD_UPDATE, 1);
+    if (!kernel.descend(slice.from, slice.to, eta / m)) Atomics.store(control, BAD_UPDATE, 1);
     const t3 = performance.now();
     arrive(control, threads, endStep); // every parameter is updated
     if (Atomics.load(control, BAD_UPDATE) !== 0) return result(false, step, true);

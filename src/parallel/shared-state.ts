@@ -1,6 +1,6 @@
 import type { Dataset, Targets } from "../core/dataset.js";
 import { allocateParams, layoutOf, type Layout, type NetworkSpec, type Params } from "../core/network.js";
-import { kernelLayoutOf, pack, scratchBytes, touchedMapBytes, unpack, type KernelLayout } from "../core/wasm/wasm-kernel.js";
+import { kernelLayoutOf, pack, scratchBytes, unpack, type KernelLayout } from "../core/wasm/wasm-kernel.js";
 
 /**
  * The shared-memory contract of a parallel training run. All of a run's state lives in ONE shared
@@ -15,8 +15,6 @@ import { kernelLayoutOf, pack, scratchBytes, touchedMapBytes, unpack, type Kerne
  * | gradients   | region k by worker k (accumulate), then | compute phase; reduce phase (read + zeroed)   |
  * |             | every region's slice s by worker s      |                                               |
  * | scratch     | worker k, its own scratch only          | any time (wasm kernel's working memory)       |
- * | touched     | map k by worker k (marks rows), then    | compute phase; reduce phase (read + cleared)  |
- * |             | rows of slice s of every map by worker s|                                               |
  * | control     | Atomics only (see barrier.ts)           | any time                                      |
  *
  * The coordinator reads params only when no epoch is running (between epochs or after the run).
@@ -64,8 +62,6 @@ export interface Regions {
   /** Worker k's scratch starts at scratch + k · scratchStride (wasm kernel only). */
   readonly scratch: number;
   readonly scratchStride: number;
-  /** Per worker, a byte per first-layer input: touched by this step's examples (wasm kernel only). */
-  readonly touched: number;
 }
 
 /** A dataset's shape and where its arrays are in the shared memory. */
@@ -158,7 +154,6 @@ export function createSharedRun(
   const gradients = arena.take(threads * gradientStride);
   const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout) / 16) * 16 : 0;
   const scratch = arena.take(threads * scratchStride);
-  const touched = arena.take(wasmLayout ? threads * touchedMapBytes(wasmLayout) : 0);
   const sharedTrain = planDataset(arena, train);
   const sharedTest = test && planDataset(arena, test);
   const pages = Math.max(1, Math.ceil(arena.size / PAGE));
@@ -167,7 +162,7 @@ export function createSharedRun(
     spec,
     ...settings,
     memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }),
-    regions: { control, order, params: paramsAt, paramCount, gradients, gradientStride, scratch, scratchStride, touched },
+    regions: { control, order, params: paramsAt, paramCount, gradients, gradientStride, scratch, scratchStride },
     train: sharedTrain,
     test: sharedTest,
   };

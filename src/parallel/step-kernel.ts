@@ -2,20 +2,18 @@ import { argmax, backprop, createScratch } from "../core/backprop.js";
 import { fillTarget, targetClass } from "../core/dataset.js";
 import { countCorrect } from "../core/evaluate.js";
 import { architectureOf } from "../core/network.js";
-import { descend, share } from "../core/sgd.js";
+import { descend } from "../core/sgd.js";
 import { WasmKernel } from "../core/wasm/wasm-kernel.js";
 import { kernelLayoutOfRun, type RunViews, type SharedRun } from "./shared-state.js";
 
 /** What a worker's step loop needs from a kernel, whichever it is. */
 export interface StepKernel {
-
+  /** Parameters are sliced among workers in multiples of this many values. */
+  readonly granularity: number;
   /** Adds training example i's gradient to gradient region `region`; returns its cost. */
   accumulate(i: number, region: number): number;
-  /**
-   * Worker `worker` of `workers`'s part of the SGD step: w −= scale · Σ regions over its own share
-   * of the parameters, zeroing the gradients it consumed. False if a new value is not finite.
-   */
-  descend(worker: number, workers: number, scale: number): boolean;
+  /** The SGD step over parameters [from, to): w −= scale · Σ regions, zeroing them. False if a new value is not finite. */
+  descend(from: number, to: number, scale: number): boolean;
   /** How many of test examples [from, to) the network classifies correctly. */
   countCorrect(from: number, to: number): number;
 }
@@ -30,14 +28,12 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
   if (kernel === undefined) {
     const scratch = createScratch(run.spec.sizes);
     return {
+      granularity: 1,
       accumulate(i, region) {
         fillTarget(train, i, scratch.y);
         return backprop(arch, params, train.inputs, i * train.inputSize, gradients[region]!, scratch);
       },
-      descend(worker, workers, scale) {
-        const { from, to } = share(params.length, worker, workers);
-        return descend(params, gradients, from, to, scale);
-      },
+      descend: (from, to, scale) => descend(params, gradients, from, to, scale),
       countCorrect: (from, to) => (test ? countCorrect(arch, params, test, from, to, scratch) : 0),
     };
   }
@@ -45,15 +41,16 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
   const { regions } = run;
   const wasm = new WasmKernel(
     run.memory, arch, kernel, regions.params, regions.gradients, regions.gradientStride, run.threads,
-    regions.scratch + worker * regions.scratchStride, regions.touched,
+    regions.scratch + worker * regions.scratchStride,
   );
   const rowBytes = 4 * train.inputSize;
   return {
+    granularity: 4,
     accumulate(i, region) {
       fillTarget(train, i, y);
       return wasm.backprop(run.train.inputs + i * rowBytes, y, region);
     },
-    descend: (worker, workers, scale) => wasm.descend(worker, workers, scale),
+    descend: (from, to, scale) => wasm.descend(from, to, scale),
     countCorrect(from, to) {
       let correct = 0;
       for (let i = from; i < to; i++) {

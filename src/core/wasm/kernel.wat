@@ -111,7 +111,7 @@
 ;; The SGD step over floats [from, to) (multiples of 4): w −= scale · Σ_r gradient region r, in
   ;; region order (deterministic), zeroing the consumed gradients. Regions are `stride` bytes apart.
   ;; Returns 1 if any new weight is NaN or infinite (for the divergence guard), else 0.
-  (func $descend (export "descend") (param $params i32) (param $grads i32) (param $regions i32) (param $stride i32)
+  (func (export "descend") (param $params i32) (param $grads i32) (param $regions i32) (param $stride i32)
                            (param $from i32) (param $to i32) (param $scale f32) (result i32)
     (local $i i32) (local $end i32) (local $r i32) (local $g i32) (local $sum v128) (local $s v128)
     (local $w v128) (local $bad v128)
@@ -140,48 +140,4 @@
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $lanes)))
     (v128.any_true (local.get $bad)))
-  ;; Marks rows idx[0..count) as touched in a byte map (first layer: the example's non-zero inputs), so
-  ;; the SGD step can skip the rows of inputs that were zero in the whole mini-batch.
-  (func (export "mark") (param $idx i32) (param $count i32) (param $map i32)
-    (local $t i32)
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $t) (local.get $count)))
-        (i32.store8 (i32.add (local.get $map) (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))))
-                    (i32.const 1))
-        (local.set $t (i32.add (local.get $t) (i32.const 1)))
-        (br $next))))
-
-  ;; The SGD step over rows [from, to) of the first layer's transposed weights (rows of np floats at
-  ;; byte offset $wt from $params/$grads), visiting only rows some worker marked in its byte map
-  ;; (maps are $mapStride bytes apart): a row no example touched has a zero gradient in every region.
-  ;; Clears the marks it consumed. Returns 1 if a new weight is NaN or infinite.
-  (func (export "descendRows") (param $params i32) (param $grads i32) (param $regions i32) (param $stride i32)
-                               (param $wt i32) (param $np i32) (param $from i32) (param $to i32)
-                               (param $maps i32) (param $mapStride i32) (param $scale f32) (result i32)
-    (local $row i32) (local $r i32) (local $m i32) (local $touched i32) (local $bad i32) (local $first i32)
-    (local.set $row (local.get $from))
-    (block $done
-      (loop $rows
-        (br_if $done (i32.ge_u (local.get $row) (local.get $to)))
-        (local.set $touched (i32.const 0))
-        (local.set $m (i32.add (local.get $maps) (local.get $row)))
-        (local.set $r (i32.const 0))
-        (block $checked
-          (loop $regions
-            (br_if $checked (i32.ge_u (local.get $r) (local.get $regions)))
-            (local.set $touched (i32.or (local.get $touched) (i32.load8_u (local.get $m))))
-            (i32.store8 (local.get $m) (i32.const 0))
-            (local.set $m (i32.add (local.get $m) (local.get $mapStride)))
-            (local.set $r (i32.add (local.get $r) (i32.const 1)))
-            (br $regions)))
-        (if (local.get $touched)
-          (then
-            (local.set $first (i32.add (i32.shr_u (local.get $wt) (i32.const 2)) (i32.mul (local.get $row) (local.get $np))))
-            (local.set $bad (i32.or (local.get $bad)
-              (call $descend (local.get $params) (local.get $grads) (local.get $regions) (local.get $stride)
-                (local.get $first) (i32.add (local.get $first) (local.get $np)) (local.get $scale))))))
-        (local.set $row (i32.add (local.get $row) (i32.const 1)))
-        (br $rows)))
-    (local.get $bad))
 )

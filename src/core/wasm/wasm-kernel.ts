@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import type { Architecture, Layout, Params } from "../network.js";
-import { share } from "../sgd.js";
 
 /**
  * The float32 WebAssembly SIMD kernel (kernel.wat) and its JavaScript side. The maths is the same
@@ -72,11 +71,6 @@ interface Exports {
   accumulate(gt: number, gb: number, idx: number, val: number, count: number, delta: number, np: number): void;
   backward(wt: number, n: number, delta: number, out: number, np: number): void;
   descend(params: number, grads: number, regions: number, stride: number, from: number, to: number, scale: number): number;
-  mark(idx: number, count: number, map: number): void;
-  descendRows(
-    params: number, grads: number, regions: number, stride: number, wt: number, np: number,
-    from: number, to: number, maps: number, mapStride: number, scale: number,
-  ): number;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -96,11 +90,6 @@ export function kernelModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** Bytes of one worker's map of touched first-layer rows (one byte per input, 16-aligned). */
-export function touchedMapBytes(kernel: KernelLayout): number {
-  return Math.ceil(kernel.sizes[0]! / 16) * 16;
-}
-
 /** Bytes of per-thread working memory the kernel needs for these layer sizes. */
 export function scratchBytes(kernel: KernelLayout): number {
   const n0 = kernel.sizes[0]!;
@@ -116,15 +105,12 @@ function fillIdentity(view: Int32Array): void {
 /**
  * One thread's instance of the kernel over a shared memory: its own scratch at `scratch` (bytes,
  * {@link scratchBytes} long), the parameters at `params`, gradient regions `stride` bytes apart
- * from `gradients`, and per region a map of the first-layer rows its examples touched, at `maps`
- * ({@link touchedMapBytes} apart). All byte offsets, 16-aligned.
+ * from `gradients` (all byte offsets, 16-aligned).
  */
 export class WasmKernel {
   private readonly wasm: Exports;
   private readonly idx: number;
   private readonly val: number;
-  /** Non-zero inputs of the example last run forward. */
-  private count = 0;
   private readonly identity: number;
   private readonly z: number[] = [];
   private readonly a: number[] = [];
@@ -142,7 +128,6 @@ export class WasmKernel {
     private readonly stride: number,
     private readonly regions: number,
     scratch: number,
-    private readonly maps: number,
   ) {
     this.wasm = new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports as unknown as Exports;
     const buffer = memory.buffer;
@@ -174,8 +159,7 @@ export class WasmKernel {
   forward(x: number): Float32Array {
     const { wasm, kernel, arch } = this;
     const last = kernel.padded.length - 1;
-    this.count = wasm.gather(x, kernel.sizes[0]!, this.idx, this.val);
-    let count = this.count;
+    let count = wasm.gather(x, kernel.sizes[0]!, this.idx, this.val);
     let idx = this.idx;
     let val = this.val;
     for (let l = 0; l <= last; l++) {
@@ -199,13 +183,12 @@ export class WasmKernel {
     const output = this.forward(x);
     const last = kernel.padded.length - 1;
     const g = this.gradients + region * this.stride;
-    wasm.mark(this.idx, this.count, this.maps + region * touchedMapBytes(kernel));
     // BP1: δ^L = ∇_a C ⊙ σ'(z^L)
     arch.cost.outputDelta(this.zView[last]!, output, y, arch.output, this.deltaView[last]!);
     for (let l = last; l >= 0; l--) {
       const np = kernel.padded[l]!;
       const first = l === 0;
-      const count = first ? this.count : kernel.sizes[l]!;
+      const count = first ? wasm.gather(x, kernel.sizes[0]!, this.idx, this.val) : kernel.sizes[l]!;
       // BP3 and BP4 (layer 1 over its non-zero inputs only)
       wasm.accumulate(
         g + 4 * kernel.weightOffsets[l]!, g + 4 * kernel.biasOffsets[l]!,
@@ -220,20 +203,10 @@ export class WasmKernel {
   }
 
   /**
-   * Worker `worker` of `workers`'s part of the SGD step, summing every gradient region: its share
-   * of the first layer's weight rows — only rows some example of the batch touched — and its share
-   * of all other parameters. Returns false if a new weight is NaN or infinite.
+   * The SGD step over kernel-layout floats [from, to) (multiples of 4), summing every region.
+   * Returns false if a new weight is NaN or infinite.
    */
-  descend(worker: number, workers: number, scale: number): boolean {
-    const { wasm, kernel, params, gradients, regions, stride } = this;
-    const rows = share(kernel.sizes[0]!, worker, workers);
-    const sparse = wasm.descendRows(
-      params, gradients, regions, stride, 4 * kernel.weightOffsets[0]!, kernel.padded[0]!,
-      rows.from, rows.to, this.maps, touchedMapBytes(kernel), scale,
-    );
-    const rest = kernel.biasOffsets[0]!; // layer 1's biases and every later layer: dense, in lanes of 4
-    const lanes = share((kernel.paramCount - rest) / 4, worker, workers);
-    const dense = wasm.descend(params, gradients, regions, stride, rest + 4 * lanes.from, rest + 4 * lanes.to, scale);
-    return (sparse | dense) === 0;
+  descend(from: number, to: number, scale: number): boolean {
+    return this.wasm.descend(this.params, this.gradients, this.regions, this.stride, from, to, scale) === 0;
   }
 }

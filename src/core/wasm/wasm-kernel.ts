@@ -111,6 +111,8 @@ export class WasmKernel {
   private readonly wasm: Exports;
   private readonly idx: number;
   private readonly val: number;
+  /** Non-zero inputs of the example last run forward (their positions and values are in idx, val). */
+  private count = 0;
   private readonly identity: number;
   private readonly z: number[] = [];
   private readonly a: number[] = [];
@@ -159,7 +161,8 @@ export class WasmKernel {
   forward(x: number): Float32Array {
     const { wasm, kernel, arch } = this;
     const last = kernel.padded.length - 1;
-    let count = wasm.gather(x, kernel.sizes[0]!, this.idx, this.val);
+    this.count = wasm.gather(x, kernel.sizes[0]!, this.idx, this.val);
+    let count = this.count;
     let idx = this.idx;
     let val = this.val;
     for (let l = 0; l <= last; l++) {
@@ -188,7 +191,7 @@ export class WasmKernel {
     for (let l = last; l >= 0; l--) {
       const np = kernel.padded[l]!;
       const first = l === 0;
-      const count = first ? wasm.gather(x, kernel.sizes[0]!, this.idx, this.val) : kernel.sizes[l]!;
+      const count = first ? this.count : kernel.sizes[l]!;
       // BP3 and BP4 (layer 1 over its non-zero inputs only)
       wasm.accumulate(
         g + 4 * kernel.weightOffsets[l]!, g + 4 * kernel.biasOffsets[l]!,

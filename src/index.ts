@@ -21,3 +21,4 @@ export { loadFashionMnist, loadIdxFolder, fashionMnistClasses } from "./data/fas
 export { loadCsv } from "./data/csv.js";
 export { DataFileError } from "./data/errors.js";
 export { saveCheckpoint, loadCheckpoint, type Checkpoint, type CheckpointOptions } from "./io/checkpoint.js";
+export * from "./service/index.js";

@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
+import { addServeCommand } from "./serve-command.js";
 import { activationNames } from "../core/activations.js";
 import { costNames } from "../core/costs.js";
 import { dtypes, inits } from "../core/network.js";
@@ -96,6 +97,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--json", "print the result as one JSON object")
     .addHelpText("after", examples(["shoal info --model mnist.shoal.json"]));
   info.action(run(async () => (await import("./info-command.js")).infoCommand(info.opts())));
+  addServeCommand(program);
 
   try {
     await program.parseAsync(argv, { from: "user" });

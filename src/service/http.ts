@@ -1,0 +1,251 @@
+import type { ServerResponse } from "node:http";
+import path from "node:path";
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifySchemaValidationError } from "fastify";
+import { activationNames } from "../core/activations.js";
+import { costNames } from "../core/costs.js";
+import { ModelFileError, ShoalError, ValidationError } from "../core/errors.js";
+import { dtypes, inits } from "../core/network.js";
+import { DataFileError } from "../data/errors.js";
+import type { BackgroundTrainer } from "./background-trainer.js";
+import { JobStateError, QueueFullError, TrainerClosedError, UnknownJobError } from "./errors.js";
+import { finalStatuses, type JobEvent, type JobInfo } from "./job.js";
+import type { JobSpec } from "./spec.js";
+
+/** Options of the {@link jobRoutes} plugin. */
+export interface JobRoutesOptions {
+  trainer: BackgroundTrainer;
+  /** Largest request body, bytes (default 4 MiB): inline data and predict inputs are parsed on this thread. */
+  bodyLimit?: number;
+  /**
+   * Folder that `idx` and `csv` paths in job specs are relative to, and must stay inside.
+   * Without it, jobs can only use the named datasets and inline data (clients cannot name files).
+   */
+  dataDir?: string;
+  /** Seconds between SSE keep-alive comments (default 15). */
+  keepAliveSeconds?: number;
+}
+
+export const defaultBodyLimit = 4 * 1024 * 1024;
+
+const rows = { type: "array", minItems: 1, items: { type: "array", items: { type: "number" } } };
+const examples = {
+  type: "object",
+  properties: {
+    inputs: rows,
+    labels: { type: "array", items: { type: "integer", minimum: 0 } },
+    classes: { type: "integer", minimum: 1 },
+    targets: rows,
+  },
+};
+// Field types and ranges only: which fields go together (and unknown fields) are checked by the
+// trainer's prepareSpec, whose messages name them too.
+const jobBody = {
+  type: "object",
+  required: ["data", "layers", "epochs", "miniBatchSize", "eta"],
+  properties: {
+    data: {
+      type: "object",
+      properties: {
+        name: { type: "string", enum: ["mnist", "fashion-mnist"] },
+        idx: { type: "string", minLength: 1 },
+        csv: { type: "string", minLength: 1 },
+        test: { anyOf: [{ type: "string" }, { type: "object" }] },
+        labelColumn: { anyOf: [{ type: "string" }, { type: "integer", minimum: 0 }] },
+        scale: { type: "number", exclusiveMinimum: 0 },
+        header: { anyOf: [{ type: "boolean" }, { type: "string", enum: ["auto"] }] },
+        limit: { type: "integer", minimum: 1 },
+        testLimit: { type: "integer", minimum: 0 },
+        ...examples.properties,
+      },
+    },
+    layers: { type: "array", minItems: 2, maxItems: 100, items: { type: "integer", minimum: 1 } },
+    activation: { type: "string", enum: activationNames },
+    outputActivation: { type: "string", enum: activationNames },
+    cost: { type: "string", enum: costNames },
+    init: { type: "string", enum: inits },
+    dtype: { type: "string", enum: dtypes },
+    epochs: { type: "integer", minimum: 1 },
+    miniBatchSize: { type: "integer", minimum: 1 },
+    eta: { type: "number", exclusiveMinimum: 0 },
+    seed: { type: "integer", minimum: 0 },
+    shuffle: { type: "boolean" },
+    threads: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", enum: ["auto"] }] },
+    evaluate: { type: "boolean" },
+    name: { type: "string", maxLength: 200 },
+  },
+} as const;
+const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", minLength: 1, maxLength: 100 } } } as const;
+const predictBody = { type: "object", required: ["inputs"], properties: { inputs: rows } } as const;
+
+type IdRequest = { Params: { id: string } };
+
+/**
+ * The HTTP job API as a fastify plugin, so it can be mounted in any fastify server (with a
+ * `prefix`); `startServer` runs it on its own server. It only reads the trainer's mirrored job
+ * records and makes small comlink calls: training runs in the trainer thread and its pools.
+ *
+ * POST /jobs · GET /jobs · GET /jobs/:id · GET /jobs/:id/events (SSE) · DELETE /jobs/:id ·
+ * GET /models · GET /models/:id · POST /models/:id/predict · GET /health
+ */
+export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, options) => {
+  const { trainer, bodyLimit = defaultBodyLimit, dataDir, keepAliveSeconds = 15 } = options;
+  const streams = new Set<ServerResponse>();
+  const started = Date.now();
+
+  app.setSchemaErrorFormatter((errors, dataVar) => schemaError(errors, dataVar));
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const [status, extra] = statusOf(error);
+    if (status >= 500 && !(error instanceof ShoalError)) app.log.error(error);
+    void reply.code(status).send({ statusCode: status, error: reasons[status] ?? "Error", message: error.message, ...extra });
+  });
+  // SSE streams never end on their own while a job runs: end them so the server can close.
+  app.addHook("preClose", async () => {
+    for (const stream of streams) stream.end();
+  });
+
+  const known = (id: string): JobInfo => {
+    const info = trainer.job(id);
+    if (info === undefined) throw new UnknownJobError(id);
+    return info;
+  };
+
+  app.post<{ Body: JobSpec }>("/jobs", { bodyLimit, schema: { body: jobBody } }, async (request, reply) => {
+    // The library's test-only fault injection is not for HTTP clients.
+    if ("testFault" in request.body) throw new ValidationError('job spec has an unknown field "testFault"');
+    const info = await trainer.submit(resolveDataPaths(request.body, dataDir));
+    return reply.code(201).header("location", `${app.prefix}/jobs/${info.id}`).send(info);
+  });
+
+  app.get("/jobs", async () => ({ jobs: trainer.jobs().map(({ reports: _, ...summary }) => summary) }));
+
+  app.get<IdRequest>("/jobs/:id", { schema: { params: idParams } }, async (request) => known(request.params.id));
+
+  app.delete<IdRequest>("/jobs/:id", { schema: { params: idParams } }, async (request) => trainer.cancel(known(request.params.id).id));
+
+  app.get<IdRequest>("/jobs/:id/events", { schema: { params: idParams } }, (request, reply) => {
+    const snapshot = known(request.params.id);
+    streamEvents(reply, snapshot, trainer, streams, keepAliveSeconds);
+  });
+
+  app.get("/models", async () => ({
+    models: trainer.jobs().filter((j) => j.model).map((j) => ({
+      id: j.id,
+      ...(j.spec.name === undefined ? {} : { name: j.spec.name }),
+      layers: j.spec.layers,
+      dataset: j.spec.dataset,
+      accuracy: j.accuracy,
+      epochs: j.epoch,
+      finishedAt: j.finishedAt,
+      ...(j.restored ? { restored: true } : {}),
+    })),
+  }));
+
+  app.get<IdRequest>("/models/:id", { schema: { params: idParams } }, async (request, reply) => {
+    const text = await trainer.modelText(known(request.params.id).id);
+    return reply.type("application/json; charset=utf-8").send(text);
+  });
+
+  app.post<IdRequest & { Body: { inputs: number[][] } }>(
+    "/models/:id/predict",
+    { bodyLimit, schema: { params: idParams, body: predictBody } },
+    async (request) => trainer.predict(known(request.params.id).id, request.body.inputs),
+  );
+
+  app.get("/health", async () => {
+    const counts = trainer.counts();
+    return { status: "ok", queued: counts.queued, running: counts.running, uptimeSeconds: Math.round((Date.now() - started) / 1000) };
+  });
+};
+
+/**
+ * GET /jobs/:id/events: Server-Sent Events. First `status` (the job's record now), then `queued`,
+ * `started`, `progress` (within an epoch, at most ~10 a second), `epoch`, and one of `done`,
+ * `failed`, `cancelled`, after which the stream ends. Each `data:` is JSON: the job's record, or
+ * for `progress` and `epoch` `{ id, progress }` / `{ id, report, accuracy }`.
+ */
+function streamEvents(reply: FastifyReply, snapshot: JobInfo, trainer: BackgroundTrainer, streams: Set<ServerResponse>, keepAliveSeconds: number): void {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+    "x-accel-buffering": "no", // proxies (nginx) must not buffer the stream
+  });
+  const send = (type: string, data: unknown): void => void res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+  send("status", snapshot);
+  if (finalStatuses.includes(snapshot.status)) {
+    res.end();
+    return;
+  }
+  streams.add(res);
+  const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), keepAliveSeconds * 1000);
+  const stop = trainer.watch(snapshot.id, (event: JobEvent) => {
+    if (event.job.seq <= snapshot.seq) return; // already in the snapshot
+    if (event.type === "progress") send("progress", { id: event.job.id, ...event.progress });
+    else if (event.type === "epoch") send("epoch", { id: event.job.id, epochs: event.job.epochs, ...event.report });
+    else send(event.type, event.job);
+    if (finalStatuses.includes(event.job.status)) res.end();
+  });
+  res.on("close", () => {
+    stop();
+    clearInterval(keepAlive);
+    streams.delete(res);
+  });
+}
+
+/** `idx` and `csv` paths are taken relative to dataDir and must stay inside it; without dataDir, they are refused. */
+function resolveDataPaths(spec: JobSpec, dataDir: string | undefined): JobSpec {
+  const data = spec.data as unknown as Record<string, unknown>;
+  const keys = (["idx", "csv", "test"] as const).filter((k) => typeof data?.[k] === "string");
+  if (keys.length === 0) return spec;
+  if (dataDir === undefined) {
+    throw new ValidationError(`data.${keys[0]}: this server reads no files (start it with --data-dir to allow idx and csv data under a folder)`);
+  }
+  const root = path.resolve(dataDir);
+  const resolved = { ...data };
+  for (const key of keys) {
+    const file = path.resolve(root, data[key] as string);
+    const relative = path.relative(root, file);
+    if (relative.startsWith("..") || path.isAbsolute(relative)) {
+      throw new ValidationError(`data.${key} must be a path inside the server's data folder, got ${JSON.stringify(data[key])}`);
+    }
+    resolved[key] = file;
+  }
+  return { ...spec, data: resolved as unknown as JobSpec["data"] };
+}
+
+const reasons: Record<number, string> = {
+  400: "Bad Request", 404: "Not Found", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type", 500: "Internal Server Error", 503: "Service Unavailable",
+};
+
+function statusOf(error: FastifyError): [number, Record<string, unknown>] {
+  if (error instanceof ValidationError || error instanceof ModelFileError || error instanceof DataFileError) return [400, {}];
+  if (error instanceof UnknownJobError) return [404, {}];
+  if (error instanceof JobStateError) return [409, {}];
+  if (error instanceof QueueFullError || error instanceof TrainerClosedError) return [503, {}];
+  const field = (error as { field?: string }).field;
+  if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 600) {
+    return [error.statusCode, field === undefined ? {} : { field }];
+  }
+  return [500, {}];
+}
+
+/** A schema error whose message names the field: `body.layers[1] must be >= 1`, `body.data.limit must be integer`. */
+function schemaError(errors: FastifySchemaValidationError[], dataVar: string): Error {
+  const e = errors[0]!;
+  let field = e.instancePath.split("/").slice(1).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("").replace(/^\./, "");
+  let message: string;
+  if (e.keyword === "required") {
+    field = [field, String(e.params.missingProperty)].filter(Boolean).join(".");
+    message = "is required";
+  } else if (e.keyword === "enum") {
+    message = `must be one of ${(e.params.allowedValues as unknown[]).join(", ")}`;
+  } else {
+    message = e.message ?? "is invalid";
+  }
+  const error = new Error(`${dataVar}${field ? `.${field}` : ""} ${message}`) as Error & { statusCode: number; field: string };
+  error.statusCode = 400;
+  error.field = field;
+  return error;
+}

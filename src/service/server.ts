@@ -1,0 +1,69 @@
+import Fastify, { type FastifyInstance } from "fastify";
+import { check, checkInteger, show } from "../core/errors.js";
+import { createBackgroundTrainer, type BackgroundTrainer, type BackgroundTrainerOptions } from "./background-trainer.js";
+import { defaultBodyLimit, jobRoutes } from "./http.js";
+
+/** Options of {@link startServer}. */
+export interface ServeOptions extends BackgroundTrainerOptions {
+  /** Address to listen on (default 127.0.0.1: this machine only). */
+  host?: string;
+  /** Port (default 3000; 0 = any free port, see `port` of the result). */
+  port?: number;
+  /** Largest request body in bytes (default 4 MiB). */
+  bodyLimit?: number;
+  /** Folder that `idx` / `csv` paths in job specs are relative to; without it the server reads no data files. */
+  dataDir?: string;
+}
+
+/** A running job server. */
+export interface JobServer extends AsyncDisposable {
+  /** `http://host:port`, with the port actually bound. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly app: FastifyInstance;
+  readonly trainer: BackgroundTrainer;
+  /** Stops accepting requests, ends event streams, waits for requests in flight, cancels the jobs and ends the trainer thread. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a background trainer and the HTTP job API (fastify) in front of it, and resolves once it
+ * listens. With `modelsDir`, finished models are saved there and served again after a restart.
+ */
+export async function startServer(options: ServeOptions = {}): Promise<JobServer> {
+  const { host = "127.0.0.1", port = 3000, bodyLimit = defaultBodyLimit, dataDir, ...trainerOptions } = options;
+  check(typeof host === "string" && host !== "", `host must be an address, got ${show(host)}`);
+  checkInteger("port", port, 0);
+  check(port <= 65535, `port must be at most 65535, got ${port}`);
+  checkInteger("bodyLimit", bodyLimit);
+
+  const trainer = await createBackgroundTrainer(trainerOptions);
+  const app = Fastify({
+    logger: false,
+    bodyLimit,
+    // Bodies are taken as sent: no coercion of "3" to 3, and schema errors name the field.
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+  });
+  try {
+    await app.register(jobRoutes, { trainer, bodyLimit, ...(dataDir === undefined ? {} : { dataDir }) });
+    await app.listen({ host, port });
+  } catch (error) {
+    await app.close().catch(() => {});
+    await trainer.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const bound = typeof address === "object" && address !== null ? address.port : port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      try {
+        await app.close();
+      } finally {
+        await trainer.close();
+      }
+    })());
+  return { url: `http://${urlHost}:${bound}`, host, port: bound, app, trainer, close, [Symbol.asyncDispose]: close };
+}

@@ -1,0 +1,369 @@
+import { availableParallelism } from "node:os";
+import type { ActivationName } from "../core/activations.js";
+import type { CostName } from "../core/costs.js";
+import { check, checkInteger, checkOneOf, checkPositive, show, ValidationError } from "../core/errors.js";
+import { inits, randomSeed, validateSpec, type DType, type Init } from "../core/network.js";
+
+/**
+ * A training job as plain, serialisable data: what the data is, the network, and the
+ * hyperparameters. The names are those of `Network.create` and `train` (`layers` = `sizes`).
+ */
+export interface JobSpec {
+  /** The training data (and its test set, when the source has one). */
+  data: DataRef;
+  /** Neurons per layer, input first: `[784, 30, 10]`. Must fit the data. */
+  layers: number[];
+  activation?: ActivationName;
+  outputActivation?: ActivationName;
+  cost?: CostName;
+  init?: Init;
+  dtype?: DType;
+  epochs: number;
+  miniBatchSize: number;
+  eta: number;
+  /** Seed of the initial weights and of the shuffle (default: random, recorded in the job). */
+  seed?: number;
+  shuffle?: boolean;
+  /** Worker threads of the job's run: "auto", an integer ≥ 1, or 0 (in the trainer thread). Default "auto". */
+  threads?: number | "auto";
+  /** Evaluate on the source's test set after each epoch (default true when it has one). */
+  evaluate?: boolean;
+  /** A label for people; not interpreted. */
+  name?: string;
+  /** @internal Test-only: passed to `train` (a worker throws at a given step). */
+  testFault?: { worker: number; step: number; message: string };
+}
+
+/**
+ * Where a job's data comes from:
+ * - `{ name: "mnist" }`: the bundled 8,000/2,000 digits; `{ name: "fashion-mnist" }`: the Debian package;
+ * - `{ idx: folder }`: the four standard IDX files; `{ csv: file, test?: file }`: CSV files;
+ * - inline data: `{ inputs, labels | targets, classes?, test? }`, rows of numbers or flat typed arrays
+ *   (a Float32Array over a SharedArrayBuffer reaches the trainer thread without a copy).
+ * `limit` / `testLimit` keep only the first examples.
+ */
+export type DataRef = NamedData | IdxData | CsvData | InlineData;
+
+export interface NamedData {
+  name: "mnist" | "fashion-mnist";
+  limit?: number;
+  testLimit?: number;
+}
+
+export interface IdxData {
+  idx: string;
+  limit?: number;
+  testLimit?: number;
+  classes?: number;
+}
+
+export interface CsvData {
+  csv: string;
+  /** A second CSV file: the test set. */
+  test?: string;
+  labelColumn?: string | number;
+  scale?: number;
+  classes?: number;
+  header?: boolean | "auto";
+  limit?: number;
+  testLimit?: number;
+}
+
+/** Examples given in the spec itself. */
+export interface InlineExamples {
+  /** One row per example, or a flat row-major Float32Array (then `inputSize` is required). */
+  inputs: ArrayLike<number>[] | Float32Array;
+  inputSize?: number;
+  /** Class label per example (give this or `targets`). */
+  labels?: ArrayLike<number>;
+  /** Number of classes (default: largest label + 1). */
+  classes?: number;
+  /** Target vector per example, or a flat Float32Array (then `targetSize` is required). */
+  targets?: ArrayLike<number>[] | Float32Array;
+  targetSize?: number;
+}
+
+export interface InlineData extends InlineExamples {
+  test?: InlineExamples;
+}
+
+/** Inline examples flattened into typed arrays: what crosses to the trainer thread (transferred, or shared). */
+export interface FlatExamples {
+  count: number;
+  inputSize: number;
+  inputs: Float32Array;
+  labels?: Int32Array;
+  classes?: number;
+  targets?: Float32Array;
+  targetSize?: number;
+}
+
+/** A checked spec with inline data flattened: what the trainer thread runs. */
+export interface PreparedSpec extends Omit<JobSpec, "data" | "seed"> {
+  data: NamedData | IdxData | CsvData | { inline: { train: FlatExamples; test?: FlatExamples } };
+  seed: number;
+  /** What goes into job records and model metadata: the spec without its data values. */
+  summary: JobSummary;
+}
+
+/** A job's spec as listed: inline data is described by its shape, not repeated. */
+export interface JobSummary extends Omit<JobSpec, "data" | "testFault"> {
+  data: NamedData | IdxData | CsvData | { inline: { examples: number; inputSize: number; testExamples?: number } };
+  /** `mnist`, `fashion-mnist`, the folder or file, or `inline (n examples)`. */
+  dataset: string;
+  seed: number;
+}
+
+/** Bounds a trainer puts on specs, so one request cannot take all memory. */
+export interface SpecLimits {
+  /** Most numbers (inputs plus targets, training plus test) inline data may hold. */
+  maxInlineValues: number;
+  /** Most parameters (weights plus biases) a network may have. */
+  maxParameters: number;
+  /** Most worker threads a job may ask for. */
+  maxThreads: number;
+}
+
+export const defaultSpecLimits: SpecLimits = { maxInlineValues: 4_000_000, maxParameters: 50_000_000, maxThreads: availableParallelism() };
+
+const specFields = [
+  "data", "layers", "activation", "outputActivation", "cost", "init", "dtype", "epochs", "miniBatchSize", "eta",
+  "seed", "shuffle", "threads", "evaluate", "name", "testFault",
+] as const;
+
+/** Input and output sizes of the named datasets, known before loading them. */
+const knownShapes: Record<NamedData["name"], { inputs: number; classes: number }> = {
+  mnist: { inputs: 784, classes: 10 },
+  "fashion-mnist": { inputs: 784, classes: 10 },
+};
+
+/**
+ * Checks a job spec as a whole before anything is queued, naming the first field at fault
+ * (`layers[1] must be a positive integer, got 0`, `data.limit must be …`), and flattens inline data.
+ * Checks that need the data itself (values, labels in range, sizes of files' data) run when the job
+ * starts, in the trainer thread, and fail the job with the library's message.
+ * Returns the prepared spec and the buffers to transfer to the trainer thread.
+ */
+export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimits): { spec: PreparedSpec; transfer: ArrayBuffer[] } {
+  check(isObject(value), `a job spec must be an object, got ${show(value)}`);
+  const unknown = Object.keys(value).find((k) => !(specFields as readonly string[]).includes(k));
+  check(unknown === undefined, `job spec has an unknown field ${show(unknown)}; fields are ${specFields.filter((f) => f !== "testFault").join(", ")}`);
+  const spec = value as Partial<JobSpec>;
+
+  const layers: unknown = spec.layers;
+  check(Array.isArray(layers) && layers.length >= 2, `layers must list at least two sizes (input and output), got ${show(layers)}`);
+  layers.forEach((n: unknown, l: number) => checkInteger(`layers[${l}]`, n));
+  const sizes = layers as number[];
+  let parameters = 0;
+  for (let l = 0; l + 1 < sizes.length; l++) parameters += (sizes[l]! + 1) * sizes[l + 1]!;
+  check(parameters <= limits.maxParameters, `layers ${show(sizes)} make ${parameters} parameters, more than this trainer's limit of ${limits.maxParameters}`);
+  const activation = spec.activation ?? "sigmoid";
+  validateSpec({
+    sizes,
+    activation,
+    outputActivation: spec.outputActivation ?? activation,
+    cost: spec.cost ?? "quadratic",
+    dtype: spec.dtype ?? "float32",
+  });
+  if (spec.init !== undefined) checkOneOf("init", spec.init, inits);
+  // train()'s checks, with its messages, before anything is queued (train checks again when the job runs).
+  checkInteger("epochs", spec.epochs);
+  checkInteger("miniBatchSize", spec.miniBatchSize);
+  checkPositive("eta", spec.eta);
+  if (spec.seed !== undefined) checkInteger("seed", spec.seed, 0);
+  check(spec.shuffle === undefined || typeof spec.shuffle === "boolean", `shuffle must be true or false, got ${show(spec.shuffle)}`);
+  if (spec.threads !== undefined && spec.threads !== "auto") {
+    checkInteger("threads", spec.threads, 0);
+    check(spec.threads <= limits.maxThreads, `threads must be at most ${limits.maxThreads} on this trainer, got ${spec.threads}`);
+  }
+  // The seed is fixed now, so the job record shows it and the job can be repeated.
+  const seed = spec.seed ?? randomSeed();
+  check(spec.evaluate === undefined || typeof spec.evaluate === "boolean", `evaluate must be true or false, got ${show(spec.evaluate)}`);
+  check(spec.name === undefined || (typeof spec.name === "string" && spec.name.length <= 200), `name must be a string of at most 200 characters`);
+  if (spec.testFault !== undefined) {
+    const f = spec.testFault;
+    check(isObject(f) && typeof f.message === "string", "testFault must be { worker, step, message }");
+    checkInteger("testFault.worker", f.worker, 0);
+    checkInteger("testFault.step", f.step, 1);
+  }
+
+  const transfer: ArrayBuffer[] = [];
+  const { data, summary: dataSummary, dataset, shape } = prepareData(spec.data, limits, transfer);
+  if (shape) {
+    const out = sizes[sizes.length - 1]!;
+    check(sizes[0] === shape.inputs, `layers[0] is ${sizes[0]}, but ${dataset} examples have ${shape.inputs} inputs`);
+    if (shape.classes !== undefined) {
+      check(shape.classes <= out, `layers[${sizes.length - 1}] is ${out}, but ${dataset} has ${shape.classes} classes`);
+    } else {
+      check(shape.targets === out, `layers[${sizes.length - 1}] is ${out}, but ${dataset} has ${shape.targets} targets per example`);
+    }
+  }
+
+  const { testFault, ...rest } = spec as JobSpec;
+  const summary: JobSummary = { ...withoutUndefined(rest), data: dataSummary, dataset, seed, layers: [...sizes] };
+  const prepared: PreparedSpec = { ...withoutUndefined(rest), layers: [...sizes], data, seed, summary };
+  if (testFault) prepared.testFault = { ...testFault };
+  return { spec: prepared, transfer };
+}
+
+interface PreparedData {
+  data: PreparedSpec["data"];
+  summary: JobSummary["data"];
+  dataset: string;
+  /** The data's input and output sizes, when known without loading it. */
+  shape?: { inputs: number; classes?: number; targets?: number };
+}
+
+function prepareData(ref: unknown, limits: SpecLimits, transfer: ArrayBuffer[]): PreparedData {
+  check(isObject(ref), `data must be an object: { name: "mnist" }, { name: "fashion-mnist" }, { idx: folder }, { csv: file } or { inputs, labels }; got ${show(ref)}`);
+  const fieldsOf = (kind: string, allowed: string[]): void => {
+    const extra = Object.keys(ref).find((k) => !allowed.includes(k));
+    check(extra === undefined, `data has an unknown field ${show(extra)} for ${kind} data; its fields are ${allowed.join(", ")}`);
+  };
+  const optionalInteger = (key: string, min = 1): void => {
+    if (ref[key] !== undefined) checkInteger(`data.${key}`, ref[key], min);
+  };
+  const path = (key: string): string => {
+    const v = ref[key];
+    check(typeof v === "string" && v.length > 0, `data.${key} must be a non-empty path, got ${show(v)}`);
+    return v;
+  };
+
+  if ("name" in ref) {
+    fieldsOf("named", ["name", "limit", "testLimit"]);
+    checkOneOf("data.name", ref.name, ["mnist", "fashion-mnist"] as const);
+    optionalInteger("limit");
+    optionalInteger("testLimit", 0);
+    const named = ref as unknown as NamedData;
+    const copy = withoutUndefined({ name: named.name, limit: named.limit, testLimit: named.testLimit });
+    const shape = knownShapes[named.name];
+    return { data: copy, summary: copy, dataset: named.name, shape: { inputs: shape.inputs, classes: shape.classes } };
+  }
+  if ("idx" in ref) {
+    fieldsOf("IDX", ["idx", "limit", "testLimit", "classes"]);
+    path("idx");
+    optionalInteger("limit");
+    optionalInteger("testLimit", 0);
+    optionalInteger("classes");
+    const idx = ref as unknown as IdxData;
+    const copy = withoutUndefined({ idx: idx.idx, limit: idx.limit, testLimit: idx.testLimit, classes: idx.classes });
+    return { data: copy, summary: copy, dataset: idx.idx };
+  }
+  if ("csv" in ref) {
+    fieldsOf("CSV", ["csv", "test", "labelColumn", "scale", "classes", "header", "limit", "testLimit"]);
+    path("csv");
+    if (ref.test !== undefined) path("test");
+    const label = ref.labelColumn;
+    if (typeof label === "number") checkInteger("data.labelColumn", label, 0);
+    else check(label === undefined || typeof label === "string", `data.labelColumn must be a column name or a 0-based index, got ${show(label)}`);
+    if (ref.scale !== undefined) checkPositive("data.scale", ref.scale);
+    optionalInteger("classes");
+    optionalInteger("limit");
+    optionalInteger("testLimit", 0);
+    check(ref.header === undefined || ref.header === "auto" || typeof ref.header === "boolean", `data.header must be "auto", true or false, got ${show(ref.header)}`);
+    const csv = ref as unknown as CsvData;
+    const copy = withoutUndefined({ ...csv });
+    return { data: copy, summary: copy, dataset: csv.csv };
+  }
+  if ("inputs" in ref) {
+    fieldsOf("inline", ["inputs", "inputSize", "labels", "classes", "targets", "targetSize", "test"]);
+    const inline = ref as unknown as InlineData;
+    const train = flatten(inline, "data", transfer);
+    let values = train.inputs.length + (train.targets?.length ?? train.count);
+    let test: FlatExamples | undefined;
+    if (inline.test !== undefined) {
+      check(isObject(inline.test), `data.test must be an object { inputs, labels | targets }, got ${show(inline.test)}`);
+      test = flatten(inline.test, "data.test", transfer);
+      check(test.inputSize === train.inputSize, `data.test has ${test.inputSize} inputs per example, data has ${train.inputSize}`);
+      values += test.inputs.length + (test.targets?.length ?? test.count);
+    }
+    check(values <= limits.maxInlineValues, `inline data holds ${values} numbers, more than this trainer's limit of ${limits.maxInlineValues}; give a file instead`);
+    const dataset = `inline data (${train.count} examples)`;
+    const classes = train.labels ? Math.max(train.classes ?? 0, test?.classes ?? 0) : undefined;
+    const summary = { inline: withoutUndefined({ examples: train.count, inputSize: train.inputSize, testExamples: test?.count }) };
+    const shape = classes !== undefined ? { inputs: train.inputSize, classes } : { inputs: train.inputSize, targets: train.targetSize! };
+    return { data: { inline: test ? { train, test } : { train } }, summary, dataset, shape };
+  }
+  throw new ValidationError(`data must have one of the fields name, idx, csv or inputs; got fields ${show(Object.keys(ref))}`);
+}
+
+/** Inline examples as typed arrays. Row lengths are checked here; values and labels in the trainer thread. */
+function flatten(examples: InlineExamples, where: string, transfer: ArrayBuffer[]): FlatExamples {
+  const [inputs, inputSize] = flatRows(examples.inputs, examples.inputSize, `${where}.inputs`, `${where}.inputSize`, transfer);
+  const count = inputs.length / inputSize;
+  check(count >= 1, `${where}.inputs has no examples`);
+  const flat: FlatExamples = { count, inputSize, inputs };
+  if (examples.labels !== undefined) {
+    check(examples.targets === undefined, `${where}: give either labels or targets, not both`);
+    const labels = examples.labels;
+    check(isArrayLike(labels), `${where}.labels must be an array of class numbers, got ${show(labels)}`);
+    check(labels.length === count, `${where}.labels has ${labels.length} labels for ${count} examples`);
+    const out = new Int32Array(count);
+    let largest = -1;
+    for (let i = 0; i < count; i++) {
+      const v = labels[i];
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+        throw new ValidationError(`${where}.labels[${i}] is ${show(v)}, expected an integer ≥ 0`);
+      }
+      out[i] = v;
+      largest = Math.max(largest, v);
+    }
+    if (examples.classes !== undefined) checkInteger(`${where}.classes`, examples.classes);
+    flat.labels = out;
+    flat.classes = examples.classes ?? largest + 1;
+    transfer.push(out.buffer as ArrayBuffer);
+  } else {
+    check(examples.targets !== undefined, `${where} needs labels or targets`);
+    const [targets, targetSize] = flatRows(examples.targets, examples.targetSize, `${where}.targets`, `${where}.targetSize`, transfer);
+    check(targets.length === count * targetSize, `${where}.targets has ${targets.length / targetSize} rows for ${count} examples`);
+    flat.targets = targets;
+    flat.targetSize = targetSize;
+  }
+  return flat;
+}
+
+/**
+ * Rows of numbers (or a flat Float32Array) as one Float32Array. A Float32Array over a
+ * SharedArrayBuffer is used as it is (shared, not copied); other given Float32Arrays are copied, so
+ * the caller's array stays usable; new arrays go into `transfer`.
+ */
+function flatRows(rows: unknown, width: unknown, where: string, widthName: string, transfer: ArrayBuffer[]): [Float32Array, number] {
+  if (rows instanceof Float32Array) {
+    checkInteger(widthName, width);
+    check(rows.length % width === 0, `${where} holds ${rows.length} values, not a multiple of ${widthName} ${width}`);
+    if (rows.buffer instanceof SharedArrayBuffer) return [rows, width];
+    const copy = rows.slice();
+    transfer.push(copy.buffer);
+    return [copy, width];
+  }
+  check(Array.isArray(rows), `${where} must be an array of rows (arrays of numbers), got ${show(rows)}`);
+  const first: unknown = rows[0];
+  check(isArrayLike(first), `${where}[0] must be an array of numbers, got ${show(first)}`);
+  check(width !== undefined || first.length > 0, `${where}[0] is empty`);
+  const size = width ?? first.length;
+  checkInteger(widthName, size);
+  const flat = new Float32Array(rows.length * size);
+  rows.forEach((row: unknown, i) => {
+    check(isArrayLike(row), `${where}[${i}] must be an array of numbers, got ${show(row)}`);
+    check(row.length === size, `${where}[${i}] has ${row.length} values, expected ${size} (as ${width === undefined ? `${where}[0]` : widthName})`);
+    for (let k = 0; k < size; k++) {
+      const v = row[k];
+      if (typeof v !== "number") throw new ValidationError(`${where}[${i}][${k}] is ${show(v)}, expected a number`);
+      flat[i * size + k] = v;
+    }
+  });
+  transfer.push(flat.buffer);
+  return [flat, size];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isArrayLike(value: unknown): value is ArrayLike<unknown> {
+  return Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView));
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -2,20 +2,24 @@
  * Epoch time of Nielsen's setup (W1: 784-30-10, sigmoid, quadratic cost, batch 10, η 3.0, the
  * 8,000 bundled training digits) at several thread counts, measured in one run so the figures can
  * be compared as ratios. Each run trains a fresh network for 2 epochs and keeps the 2nd (the 1st
- * includes JIT warm-up); runs of the thread counts are interleaved; the median is reported.
+ * includes start-up and JIT warm-up); runs of the thread counts are interleaved; the median is
+ * reported with min–max.
  *
- *   npm run bench:epochs -- [--threads 0,1,2] [--runs 5] [--dtype float32]
+ *   npm run bench:epochs -- [--threads 0,1,2] [--runs 5] [--dtype float32] [--no-record]
  */
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train, type DType } from "../src/index.js";
+import { machine, median, recordSection, spread, table } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
     threads: { type: "string", default: `0,1,${availableParallelism()}` },
     runs: { type: "string", default: "5" },
     dtype: { type: "string", default: "float32" },
+    record: { type: "boolean", default: true },
   },
+  allowNegative: true,
 });
 const threadCounts = [...new Set(values.threads.split(",").map(Number))];
 const runs = Number(values.runs);
@@ -31,20 +35,20 @@ for (let run = 0; run < runs; run++) {
   }
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const base = threadCounts.includes(1) ? median(seconds.get(1)!) : undefined;
-console.log(`W1 epoch time, ${dtype}, median of ${runs} runs (min–max); ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}`);
-console.log("| threads | epoch seconds | examples/s | speedup vs 1 thread | efficiency |");
-console.log("| --- | --- | --- | --- | --- |");
-for (const threads of threadCounts) {
+const one = seconds.get(1);
+const base = one ? median(one) : undefined;
+const rows = threadCounts.map((threads) => {
   const xs = seconds.get(threads)!;
-  const m = median(xs);
-  const speedup = base !== undefined && threads > 0 ? base / m : undefined;
-  console.log(
-    `| ${threads === 0 ? "0 (in-process)" : threads} | ${m.toFixed(3)} (${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}) | ` +
-      `${Math.round(data.count / m)} | ${speedup ? speedup.toFixed(2) + "×" : "–"} | ${speedup ? ((speedup / threads) * 100).toFixed(0) + "%" : "–"} |`,
-  );
-}
+  const speedup = base !== undefined && threads > 0 ? base / median(xs) : undefined;
+  return [
+    threads === 0 ? "0 (in process, TypeScript kernel)" : String(threads),
+    spread(xs, 3),
+    Math.round(data.count / median(xs)).toLocaleString("en-US"),
+    speedup ? `${speedup.toFixed(2)}×` : "–",
+    speedup ? `${((speedup / threads) * 100).toFixed(0)}%` : "–",
+  ];
+});
+const command = `npm run bench:epochs -- --threads ${threadCounts.join(",")} --runs ${runs} --dtype ${dtype}`;
+const markdown = `### Epoch time, W1 (\`${command}\`)\n\n${machine()}. 784-30-10, batch 10, η 3.0, 8,000 digits, ${dtype}; 2nd epoch of 2, median of ${runs} runs (min–max).\n\n${table(["threads", "epoch seconds", "examples/s", "speedup vs 1 thread", "efficiency"], rows)}`;
+console.log(markdown);
+if (values.record) await recordSection("epochs", markdown);

@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { addServeCommand } from "./serve-command.js";
+import { addSweepCommand } from "./sweep-command.js";
+import { addWorkerCommand } from "./worker-command.js";
 import { activationNames } from "../core/activations.js";
 import { costNames } from "../core/costs.js";
 import { dtypes, inits } from "../core/network.js";
@@ -98,6 +100,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addHelpText("after", examples(["shoal info --model mnist.shoal.json"]));
   info.action(run(async () => (await import("./info-command.js")).infoCommand(info.opts())));
   addServeCommand(program);
+  addWorkerCommand(program);
+  addSweepCommand(program);
 
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -12,6 +12,10 @@ export interface ServeCommandOptions {
   concurrency: number;
   maxQueue: number;
   bodyLimit: number;
+  /** Put jobs on this Redis's BullMQ queue for `shoal worker` processes instead of training here. */
+  redis?: string;
+  queue?: string;
+  attempts?: number;
 }
 
 /**
@@ -29,6 +33,9 @@ export function addServeCommand(program: Command): Command {
     .addOption(new Option("--concurrency <n>", "jobs that train at the same time").default(1).argParser(integer("--concurrency")))
     .addOption(new Option("--max-queue <n>", "jobs that may wait; more are refused with 503").default(16).argParser(integer("--max-queue", 0)))
     .addOption(new Option("--body-limit <bytes>", "largest request body").default(4 * 1024 * 1024).argParser(integer("--body-limit")))
+    .option("--redis <url>", "queue jobs on this Redis (redis://host:port) for `shoal worker` processes instead of training here")
+    .option("--queue <name>", "with --redis: the BullMQ queue", "shoal")
+    .addOption(new Option("--attempts <n>", "with --redis: tries per job when a worker dies (a job's own fault is never retried)").default(3).argParser(integer("--attempts")))
     .addHelpText(
       "after",
       [
@@ -54,6 +61,10 @@ export async function startServer(options: ServeOptions = {}): Promise<JobServer
 
 /** Runs the server until SIGINT or SIGTERM, then closes it: running jobs are cancelled, finished models stay on disk. */
 export async function serveCommand(options: ServeCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  if (options.redis !== undefined) {
+    const { serveRedisCommand } = await import("../distributed/serve-redis.js");
+    return serveRedisCommand(options, out);
+  }
   const modelsDir = path.resolve(options.modelsDir);
   const server = await startServer({
     host: options.host,

@@ -11,9 +11,16 @@ import { JobStateError, QueueFullError, TrainerClosedError, UnknownJobError } fr
 import { finalStatuses, type JobEvent, type JobInfo } from "./job.js";
 import type { JobSpec } from "./spec.js";
 
+/**
+ * What the routes need of a trainer: the in-process BackgroundTrainer, or the Redis-backed job
+ * source of `shoal serve --redis` (src/distributed/redis-trainer.ts). `job` and `jobs` answer from
+ * records mirrored in this thread, without a round trip.
+ */
+export type JobTrainer = Pick<BackgroundTrainer, "submit" | "job" | "jobs" | "counts" | "watch" | "cancel" | "modelText" | "predict">;
+
 /** Options of the {@link jobRoutes} plugin. */
 export interface JobRoutesOptions {
-  trainer: BackgroundTrainer;
+  trainer: JobTrainer;
   /** Largest request body, bytes (default 4 MiB): inline data and predict inputs are parsed on this thread. */
   bodyLimit?: number;
   /**
@@ -163,7 +170,7 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, optio
  * `failed`, `cancelled`, after which the stream ends. Each `data:` is JSON: the job's record, or
  * for `progress` and `epoch` `{ id, progress }` / `{ id, report, accuracy }`.
  */
-function streamEvents(reply: FastifyReply, snapshot: JobInfo, trainer: BackgroundTrainer, streams: Set<ServerResponse>, keepAliveSeconds: number): void {
+function streamEvents(reply: FastifyReply, snapshot: JobInfo, trainer: JobTrainer, streams: Set<ServerResponse>, keepAliveSeconds: number): void {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {

@@ -1,0 +1,57 @@
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { integer, oneOf, positiveNumber, sizeList, threads } from "./parse.js";
+
+/** What `shoal sweep`'s flags parse to. */
+export interface SweepCommandOptions {
+  eta: number[];
+  layers: number[][];
+  seed: number[];
+  data: "mnist" | "fashion-mnist";
+  epochs: number;
+  batch: number;
+  threads: number | "auto";
+  limit?: number;
+  testLimit?: number;
+  redis?: string;
+  queue: string;
+  json?: boolean;
+}
+
+/** A comma-separated list parsed item by item (`0.5,1,3`). */
+function list<T>(parse: (value: string) => T): (value: string) => T[] {
+  return (value) => {
+    const items = value.split(",").map((v) => v.trim());
+    if (items.some((v) => v === "")) throw new InvalidArgumentError(`${JSON.stringify(value)} has an empty item`);
+    return items.map(parse);
+  };
+}
+
+/** Registers `shoal sweep` on the `shoal` program; its code is loaded only when it runs. */
+export function addSweepCommand(program: Command): Command {
+  const sweep = program
+    .command("sweep")
+    .description("train a grid of jobs (every eta × layers × seed) and print their results, best first; over Redis with --redis")
+    .addOption(new Option("--eta <list>", "learning rates, comma-separated").default([3]).argParser(list(positiveNumber("--eta"))))
+    .addOption(new Option("--layers <list>", "networks, colon-separated: 784,30,10:784,100,10").default([[784, 30, 10]]).argParser((v: string) => v.split(":").map(sizeList("--layers"))))
+    .addOption(new Option("--seed <list>", "seeds, comma-separated").default([1]).argParser(list(integer("--seed", 0))))
+    .addOption(new Option("--data <name>", "mnist or fashion-mnist").default("mnist").argParser(oneOf("--data", ["mnist", "fashion-mnist"] as const)))
+    .addOption(new Option("--epochs <n>", "epochs per job").default(10).argParser(integer("--epochs")))
+    .addOption(new Option("--batch <n>", "mini-batch size").default(10).argParser(integer("--batch")))
+    .addOption(new Option("--threads <n>", "threads per job (part of each job's spec, so results repeat anywhere)").default("auto").argParser(threads("--threads")))
+    .addOption(new Option("--limit <n>", "use only the first n training examples").argParser(integer("--limit")))
+    .addOption(new Option("--test-limit <n>", "use only the first n test examples").argParser(integer("--test-limit", 0)))
+    .option("--redis <url>", "enqueue the jobs on this Redis for `shoal worker` processes (default: train here, one after another)")
+    .option("--queue <name>", "with --redis: the BullMQ queue", "shoal")
+    .option("--json", "print the rows as one JSON array instead of the table")
+    .addHelpText("after", [
+      "",
+      "Examples:",
+      "  shoal sweep --eta 0.5,1,3 --layers 784,30,10:784,100,10 --seed 1,2,3 --epochs 5",
+      "  shoal sweep --eta 0.5,1,3 --seed 1,2 --redis redis://10.0.0.5:6379",
+    ].join("\n"));
+  sweep.action(async () => {
+    const { sweepCommand } = await import("../distributed/sweep-run.js");
+    await sweepCommand(sweep.opts<SweepCommandOptions>());
+  });
+  return sweep;
+}

@@ -1,0 +1,342 @@
+import { randomUUID } from "node:crypto";
+import { Job, Queue, QueueEvents } from "bullmq";
+import { Redis } from "ioredis";
+import { argmax } from "../core/backprop.js";
+import { check, checkInteger, show, ValidationError } from "../core/errors.js";
+import type { Network } from "../core/network.js";
+import { fromModelJson, type ModelJson } from "../io/model-format.js";
+import { JobStateError, QueueFullError, UnknownJobError } from "../service/errors.js";
+import { finalStatuses, type JobEvent, type JobInfo, type JobStatus, type Prediction } from "../service/job.js";
+import { defaultSpecLimits, prepareSpec, type JobSpec, type SpecLimits } from "../service/spec.js";
+import { checkRedis, redisOptions } from "./connection.js";
+import { cancelChannel, cancelKey, decodeFailure, defaultQueue, trainJobName, type JobProgress, type JobResult, type QueuedJob, type WorkerIdentity } from "./protocol.js";
+
+/** A job's record as the Redis-backed server lists it: the usual record, plus which worker took it and which attempt this is. */
+export interface DistributedJobInfo extends JobInfo {
+  worker?: WorkerIdentity;
+  attempt?: number;
+}
+
+/** Options of {@link createRedisTrainer}. */
+export interface RedisTrainerOptions {
+  redis: string;
+  queue?: string;
+  /** Tries per job when a worker dies or a training thread fails (default 3); a job's own fault is never retried. */
+  attempts?: number;
+  /** Jobs that may wait in the queue; one more is a QueueFullError (default 1000). */
+  maxQueue?: number;
+  /** Most inputs one predict call may ask about (default 10,000). */
+  maxPredictInputs?: number;
+  /** Bounds on specs (inline data, parameters); `maxThreads` bounds the spec's `threads` (default 1024: workers may have more cores than this machine). */
+  limits?: Partial<SpecLimits>;
+}
+
+/**
+ * Puts jobs on a BullMQ queue instead of training them: the job source behind `shoal serve --redis`
+ * and the same interface as the BackgroundTrainer for the HTTP routes. Records are mirrored in this
+ * process from the queue (read once at start) and BullMQ's QueueEvents (`waiting`, `active`,
+ * `progress`, `completed`, `failed`, `removed`), so jobs added by other servers or `shoal sweep`
+ * appear too. Models are read from the jobs' results in Redis.
+ */
+export async function createRedisTrainer(options: RedisTrainerOptions): Promise<RedisTrainer> {
+  const { redis, queue = defaultQueue, attempts = 3, maxQueue = 1000, maxPredictInputs = 10_000 } = options;
+  checkInteger("attempts", attempts);
+  checkInteger("maxQueue", maxQueue, 0);
+  checkInteger("maxPredictInputs", maxPredictInputs);
+  check(typeof queue === "string" && queue !== "", `queue must be a name, got ${show(queue)}`);
+  await checkRedis(redis);
+  const limits: SpecLimits = { ...defaultSpecLimits, maxThreads: 1024, ...options.limits };
+  const trainer = new RedisTrainer(redis, queue, { attempts, maxQueue, maxPredictInputs, limits });
+  try {
+    await trainer.start();
+  } catch (error) {
+    await trainer.close();
+    throw error;
+  }
+  return trainer;
+}
+
+export class RedisTrainer implements AsyncDisposable {
+  readonly queue: Queue<QueuedJob, JobResult>;
+  private readonly events: QueueEvents;
+  private readonly client: Redis;
+  private readonly records = new Map<string, DistributedJobInfo>();
+  private readonly listeners = new Map<string, Set<(event: JobEvent) => void>>();
+  /** Per job: the chain of record updates, so they apply in the order events came. */
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly networks = new Map<string, Network>();
+  private closed?: Promise<void>;
+
+  /** @internal Use {@link createRedisTrainer}. */
+  constructor(
+    redis: string,
+    readonly queueName: string,
+    private readonly options: { attempts: number; maxQueue: number; maxPredictInputs: number; limits: SpecLimits },
+  ) {
+    const connection = redisOptions(redis);
+    this.queue = new Queue<QueuedJob, JobResult>(queueName, { connection });
+    this.events = new QueueEvents(queueName, { connection });
+    this.client = new Redis(connection);
+    // ioredis reconnects by itself; calls wait meanwhile.
+    this.queue.on("error", () => {});
+    this.events.on("error", () => {});
+    this.client.on("error", () => {});
+  }
+
+  /** @internal Listens to the queue's events, then reads the jobs already in it. */
+  async start(): Promise<void> {
+    for (const name of ["waiting", "active", "completed", "failed", "removed", "stalled", "delayed"] as const) {
+      this.events.on(name, ({ jobId }: { jobId: string }) => this.refresh(jobId));
+    }
+    this.events.on("progress", ({ jobId, data }: { jobId: string; data: unknown }) => this.refresh(jobId, data));
+    await this.events.waitUntilReady();
+    await this.queue.waitUntilReady();
+    const jobs = await this.queue.getJobs(["waiting", "prioritized", "delayed", "active", "completed", "failed"]);
+    jobs.sort((a, b) => a.timestamp - b.timestamp);
+    for (const job of jobs) if (job?.id !== undefined && !this.records.has(job.id)) this.records.set(job.id, await recordOf(job, 1));
+  }
+
+  /** Checks the spec (naming the field at fault), fixes its seed, and adds it to the queue. */
+  async submit(spec: JobSpec): Promise<DistributedJobInfo> {
+    const { spec: prepared } = prepareSpec(spec, this.options.limits);
+    check(!("inputs" in spec.data) || !(spec.data.inputs instanceof Float32Array), "inline data must be rows of numbers to go through Redis");
+    const waiting = await this.queue.getWaitingCount();
+    if (waiting >= this.options.maxQueue) throw new QueueFullError(`the job queue is full: ${waiting} jobs are waiting (maxQueue ${this.options.maxQueue}); try again when one has started`);
+    const id = randomUUID();
+    const data: QueuedJob = { spec: { ...spec, seed: prepared.seed }, summary: prepared.summary, createdAt: new Date().toISOString() };
+    const info: DistributedJobInfo = { id, status: "queued", spec: prepared.summary, epoch: 0, epochs: prepared.epochs, reports: [], createdAt: data.createdAt, model: false, seq: 1 };
+    this.records.set(id, info);
+    try {
+      await this.queue.add(trainJobName, data, { jobId: id, attempts: this.options.attempts, backoff: { type: "exponential", delay: 1000 } });
+    } catch (error) {
+      this.records.delete(id);
+      throw error;
+    }
+    this.emit({ type: "queued", job: info });
+    return this.records.get(id)!;
+  }
+
+  job(id: string): DistributedJobInfo | undefined {
+    return this.records.get(id);
+  }
+
+  jobs(): DistributedJobInfo[] {
+    return [...this.records.values()];
+  }
+
+  counts(): Record<JobStatus, number> {
+    const counts: Record<JobStatus, number> = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
+    for (const info of this.records.values()) counts[info.status]++;
+    return counts;
+  }
+
+  watch(id: string, listener: (event: JobEvent) => void): () => void {
+    this.known(id);
+    let set = this.listeners.get(id);
+    if (!set) this.listeners.set(id, (set = new Set()));
+    set.add(listener);
+    return () => void set.delete(listener);
+  }
+
+  /** Resolves with the job's record once it is done, failed or cancelled. */
+  wait(id: string): Promise<DistributedJobInfo> {
+    const now = this.known(id);
+    if (finalStatuses.includes(now.status)) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const stop = this.watch(id, (event) => {
+        if (!finalStatuses.includes(event.job.status)) return;
+        stop();
+        resolve(event.job);
+      });
+    });
+  }
+
+  /**
+   * Cancels a job: a queued one is removed from the queue; a running one is flagged and announced,
+   * and its worker stops it within one mini-batch. Resolves with the record once it has ended.
+   */
+  async cancel(id: string): Promise<DistributedJobInfo> {
+    const info = this.known(id);
+    if (finalStatuses.includes(info.status)) {
+      throw new JobStateError(`job ${id} has already ${info.status === "done" ? "finished" : info.status === "failed" ? "failed" : "been cancelled"}`);
+    }
+    const ended = this.wait(id);
+    // The flag first: a worker that takes the job from now on sees it and does not train.
+    await this.client.set(cancelKey(this.queueName, id), "1", "EX", 7 * 24 * 3600);
+    const job = await Job.fromId<QueuedJob, JobResult>(this.queue, id);
+    const state = job ? await job.getState() : "unknown";
+    if (job && state !== "active" && state !== "completed" && state !== "failed") {
+      // Fails if a worker locked it meanwhile: then the flag or the channel stops it.
+      await job.remove().catch(() => {});
+    }
+    await this.client.publish(cancelChannel(this.queueName), id);
+    this.refresh(id);
+    return ended;
+  }
+
+  /** The model file's JSON text of a finished job (its metadata names the job and the worker). */
+  async modelText(id: string): Promise<string> {
+    return JSON.stringify(await this.model(id));
+  }
+
+  async model(id: string): Promise<ModelJson> {
+    const info = this.known(id);
+    if (!info.model) throw new JobStateError(`job ${id} has no model: it is ${info.status}`);
+    const job = await Job.fromId<QueuedJob, JobResult>(this.queue, id);
+    const result = job?.returnvalue;
+    if (!result?.model) throw new JobStateError(`job ${id} has no model in Redis any more`);
+    return result.model;
+  }
+
+  /** Predictions of a finished job's model (loaded from its result once, then kept) or of a model given as JSON. */
+  async predict(model: string | ModelJson, inputs: ArrayLike<number>[]): Promise<Prediction> {
+    let net: Network;
+    if (typeof model === "string") {
+      const cached = this.networks.get(model);
+      net = cached ?? fromModelJson(await this.model(model), `job ${model}'s model`);
+      if (!cached) this.networks.set(model, net);
+      for (const old of this.networks.keys()) if (this.networks.size > 8) this.networks.delete(old);
+    } else {
+      net = fromModelJson(model, "model");
+    }
+    const n = net.sizes[0]!;
+    check(Array.isArray(inputs) && inputs.length >= 1, "inputs must be a non-empty array of rows");
+    check(inputs.length <= this.options.maxPredictInputs, `inputs has ${inputs.length} rows, more than the limit of ${this.options.maxPredictInputs} per call`);
+    const classes: number[] = [];
+    const outputs: number[][] = [];
+    inputs.forEach((row, i) => {
+      check(row.length === n, `inputs[${i}] has ${row.length} values, expected ${n} (the model's input layer)`);
+      for (let k = 0; k < n; k++) if (!Number.isFinite(row[k])) throw new ValidationError(`inputs[${i}][${k}] is ${show(row[k])}, expected a finite number`);
+      const a = net.feedforward(row);
+      classes.push(argmax(a));
+      outputs.push(Array.from(a));
+    });
+    return { classes, outputs };
+  }
+
+  /** Closes this process's connections; jobs stay in Redis for the workers. */
+  close(): Promise<void> {
+    return (this.closed ??= (async () => {
+      await Promise.allSettled([...this.chains.values()]);
+      await Promise.allSettled([this.events.close(), this.queue.close()]);
+      this.client.disconnect();
+    })());
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private known(id: string): DistributedJobInfo {
+    const info = this.records.get(id);
+    if (info === undefined) throw new UnknownJobError(id);
+    return info;
+  }
+
+  /** Re-reads a job from Redis (or applies a progress value) after the updates queued before it. */
+  private refresh(id: string, progress?: unknown): void {
+    if (this.closed) return;
+    const next = (this.chains.get(id) ?? Promise.resolve()).then(() => this.update(id, progress)).catch(() => {});
+    this.chains.set(id, next);
+    void next.then(() => {
+      if (this.chains.get(id) === next) this.chains.delete(id);
+    });
+  }
+
+  private async update(id: string, progressValue: unknown): Promise<void> {
+    const old = this.records.get(id);
+    let info: DistributedJobInfo;
+    if (progressValue !== undefined && old !== undefined && old.status === "running") {
+      const progress = (typeof progressValue === "string" ? JSON.parse(progressValue) : progressValue) as JobProgress;
+      if (typeof progress !== "object" || progress === null || progress.reports.length < old.reports.length) return;
+      info = { ...withProgress(old, progress), seq: old.seq + 1 };
+    } else {
+      const job = await Job.fromId<QueuedJob, JobResult>(this.queue, id);
+      if (job === undefined) {
+        // Removed: cancelled while queued (by this or another server).
+        if (old === undefined || finalStatuses.includes(old.status)) return;
+        info = { ...old, status: "cancelled", finishedAt: new Date().toISOString(), error: { name: "AbortError", message: "cancelled while queued" }, seq: old.seq + 1 };
+      } else {
+        info = await recordOf(job, (old?.seq ?? 0) + 1);
+      }
+    }
+    if (old && finalStatuses.includes(old.status)) return; // an ended job does not change
+    this.records.set(id, info);
+    const type = eventType(old, info);
+    if (type === undefined) return;
+    const last = info.reports[info.reports.length - 1];
+    if (type === "progress") this.emit({ type, job: info, progress: info.progress! });
+    else if (type === "epoch") this.emit({ type, job: info, report: last! });
+    else this.emit({ type, job: info });
+  }
+
+  private emit(event: JobEvent): void {
+    for (const listener of this.listeners.get(event.job.id) ?? []) listener(event);
+    if (finalStatuses.includes(event.job.status)) this.listeners.delete(event.job.id);
+  }
+}
+
+/** Which event a change of record is, if any. */
+function eventType(old: DistributedJobInfo | undefined, info: DistributedJobInfo): JobEvent["type"] | undefined {
+  if (old?.status !== info.status) return info.status === "running" ? "started" : info.status;
+  if (info.status !== "running") return undefined;
+  if (info.reports.length > old.reports.length) return "epoch";
+  if (info.progress && (info.progress.epoch !== old.progress?.epoch || info.progress.examplesDone !== old.progress?.examplesDone)) return "progress";
+  if (info.attempt !== old.attempt) return "started";
+  return undefined;
+}
+
+function withProgress(info: DistributedJobInfo, p: JobProgress): DistributedJobInfo {
+  const last = p.reports[p.reports.length - 1];
+  const next: DistributedJobInfo = {
+    ...info,
+    worker: p.worker,
+    attempt: p.attempt,
+    startedAt: p.startedAt,
+    epoch: p.reports.length,
+    reports: p.reports,
+    seconds: (Date.now() - Date.parse(p.startedAt)) / 1000,
+  };
+  if (last?.accuracy !== undefined) next.accuracy = last.accuracy;
+  if (last !== undefined) next.cost = last.cost;
+  if (p.progress) next.progress = p.progress;
+  else delete next.progress;
+  return next;
+}
+
+/** A job's record from its state in Redis. */
+async function recordOf(job: Job<QueuedJob, JobResult>, seq: number): Promise<DistributedJobInfo> {
+  const state = await job.getState();
+  const data = job.data;
+  let info: DistributedJobInfo = {
+    id: job.id!, status: "queued", spec: data.summary, epoch: 0, epochs: data.spec.epochs, reports: [], createdAt: data.createdAt, model: false, seq,
+  };
+  if (state === "active") {
+    info.status = "running";
+    const p = job.progress as JobProgress | number;
+    if (typeof p === "object" && p !== null) info = withProgress(info, p);
+  } else if (state === "completed") {
+    const r = job.returnvalue;
+    const last = r.reports[r.reports.length - 1];
+    info = {
+      ...info, status: "done", worker: r.worker, attempt: job.attemptsMade, threads: r.threads, reports: r.reports, epoch: r.reports.length,
+      startedAt: r.startedAt, finishedAt: r.finishedAt, seconds: r.seconds, model: true,
+    };
+    if (last?.accuracy !== undefined) info.accuracy = last.accuracy;
+    if (last !== undefined) info.cost = last.cost;
+  } else if (state === "failed") {
+    const error = decodeFailure(job.failedReason);
+    const p = job.progress as JobProgress | number;
+    if (typeof p === "object" && p !== null) info = withProgress(info, p);
+    delete info.progress;
+    info.status = error.name === "AbortError" ? "cancelled" : "failed";
+    info.error = error;
+    info.attempt = job.attemptsMade;
+    info.finishedAt = new Date(job.finishedOn ?? Date.now()).toISOString();
+  } else {
+    // waiting, delayed (a retry's backoff), prioritized, paused: queued. A retried job shows its last attempt's worker until it starts again.
+    const p = job.progress as JobProgress | number;
+    if (typeof p === "object" && p !== null) info.worker = p.worker;
+  }
+  return info;
+}

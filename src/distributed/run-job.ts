@@ -1,0 +1,53 @@
+import { AbortError } from "../core/errors.js";
+import { Network } from "../core/network.js";
+import { toModelJson, type ModelJson } from "../io/model-format.js";
+import { loadJobData } from "../service/data.js";
+import { prepareSpec, type JobSpec, type SpecLimits, defaultSpecLimits } from "../service/spec.js";
+import type { EpochReport, Progress, TrainResult } from "../train/options.js";
+import { train } from "../train/train.js";
+
+/** Options of {@link trainSpec}. */
+export interface TrainSpecOptions {
+  /** Threads for a spec that names none (a worker's `--threads`); default "auto". */
+  threads?: number | "auto";
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+  onEpoch?: (report: EpochReport) => void | Promise<void>;
+  limits?: SpecLimits;
+}
+
+/** A trained job: the network, train()'s result, and the model file's JSON (metadata: `job`). */
+export interface TrainedJob {
+  network: Network;
+  result: TrainResult;
+  model: ModelJson;
+}
+
+/**
+ * Trains one job spec here, exactly as the background trainer does: the same checks, the same data,
+ * `Network.create` and `train` with the spec's seed. This is what a worker runs and what a sweep
+ * without Redis runs, so a spec with a seed and a thread count gives bit-identical weights wherever
+ * it is trained.
+ */
+export async function trainSpec(spec: JobSpec, options: TrainSpecOptions = {}, metadata: Record<string, unknown> = {}): Promise<TrainedJob> {
+  const { spec: prepared } = prepareSpec(spec, options.limits ?? defaultSpecLimits);
+  const data = await loadJobData(prepared.data);
+  if (options.signal?.aborted) throw new AbortError();
+  const network = Network.create(prepared.layers, {
+    seed: prepared.seed, activation: prepared.activation, outputActivation: prepared.outputActivation, cost: prepared.cost, init: prepared.init, dtype: prepared.dtype,
+  });
+  const result = await train(network, data.train, {
+    epochs: prepared.epochs,
+    miniBatchSize: prepared.miniBatchSize,
+    eta: prepared.eta,
+    seed: prepared.seed,
+    shuffle: prepared.shuffle,
+    threads: prepared.threads ?? options.threads ?? "auto",
+    testData: prepared.evaluate === false ? undefined : data.test,
+    signal: options.signal,
+    testFault: prepared.testFault,
+    onProgress: options.onProgress,
+    onEpoch: options.onEpoch,
+  });
+  return { network, result, model: toModelJson(network, { ...metadata, spec: prepared.summary }) };
+}

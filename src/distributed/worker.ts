@@ -1,0 +1,154 @@
+import { hostname } from "node:os";
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { Redis } from "ioredis";
+import { AbortError, check, checkInteger, ShoalError, show, TrainingThreadError } from "../core/errors.js";
+import type { Progress } from "../train/options.js";
+import { checkRedis, redisOptions } from "./connection.js";
+import { cancelChannel, cancelKey, defaultMaxModelBytes, defaultQueue, encodeFailure, type JobProgress, type JobResult, type QueuedJob, type WorkerIdentity } from "./protocol.js";
+import { trainSpec } from "./run-job.js";
+
+/** Options of {@link startWorker}. */
+export interface ShoalWorkerOptions {
+  /** `redis://host:port`. */
+  redis: string;
+  /** Queue name (default "shoal"). */
+  queue?: string;
+  /** Jobs this process trains at the same time (default 1: each gets every core). */
+  concurrency?: number;
+  /** Threads for jobs whose spec names none (default "auto": every core). */
+  threads?: number | "auto";
+  /** How this worker is named in job records (default `<hostname>:<pid>`). */
+  name?: string;
+  /** BullMQ lock of a running job, ms (default 30,000): a killed worker's job is taken again after about this long. */
+  lockDuration?: number;
+  /** How often this worker looks for stalled jobs of dead workers, ms (default 30,000). */
+  stalledInterval?: number;
+  /** Largest model JSON returned as a job result, bytes (default 16 MiB). */
+  maxModelBytes?: number;
+  /** Where lines about taken and finished jobs go (default: nowhere). */
+  log?: (line: string) => void;
+}
+
+/** A running worker. */
+export interface ShoalWorker {
+  readonly identity: WorkerIdentity;
+  /** Jobs finished (done or failed) by this process. */
+  readonly finished: number;
+  /** Stops taking jobs and waits for the running ones to finish (`force`: abandons them; BullMQ gives them to another worker once their lock expires). Closes every connection. */
+  close(force?: boolean): Promise<void>;
+}
+
+/** Minimum time between two progress updates of a job within an epoch, ms. */
+const PROGRESS_EVERY_MS = 200;
+
+/**
+ * Takes training jobs from the BullMQ queue and trains each with train() on this machine's cores.
+ * Progress goes to `job.updateProgress` ({@link JobProgress}); the result is the model JSON
+ * ({@link JobResult}). A job is cancelled through a Redis flag and channel (see protocol.ts): the
+ * run stops within one mini-batch. A job that fails by its own fault (bad spec or data, divergence,
+ * cancelled, model too large) fails with BullMQ's UnrecoverableError: no retry. Anything else (a
+ * training thread that died) is retried per the job's `attempts`.
+ */
+export async function startWorker(options: ShoalWorkerOptions): Promise<ShoalWorker> {
+  const { redis, queue = defaultQueue, concurrency = 1, threads = "auto", lockDuration = 30_000, stalledInterval = 30_000, maxModelBytes = defaultMaxModelBytes, log = () => {} } = options;
+  checkInteger("concurrency", concurrency);
+  checkInteger("lockDuration", lockDuration);
+  checkInteger("stalledInterval", stalledInterval);
+  checkInteger("maxModelBytes", maxModelBytes);
+  check(typeof queue === "string" && queue !== "", `queue must be a name, got ${show(queue)}`);
+  await checkRedis(redis);
+  const identity: WorkerIdentity = { name: options.name ?? `${hostname()}:${process.pid}`, host: hostname(), pid: process.pid };
+  const connection = redisOptions(redis);
+
+  // Cancellation: a flag (checked when a job is taken) and a channel (a running job is aborted).
+  const running = new Map<string, AbortController>();
+  const client = new Redis(connection);
+  const subscriber = new Redis(connection);
+  client.on("error", () => {});
+  subscriber.on("error", () => {});
+  await subscriber.subscribe(cancelChannel(queue));
+  subscriber.on("message", (_channel, id: string) => running.get(id)?.abort(new AbortError("cancelled while running")));
+
+  let finished = 0;
+  const processor = async (job: Job<QueuedJob, JobResult>): Promise<JobResult> => {
+    const id = job.id!;
+    const attempt = job.attemptsMade + 1;
+    if ((await client.exists(cancelKey(queue, id))) === 1) throw new UnrecoverableError(encodeFailure("AbortError", "cancelled while queued"));
+    const controller = new AbortController();
+    running.set(id, controller);
+    const startedAt = new Date().toISOString();
+    const started = performance.now();
+    log(`took job ${id} (attempt ${attempt})`);
+    const state: JobProgress = { kind: "started", worker: identity, startedAt, reports: [], attempt };
+    // Progress is sent without waiting for Redis; a lost update is superseded by the next one.
+    const send = (): void => void job.updateProgress({ ...state }).catch(() => {});
+    send();
+    let lastSent = 0;
+    try {
+      const trained = await trainSpec(job.data.spec, {
+        threads,
+        signal: controller.signal,
+        onProgress: (progress: Progress) => {
+          const now = performance.now();
+          if (now - lastSent < PROGRESS_EVERY_MS) return;
+          lastSent = now;
+          Object.assign(state, { kind: "progress", progress });
+          send();
+        },
+        onEpoch: (report) => {
+          state.reports = [...state.reports, report];
+          Object.assign(state, { kind: "epoch", progress: undefined });
+          send();
+        },
+      }, { job: { id, worker: identity } });
+      const result: JobResult = {
+        model: trained.model,
+        worker: identity,
+        threads: trained.result.threads,
+        reports: trained.result.epochs,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        seconds: (performance.now() - started) / 1000,
+      };
+      const bytes = Buffer.byteLength(JSON.stringify(result));
+      if (bytes > maxModelBytes) {
+        throw new UnrecoverableError(encodeFailure("ModelTooLargeError", `the trained model is ${bytes} bytes of JSON, more than this worker's limit of ${maxModelBytes} (--max-model-bytes)`));
+      }
+      log(`finished job ${id}`);
+      return result;
+    } catch (error) {
+      if (error instanceof UnrecoverableError) throw error;
+      const name = error instanceof Error ? error.name : "Error";
+      const message = error instanceof Error ? error.message : String(error);
+      log(`job ${id} failed: ${name}: ${message}`);
+      if (error instanceof AbortError && controller.signal.aborted) throw new UnrecoverableError(encodeFailure("AbortError", "cancelled while running"));
+      // The job's own fault: the same spec would fail the same way on any worker.
+      if (error instanceof ShoalError && !(error instanceof TrainingThreadError)) throw new UnrecoverableError(encodeFailure(name, message));
+      throw new Error(encodeFailure(name, message));
+    } finally {
+      running.delete(id);
+      finished++;
+    }
+  };
+
+  const worker = new Worker<QueuedJob, JobResult>(queue, processor, { connection, concurrency, lockDuration, stalledInterval, maxStalledCount: 2 });
+  worker.on("error", (error) => log(`redis: ${error.message}`));
+  await worker.waitUntilReady();
+
+  let closed: Promise<void> | undefined;
+  return {
+    identity,
+    get finished() {
+      return finished;
+    },
+    close: (force = false) =>
+      (closed ??= (async () => {
+        try {
+          await worker.close(force);
+        } finally {
+          subscriber.disconnect();
+          client.disconnect();
+        }
+      })()),
+  };
+}

@@ -68,7 +68,7 @@ const junk: fc.Arbitrary<unknown> = fc.oneof(
 );
 /**
  * What may replace a layer size. Sizes are checked to be positive integers, but nothing bounds their
- * product: huge sizes are the known bug at the end of this file, so here a size stays small.
+ * product: huge sizes have their own regression test at the end of this file, so here a size stays small.
  */
 const sizeJunk: fc.Arbitrary<unknown> = fc.oneof(
   fc.integer({ min: -3, max: 64 }),
@@ -275,10 +275,10 @@ describe("model files (fast-check)", () => {
     );
   });
 
-  // KNOWN BUG (reported to the lead): parseModel allocates the parameter vector from `sizes` before it
+  // Was a bug found by this fuzzing (now fixed): parseModel allocates the parameter vector from `sizes` before it
   // checks that `weights` and `biases` have those shapes, so a file of a few dozen bytes can allocate
-  // gigabytes, or crash with a RangeError. Remove `.fails` once sizes are bounded / checked first.
-  it.fails("KNOWN BUG: a tiny model file with huge sizes is a ModelFileError, without allocating for those sizes", () => {
+  // gigabytes, or crash with a RangeError. Shapes are now checked first.
+  it("regression: a tiny model file with huge sizes is a ModelFileError, without allocating for those sizes", () => {
     const crash = outcomeOf(() => fromModelJson({ sizes: [100_000, 100_000], weights: [], biases: [], cost: "QuadraticCost" }));
     expect("error" in crash && crash.error).toBeInstanceOf(ModelFileError); // now: RangeError: Invalid typed array length
     const before = memory();
@@ -361,7 +361,7 @@ describe("checkpoint files (fast-check)", () => {
               epoch: junk,
               seed: junk,
               rngState: fc.oneof(junk, fc.array(junk, { maxLength: 4 })),
-              // `options: null` is the known bug below
+              // `options: null` has its own regression test below
               options: fc.oneof(junk, fc.object({ maxDepth: 1 })).filter((v) => v !== null),
               order: fc.oneof(junk, fc.array(junk, { maxLength: 4 })),
               model: fc.oneof(junk, fc.object({ maxDepth: 2 })),
@@ -380,9 +380,9 @@ describe("checkpoint files (fast-check)", () => {
     );
   });
 
-  // KNOWN BUG (reported to the lead): parseCheckpoint checks `typeof options === "object"`, which null
-  // passes, then reads options.epochs: a TypeError. Remove `.fails` once fixed.
-  it.fails("KNOWN BUG: a checkpoint whose options are null is a ModelFileError", async () => {
+  // Was a bug found by this fuzzing (now fixed): parseCheckpoint checks `typeof options === "object"`, which null
+  // passes, then reads options.epochs: a TypeError. Fixed.
+  it("regression: a checkpoint whose options are null is a ModelFileError", async () => {
     const file = write("");
     await saveCheckpoint(file, {
       network: Network.create([2, 2], { seed: 1 }), epoch: 1, seed: 1, rngState: [1, 2, 3, 4], order: Int32Array.of(1, 0),

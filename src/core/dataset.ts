@@ -33,6 +33,9 @@ export interface DatasetInit {
   targetSize?: number;
 }
 
+/** The largest class label a dataset can hold (labels are stored in an Int32Array). */
+export const MAX_LABEL = 0x7fffffff;
+
 /** Length of the network output a dataset's targets need. */
 export function outputSize(data: Dataset): number {
   return data.targets.kind === "labels" ? data.targets.classes : data.targets.size;
@@ -52,6 +55,7 @@ export function createDataset(init: DatasetInit): Dataset {
     for (let i = 0; i < init.labels.length; i++) {
       const v = init.labels[i];
       if (!Number.isInteger(v)) throw new ValidationError(`label ${show(v)} is not an integer at example ${i}`);
+      if ((v as number) > MAX_LABEL) throw new ValidationError(`label ${v} is too large (at most ${MAX_LABEL}) at example ${i}`);
     }
     let classes = init.classes;
     if (classes === undefined) classes = labels.reduce((m, v) => Math.max(m, v), -1) + 1;
@@ -94,7 +98,12 @@ function flatten(
  * `label 11 out of range 0..9 at example 3`.
  */
 export function validateDataset(data: Dataset, name = "dataset"): void {
+  check(data != null && typeof data === "object", `${name} must be a Dataset, got ${show(data)}`);
   const { count, inputSize, inputs, targets } = data;
+  check(inputs instanceof Float32Array, `${name}: inputs must be a Float32Array`);
+  check(targets != null && typeof targets === "object", `${name}: targets must be labels or vectors, got ${show(targets)}`);
+  check(targets.kind === "labels" ? targets.labels instanceof Int32Array : targets.kind === "vectors" && targets.vectors instanceof Float32Array,
+    `${name}: targets must be { kind: "labels", labels: Int32Array } or { kind: "vectors", vectors: Float32Array }`);
   check(Number.isInteger(inputSize) && inputSize > 0, `${name}: inputSize must be a positive integer, got ${show(inputSize)}`);
   check(Number.isInteger(count) && count >= 0, `${name}: inputs length ${inputs.length} is not a multiple of inputSize ${inputSize}`);
   check(inputs.length === count * inputSize, `${name}: inputs hold ${inputs.length} values, expected ${count} × ${inputSize}`);

@@ -97,7 +97,9 @@ export function validateSpec(spec: NetworkSpec): void {
     Array.isArray(sizes) && sizes.length >= 2,
     `sizes must list at least two layers (input and output), got ${show(sizes)}`,
   );
-  sizes.forEach((n: unknown, l: number) => checkInteger(`sizes[${l}]`, n));
+  for (let l = 0; l < sizes.length; l++) checkInteger(`sizes[${l}]`, sizes[l]); // a loop, not forEach: holes are checked too
+  const { paramCount } = layoutOf(sizes as number[]);
+  check(paramCount <= MAX_PARAMETERS, `sizes ${show(sizes)} make ${paramCount} parameters, more than shoal supports (${MAX_PARAMETERS})`);
   checkOneOf("activation", spec.activation, activationNames);
   checkOneOf("outputActivation", spec.outputActivation, activationNames);
   checkOneOf("cost", spec.cost, costNames);
@@ -115,6 +117,9 @@ export function allocateParams(dtype: DType, length: number, buffer?: ArrayBuffe
   }
   return dtype === "float32" ? new Float32Array(length) : new Float64Array(length);
 }
+
+/** The most parameters a network may have (2^28: 1 GiB as float32), so a bad size is an error, not an allocation failure. */
+export const MAX_PARAMETERS = 2 ** 28;
 
 /** A random 31-bit seed, for when the caller gives none. */
 export function randomSeed(): number {
@@ -147,6 +152,7 @@ export class Network {
 
   /** A new network with Gaussian initial parameters drawn from `options.seed`. */
   static create(sizes: readonly number[], options: NetworkOptions = {}): Network {
+    check(options !== null && typeof options === "object", `options must be an object, got ${show(options)}`);
     const act = options.activation ?? "sigmoid";
     const spec: NetworkSpec = {
       sizes,

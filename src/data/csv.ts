@@ -1,3 +1,4 @@
+import { MAX_LABEL } from "../core/dataset.js";
 import { validateDataset, type Dataset } from "../core/dataset.js";
 import { check, checkInteger, checkPositive, show } from "../core/errors.js";
 import { DataFileError, readDataFile } from "./errors.js";
@@ -69,6 +70,9 @@ export function parseCsv(text: string, file: string, options: CsvOptions = {}): 
       }
       if (!Number.isInteger(v) || v < 0) {
         throw new DataFileError(file, `${file}: row ${n}, column ${column(j)}: label ${show(cell)} is not an integer ≥ 0`);
+      }
+      if (v > MAX_LABEL) {
+        throw new DataFileError(file, `${file}: row ${n}, column ${column(j)}: label ${v} is too large (at most ${MAX_LABEL})`);
       }
       if (classes !== undefined && v >= classes) {
         throw new DataFileError(

@@ -88,7 +88,7 @@ function parseCheckpoint(value: unknown, path: string): Checkpoint {
     "rngState must be four 32-bit unsigned integers",
   );
   const o = json.options as Partial<CheckpointOptions> | undefined;
-  check(o !== undefined && typeof o === "object", "options missing");
+  check(o != null && typeof o === "object", `options must be an object, got ${show(o)}`);
   checkInteger("options.epochs", o.epochs);
   checkInteger("options.miniBatchSize", o.miniBatchSize);
   check(typeof o.eta === "number" && o.eta > 0, `options.eta must be a positive number, got ${show(o.eta)}`);

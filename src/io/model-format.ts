@@ -115,7 +115,6 @@ export function parseModel(value: unknown, source = "model"): ParsedModel {
   }
   const sizes = spec.sizes;
   const { weightOffsets, biasOffsets, paramCount } = layoutOf(sizes);
-  const params = allocateParams(spec.dtype, paramCount);
   const layers = sizes.length - 1;
 
   // Copies one number into params, checking it is finite in the file and in the target dtype.
@@ -133,6 +132,14 @@ export function parseModel(value: unknown, source = "model"): ParsedModel {
 
   const weights = rowsOf(value.weights, "weights", layers, "layers", `sizes has ${sizes.length} entries`);
   const biases = rowsOf(value.biases, "biases", layers, "layers", `sizes has ${sizes.length} entries`);
+  // Shapes first: the arrays in the file bound what we allocate, not the sizes it declares.
+  for (let l = 0; l < layers; l++) {
+    rowsOf(weights[l], `weights[${l}]`, sizes[l + 1]!, "rows", `sizes[${l + 1}]`).forEach((row, j) =>
+      rowsOf(row, `weights[${l}][${j}]`, sizes[l]!, "columns", `sizes[${l}]`),
+    );
+    rowsOf(biases[l], `biases[${l}]`, sizes[l + 1]!, "rows", `sizes[${l + 1}]`);
+  }
+  const params = allocateParams(spec.dtype, paramCount);
   for (let l = 0; l < layers; l++) {
     const rows = sizes[l + 1]!;
     const cols = sizes[l]!;

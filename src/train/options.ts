@@ -102,6 +102,9 @@ export interface RunPlan {
   readonly kernel: KernelName;
 }
 
+/** More worker threads than this is surely a mistake (each one is an OS thread with its own heap). */
+export const MAX_THREADS = 256;
+
 /** Validates options (before any thread starts) and fills in defaults. */
 export function planRun(options: TrainOptions, dtype: DType): RunPlan {
   check(options != null && typeof options === "object", "train options must be an object");
@@ -113,7 +116,10 @@ export function planRun(options: TrainOptions, dtype: DType): RunPlan {
   const shuffle = options.shuffle ?? true;
   check(typeof shuffle === "boolean", `shuffle must be true or false, got ${show(shuffle)}`);
   const threads = options.threads ?? "auto";
-  if (threads !== "auto") checkInteger("threads", threads, 0);
+  if (threads !== "auto") {
+    checkInteger("threads", threads, 0);
+    check(threads <= MAX_THREADS, `threads must be at most ${MAX_THREADS}, got ${threads}`);
+  }
   check(options.onEpoch === undefined || typeof options.onEpoch === "function", "onEpoch must be a function");
   check(options.onProgress === undefined || typeof options.onProgress === "function", "onProgress must be a function");
   check(

@@ -1,5 +1,5 @@
 import type { Dataset } from "../core/dataset.js";
-import { AbortError, check, DivergenceError } from "../core/errors.js";
+import { AbortError, check, DivergenceError, show } from "../core/errors.js";
 import { Network } from "../core/network.js";
 import { Rng, shuffleInPlace } from "../core/rng.js";
 import type { Engine } from "./engine.js";
@@ -18,6 +18,14 @@ import { serialEngine } from "./serial.js";
  */
 export async function train(network: Network, trainingData: Dataset, options: TrainOptions): Promise<TrainResult> {
   check(network instanceof Network, "train() needs a Network as its first argument");
+  check(options !== null && typeof options === "object", `train options must be an object, got ${show(options)}`);
+  const resumeValue: unknown = options.resume;
+  check(
+    resumeValue === undefined ||
+      (typeof resumeValue === "object" && resumeValue !== null && (resumeValue as Checkpoint).network instanceof Network &&
+        (resumeValue as Checkpoint).order instanceof Int32Array && Array.isArray((resumeValue as Checkpoint).rngState)),
+    "resume must be a checkpoint from loadCheckpoint()",
+  );
   const plan = options.resume ? planRun({ ...options, seed: options.resume.seed }, network.spec.dtype) : planRun(options, network.spec.dtype);
   network.checkFits(trainingData, "training data");
   check(trainingData.count > 0, "training data has no examples");

@@ -15,8 +15,8 @@ function wasmGradient(net: Network, x: Float32Array, y: Float64Array): { gradien
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   new Float32Array(memory.buffer, at.x, x.length).set(x);
   pack(net.architecture.layout, net.params, kernel, new Float32Array(memory.buffer, at.params, kernel.paramCount));
-  const wasm = new WasmKernel(memory, net.architecture, kernel, at.params, scratch);
-  const cost = wasm.backprop(at.x, y, gradients);
+  const wasm = new WasmKernel(memory, net.architecture, kernel, at.params, gradients, bytes, 1, scratch);
+  const cost = wasm.backprop(at.x, y, 0);
   const output = wasm.forward(at.x).slice();
   const gradient = new Float32Array(net.params.length);
   unpack(kernel, new Float32Array(memory.buffer, gradients, kernel.paramCount), net.architecture.layout, gradient);

@@ -6,14 +6,16 @@
  *   COUNT       threads arrived at the current barrier
  *   GENERATION  bumped each time the barrier opens; waiters sleep on it
  *   ABORT       set to 1 by the coordinator when the AbortSignal fires
- *   STOP        set by the last thread to arrive at a step's barrier (a copy of ABORT taken at one
+ *   STOP        set by the last thread to arrive at a step's end (a copy of ABORT taken at one
  *               instant, so every worker makes the same decision at the same step)
  *   FAILED      set to 1 when any thread failed; waiters then throw instead of waiting forever
  *   STEPS       mini-batch steps completed in the current epoch (reset by the coordinator before
  *               each epoch, counted at each step's end; read by the coordinator for progress)
- *   DIVERGED    two words, one per step parity: set when a worker's examples gave a NaN or
- *   (+1)        infinite cost in a step of that parity (written before the step's barrier, read
- *               after it; a worker racing ahead into the next step writes the other word)
+ *   DIVERGED    set when a worker's examples gave a NaN or infinite cost in the current step
+ *               (written before the step's first barrier, read after it, so all workers agree)
+ *   BAD_UPDATE  set when a worker's update made a weight NaN or infinite (written before the
+ *               step's second barrier, read after it). Two words, because one worker may write
+ *               BAD_UPDATE while a slower one is still reading DIVERGED after the first barrier.
  *   LIMIT       steps to run this epoch, written by the coordinator before the epoch's tasks
  *               (fewer than the epoch's steps only when replaying up to the last good step)
  */
@@ -23,8 +25,9 @@ export const ABORT = 2;
 export const STOP = 3;
 export const FAILED = 4;
 export const STEPS = 5;
-export const DIVERGED = 8; // and 9
+export const DIVERGED = 6;
 export const LIMIT = 7;
+export const BAD_UPDATE = 8;
 
 // A short spin before sleeping: a step's barrier usually opens within microseconds, far sooner than
 // a futex wake-up (~25 µs measured), but spinning long would steal the core from a busy main thread.
@@ -54,7 +57,7 @@ export function arrive(control: Int32Array, parties: number, whenAll?: (control:
   if (Atomics.load(control, FAILED) !== 0) throw new Error(PEER_FAILED);
 }
 
-/** Run by the last thread at a step's barrier: count the step, and stop after it if the coordinator asked to. */
+/** Run by the last thread at a step's end: count the step, and stop if the coordinator asked to. */
 export function endStep(control: Int32Array): void {
   Atomics.add(control, STEPS, 1);
   Atomics.store(control, STOP, Atomics.load(control, ABORT));

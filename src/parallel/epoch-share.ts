@@ -1,5 +1,5 @@
 import { share } from "../core/sgd.js";
-import { arrive, DIVERGED, endStep, LIMIT, STOP } from "./barrier.js";
+import { arrive, BAD_UPDATE, DIVERGED, endStep, LIMIT, STOP } from "./barrier.js";
 import { mapRun, type RunViews, type SharedRun, type TestFault } from "./shared-state.js";
 import { stepKernel, type StepKernel } from "./step-kernel.js";
 
@@ -28,9 +28,9 @@ export interface EpochShareResult {
 export interface StepPhases {
   /** Forward and backward passes (the kernel). */
   readonly compute: number;
-  /** Waiting at each step's barrier. */
+  /** Waiting at the two barriers of each step. */
   readonly synchronisation: number;
-  /** Summing every worker's gradient region and updating this worker's parameter copy. */
+  /** Summing the gradient regions over this worker's parameter slice and updating it. */
   readonly reduction: number;
 }
 
@@ -49,11 +49,11 @@ export function workerContext(run: SharedRun): WorkerContext {
 
 /**
  * Worker k's part of one epoch. Each mini-batch of m examples is cut into `threads` contiguous
- * shares; worker k runs backprop on its share, accumulating into its own gradient region (of the
- * step's parity). At the step's one barrier every gradient is complete; each worker then sums all
- * regions (in worker order, so every worker gets the same sum) and applies w ← w − (η/m)Σ to its
- * own copy of the parameters, which therefore stay identical. No message crosses threads during
- * the epoch. (shared-state.ts explains why two parities make one barrier per step enough.)
+ * shares; worker k runs backprop on its share, accumulating into its own gradient region. At the
+ * first barrier every gradient is complete; worker k then sums all regions over its own slice of
+ * the parameters (in worker order, so the result is deterministic) and applies w ← w − (η/m)Σ to
+ * that slice. At the second barrier every parameter is updated and the next step can start.
+ * No message crosses threads during the epoch.
  */
 export function runEpochShare(context: WorkerContext, task: EpochTask): EpochShareResult {
   const { run, views } = context;
@@ -61,6 +61,8 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   const { test, order, control } = views;
   const k = task.worker;
   const kernel = (context.kernels[k] ??= stepKernel(run, views, k));
+  const units = share(run.regions.paramCount / kernel.granularity, k, threads);
+  const slice = { from: units.from * kernel.granularity, to: units.to * kernel.granularity };
 
   const started = performance.now();
   let costSum = 0;
@@ -79,25 +81,25 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
     const m = Math.min(miniBatchSize, order.length - start);
     if (testFault && testFault.worker === k && testFault.step === step && task.epoch === 1) injectFault(testFault);
     const t0 = performance.now();
-    const parity = step & 1;
-    kernel.clear(parity);
     const part = share(m, k, threads);
     let stepCost = 0;
-    for (let p = start + part.from; p < start + part.to; p++) stepCost += kernel.accumulate(order[p]!, parity);
-    if (!Number.isFinite(stepCost)) Atomics.store(control, DIVERGED + parity, 1);
+    for (let p = start + part.from; p < start + part.to; p++) stepCost += kernel.accumulate(order[p]!, k);
+    if (!Number.isFinite(stepCost)) Atomics.store(control, DIVERGED, 1);
     costSum += stepCost;
     examples += part.to - part.from;
     const t1 = performance.now();
-    arrive(control, threads, endStep); // every gradient of this batch is written
+    arrive(control, threads); // every gradient of this batch is written
     // Divergence guard: a NaN or infinite cost anywhere in this batch means its gradient is no good;
     // every worker sees the flag after the barrier and stops before applying the step.
-    if (Atomics.load(control, DIVERGED + parity) !== 0) return result(false, step);
+    if (Atomics.load(control, DIVERGED) !== 0) return result(false, step);
     const t2 = performance.now();
-    // every copy gets the same update, so every worker sees the same bad value at the same step
-    if (!kernel.descend(parity, eta / m)) return result(false, step, true);
+    if (!kernel.descend(slice.from, slice.to, eta / m)) Atomics.store(control, BAD_UPDATE, 1);
     const t3 = performance.now();
+    arrive(control, threads, endStep); // every parameter is updated
+    if (Atomics.load(control, BAD_UPDATE) !== 0) return result(false, step, true);
+    const t4 = performance.now();
     compute += t1 - t0;
-    synchronisation += t2 - t1;
+    synchronisation += t2 - t1 + (t4 - t3);
     reduction += t3 - t2;
     if (Atomics.load(control, STOP) !== 0) return result(true);
   }

@@ -7,25 +7,17 @@ import { kernelLayoutOf, pack, scratchBytes, unpack, type KernelLayout } from ".
  * WebAssembly.Memory (a SharedArrayBuffer that the SIMD kernel can address too), allocated once by
  * the coordinator with a fixed size (it never grows) and mapped once by each worker.
  *
- * | region       | written by                        | read by                  | when                          |
- * | ------------ | --------------------------------- | ------------------------ | ----------------------------- |
- * | train, test  | coordinator, once                 | every worker             | read-only while training      |
- * | order        | coordinator, before each epoch    | every worker             | read-only during an epoch     |
- * | params k     | worker k (its own copy; the       | worker k                 | after each step's barrier     |
- * |              | coordinator between epochs)       | (coordinator: copy 0)    |                               |
- * | gradients    | region (p, k) by worker k: clear, | every worker, after the  | step s uses parity p = s mod 2 |
- * |              | then accumulate, in steps of      | barrier of that step     |                               |
- * |              | parity p                          |                          |                               |
- * | scratch k    | worker k                          | worker k                 | any time                      |
- * | control      | Atomics only (see barrier.ts)     | anyone                   | any time                      |
+ * | region      | written by                              | when                                          |
+ * | ----------- | --------------------------------------- | --------------------------------------------- |
+ * | train, test | coordinator                             | once, before the pool starts; read-only after |
+ * | order       | coordinator                             | before each epoch's tasks; read-only during   |
+ * | params      | worker k, its parameter slice only      | between the two barriers of a step            |
+ * | gradients   | region k by worker k (accumulate), then | compute phase; reduce phase (read + zeroed)   |
+ * |             | every region's slice s by worker s      |                                               |
+ * | scratch     | worker k, its own scratch only          | any time (wasm kernel's working memory)       |
+ * | control     | Atomics only (see barrier.ts)           | any time                                      |
  *
- * Why per-worker parameter copies and two gradient parities: after a step's barrier every worker
- * sums all regions (in worker order: the same sum everywhere) and applies the whole update to its
- * own copy, so the copies stay bit-identical without a second barrier, and no worker writes memory
- * another reads during the forward pass. A worker that races ahead into step s+1 writes regions of
- * the other parity, which nobody reads until after the barrier of s+1 — when every worker has
- * finished reading the regions of step s; it clears its parity-p region only at step s+2, after
- * the barrier of s+1 has proved that every worker finished the update of step s.
+ * The coordinator reads params only when no epoch is running (between epochs or after the run).
  * With the wasm kernel, params and gradients are in the kernel layout (wasm-kernel.ts), else in
  * the network's own layout.
  */
@@ -61,12 +53,10 @@ export type KernelName = "js" | "wasm";
 export interface Regions {
   readonly control: number;
   readonly order: number;
-  /** Worker k's copy of the parameters starts at params + k · paramStride (the coordinator uses copy 0). */
   readonly params: number;
-  readonly paramStride: number;
   /** Parameters in the run's layout (the kernel layout for wasm). */
   readonly paramCount: number;
-  /** Gradient region (parity p, worker k) starts at gradients + (p · threads + k) · gradientStride. */
+  /** Worker k's gradient region starts at gradients + k · gradientStride. */
   readonly gradients: number;
   readonly gradientStride: number;
   /** Worker k's scratch starts at scratch + k · scratchStride (wasm kernel only). */
@@ -87,9 +77,7 @@ export interface SharedDataset {
 
 /** The run's typed views, as each thread maps them once. */
 export interface RunViews {
-  /** Per worker, its copy of the parameters (all equal between steps). */
-  readonly params: Params[];
-  /** Gradient regions, (parity p, worker k) at index p · threads + k. */
+  readonly params: Params;
   readonly gradients: Params[];
   readonly train: Dataset;
   readonly test: Dataset | undefined;
@@ -161,10 +149,9 @@ export function createSharedRun(
   const arena = new Arena();
   const control = arena.take(CONTROL_WORDS * 4);
   const order = arena.take(train.count * 4);
-  const paramStride = Math.ceil(paramBytes / 16) * 16;
-  const paramsAt = arena.take(threads * paramStride);
-  const gradientStride = paramStride;
-  const gradients = arena.take(2 * threads * gradientStride);
+  const paramsAt = arena.take(paramBytes);
+  const gradientStride = Math.ceil(paramBytes / 16) * 16;
+  const gradients = arena.take(threads * gradientStride);
   const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout) / 16) * 16 : 0;
   const scratch = arena.take(threads * scratchStride);
   const sharedTrain = planDataset(arena, train);
@@ -175,7 +162,7 @@ export function createSharedRun(
     spec,
     ...settings,
     memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }),
-    regions: { control, order, params: paramsAt, paramStride, paramCount, gradients, gradientStride, scratch, scratchStride },
+    regions: { control, order, params: paramsAt, paramCount, gradients, gradientStride, scratch, scratchStride },
     train: sharedTrain,
     test: sharedTest,
   };
@@ -191,11 +178,12 @@ export function mapRun(run: SharedRun): RunViews {
   const buffer = run.memory.buffer;
   const { regions, spec } = run;
   const dtype = run.kernel === "wasm" ? "float32" : spec.dtype;
-  const copies = (base: number, stride: number, count: number): Params[] =>
-    Array.from({ length: count }, (_, i) => allocateParams(dtype, regions.paramCount, buffer, base + i * stride));
-  const gradients = copies(regions.gradients, regions.gradientStride, 2 * run.threads);
+  const gradients: Params[] = [];
+  for (let k = 0; k < run.threads; k++) {
+    gradients.push(allocateParams(dtype, regions.paramCount, buffer, regions.gradients + k * regions.gradientStride));
+  }
   return {
-    params: copies(regions.params, regions.paramStride, run.threads),
+    params: allocateParams(dtype, regions.paramCount, buffer, regions.params),
     gradients,
     train: mapDataset(buffer, run.train),
     test: run.test && mapDataset(buffer, run.test),
@@ -204,18 +192,16 @@ export function mapRun(run: SharedRun): RunViews {
   };
 }
 
-/** Copies a network's parameters into every worker's copy (converting to the kernel layout for wasm). */
+/** Copies a network's parameters into the run (converting to the kernel layout for wasm). */
 export function writeParams(run: SharedRun, views: RunViews, layout: Layout, params: Params): void {
   const kernel = kernelLayoutOfRun(run);
-  const [first, ...others] = views.params;
-  if (kernel) pack(layout, params, kernel, first as Float32Array);
-  else first!.set(params);
-  for (const copy of others) copy.set(first!);
+  if (kernel) pack(layout, params, kernel, views.params as Float32Array);
+  else views.params.set(params);
 }
 
 /** Copies the run's parameters back into a network's parameter vector. */
 export function readParams(run: SharedRun, views: RunViews, layout: Layout, params: Params): void {
   const kernel = kernelLayoutOfRun(run);
-  if (kernel) unpack(kernel, views.params[0] as Float32Array, layout, params);
-  else params.set(views.params[0]!);
+  if (kernel) unpack(kernel, views.params as Float32Array, layout, params);
+  else params.set(views.params);
 }

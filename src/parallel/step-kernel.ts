@@ -6,54 +6,51 @@ import { descend } from "../core/sgd.js";
 import { WasmKernel } from "../core/wasm/wasm-kernel.js";
 import { kernelLayoutOfRun, type RunViews, type SharedRun } from "./shared-state.js";
 
-/** What worker k's step loop needs from a kernel, whichever it is. */
+/** What a worker's step loop needs from a kernel, whichever it is. */
 export interface StepKernel {
-  /** Clears worker k's gradient region of this parity. */
-  clear(parity: number): void;
-  /** Adds training example i's gradient to worker k's region of this parity; returns its cost. */
-  accumulate(i: number, parity: number): number;
-  /** The SGD step on worker k's parameter copy: w −= scale · Σ every worker's region of this parity. False if a new value is not finite. */
-  descend(parity: number, scale: number): boolean;
+  /** Parameters are sliced among workers in multiples of this many values. */
+  readonly granularity: number;
+  /** Adds training example i's gradient to gradient region `region`; returns its cost. */
+  accumulate(i: number, region: number): number;
+  /** The SGD step over parameters [from, to): w −= scale · Σ regions, zeroing them. False if a new value is not finite. */
+  descend(from: number, to: number, scale: number): boolean;
   /** How many of test examples [from, to) the network classifies correctly. */
   countCorrect(from: number, to: number): number;
 }
 
-/** The run's kernel for worker `worker` (its own parameter copy, gradient regions and scratch). */
+/** The run's kernel for one worker thread (its own scratch memory). */
 export function stepKernel(run: SharedRun, views: RunViews, worker: number): StepKernel {
   const arch = architectureOf(run.spec);
-  const { train, test } = views;
-  const { threads } = run;
-  const params = views.params[worker]!;
-  const parities = [0, 1].map((p) => views.gradients.slice(p * threads, (p + 1) * threads));
+  const { params, gradients, train, test } = views;
   const y = new Float64Array(run.spec.sizes[run.spec.sizes.length - 1]!);
   const kernel = kernelLayoutOfRun(run);
 
   if (kernel === undefined) {
     const scratch = createScratch(run.spec.sizes);
     return {
-      clear: (parity) => void parities[parity]![worker]!.fill(0),
-      accumulate(i, parity) {
+      granularity: 1,
+      accumulate(i, region) {
         fillTarget(train, i, scratch.y);
-        return backprop(arch, params, train.inputs, i * train.inputSize, parities[parity]![worker]!, scratch);
+        return backprop(arch, params, train.inputs, i * train.inputSize, gradients[region]!, scratch);
       },
-      descend: (parity, scale) => descend(params, parities[parity]!, 0, params.length, scale),
+      descend: (from, to, scale) => descend(params, gradients, from, to, scale),
       countCorrect: (from, to) => (test ? countCorrect(arch, params, test, from, to, scratch) : 0),
     };
   }
 
   const { regions } = run;
   const wasm = new WasmKernel(
-    run.memory, arch, kernel, regions.params + worker * regions.paramStride, regions.scratch + worker * regions.scratchStride,
+    run.memory, arch, kernel, regions.params, regions.gradients, regions.gradientStride, run.threads,
+    regions.scratch + worker * regions.scratchStride,
   );
   const rowBytes = 4 * train.inputSize;
-  const region = (parity: number, k: number): number => regions.gradients + (parity * threads + k) * regions.gradientStride;
   return {
-    clear: (parity) => wasm.clear(region(parity, worker)),
-    accumulate(i, parity) {
+    granularity: 4,
+    accumulate(i, region) {
       fillTarget(train, i, y);
-      return wasm.backprop(run.train.inputs + i * rowBytes, y, region(parity, worker));
+      return wasm.backprop(run.train.inputs + i * rowBytes, y, region);
     },
-    descend: (parity, scale) => wasm.descend(region(parity, 0), threads, regions.gradientStride, scale),
+    descend: (from, to, scale) => wasm.descend(from, to, scale),
     countCorrect(from, to) {
       let correct = 0;
       for (let i = from; i < to; i++) {

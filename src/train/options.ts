@@ -75,8 +75,8 @@ export interface EpochReport {
   seconds: number;
   /**
    * Threaded runs only: where a worker's step time went, in seconds over the epoch (mean over
-   * workers): `compute` in the kernel, `synchronisation` waiting at the step's barrier,
-   * `reduction` summing every worker's gradient and updating its parameter copy.
+   * workers): `compute` in the kernel, `synchronisation` waiting at barriers, `reduction` summing
+   * gradients and updating its parameter slice.
    */
   phases?: StepPhases;
 }

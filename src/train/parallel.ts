@@ -1,7 +1,7 @@
 import type { Dataset } from "../core/dataset.js";
 import { TrainingThreadError } from "../core/errors.js";
 import type { Network } from "../core/network.js";
-import { ABORT, DIVERGED, LIMIT, markFailed, PEER_FAILED, STEPS } from "../parallel/barrier.js";
+import { ABORT, BAD_UPDATE, DIVERGED, LIMIT, markFailed, PEER_FAILED, STEPS } from "../parallel/barrier.js";
 import type { EpochShareResult, StepPhases } from "../parallel/epoch-share.js";
 import { createPool } from "../parallel/pool.js";
 import { createSharedRun, mapRun, readParams, writeParams, type TestFault } from "../parallel/shared-state.js";
@@ -36,7 +36,7 @@ export function parallelEngine(
       views.order.set(order);
       Atomics.store(views.control, STEPS, 0);
       Atomics.store(views.control, DIVERGED, 0);
-      Atomics.store(views.control, DIVERGED + 1, 0);
+      Atomics.store(views.control, BAD_UPDATE, 0);
       Atomics.store(views.control, LIMIT, stopBefore);
       epoch++;
       const tasks = Array.from({ length: threads }, (_, worker) =>

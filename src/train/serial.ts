@@ -20,12 +20,11 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
   const gradient = params instanceof Float32Array ? new Float32Array(params.length) : new Float64Array(params.length);
   const scratch = createScratch(net.sizes);
   const { miniBatchSize, eta } = plan;
-  // kept across epochs, so many short epochs still give the event loop a turn every YIELD_EVERY_MS
-  let lastTurn = performance.now();
 
   return {
     async runEpoch(order, progress, stopBefore = Infinity): Promise<EpochOutcome> {
       const started = performance.now();
+      let lastTurn = started;
       let lastProgress = started;
       let costSum = 0;
       let examples = 0;
@@ -43,9 +42,7 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
           const trainSeconds = (performance.now() - started) / 1000;
           return { costSum, examples, trainSeconds, correct: undefined, aborted: false, divergedAt: start / miniBatchSize, divergedAfterUpdate: false };
         }
-        const finite = descend(params, [gradient], 0, params.length, eta / (end - start)); // a short last batch steps with η/len
-        gradient.fill(0);
-        if (!finite) {
+        if (!descend(params, [gradient], 0, params.length, eta / (end - start))) { // a short last batch steps with η/len
           const trainSeconds = (performance.now() - started) / 1000;
           return { costSum, examples, trainSeconds, correct: undefined, aborted: false, divergedAt: start / miniBatchSize, divergedAfterUpdate: true };
         }

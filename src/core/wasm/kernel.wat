@@ -109,9 +109,8 @@
         (br $rows))))
 
 ;; The SGD step over floats [from, to) (multiples of 4): w −= scale · Σ_r gradient region r, in
-  ;; region order (deterministic). Regions are `stride` bytes apart; they are only read (each
-  ;; worker clears its own region before reusing it). Returns 1 if any new weight is NaN or
-  ;; infinite (for the divergence guard), else 0.
+  ;; region order (deterministic), zeroing the consumed gradients. Regions are `stride` bytes apart.
+  ;; Returns 1 if any new weight is NaN or infinite (for the divergence guard), else 0.
   (func (export "descend") (param $params i32) (param $grads i32) (param $regions i32) (param $stride i32)
                            (param $from i32) (param $to i32) (param $scale f32) (result i32)
     (local $i i32) (local $end i32) (local $r i32) (local $g i32) (local $sum v128) (local $s v128)
@@ -129,6 +128,7 @@
           (loop $region
             (br_if $summed (i32.ge_u (local.get $r) (local.get $regions)))
             (local.set $sum (f32x4.add (local.get $sum) (v128.load (local.get $g))))
+            (v128.store (local.get $g) (v128.const f32x4 0 0 0 0))
             (local.set $g (i32.add (local.get $g) (local.get $stride)))
             (local.set $r (i32.add (local.get $r) (i32.const 1)))
             (br $region)))
@@ -140,14 +140,4 @@
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $lanes)))
     (v128.any_true (local.get $bad)))
-;; Sets n floats (a multiple of 4) at $at to zero.
-  (func (export "zero") (param $at i32) (param $n i32)
-    (local $end i32)
-    (local.set $end (i32.add (local.get $at) (i32.shl (local.get $n) (i32.const 2))))
-    (block $done
-      (loop $lanes
-        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
-        (v128.store (local.get $at) (v128.const f32x4 0 0 0 0))
-        (local.set $at (i32.add (local.get $at) (i32.const 16)))
-        (br $lanes))))
 )

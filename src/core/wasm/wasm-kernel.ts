@@ -71,7 +71,6 @@ interface Exports {
   accumulate(gt: number, gb: number, idx: number, val: number, count: number, delta: number, np: number): void;
   backward(wt: number, n: number, delta: number, out: number, np: number): void;
   descend(params: number, grads: number, regions: number, stride: number, from: number, to: number, scale: number): number;
-  zero(at: number, n: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -105,8 +104,8 @@ function fillIdentity(view: Int32Array): void {
 
 /**
  * One thread's instance of the kernel over a shared memory: its own scratch at `scratch` (bytes,
- * {@link scratchBytes} long) and the parameters it reads and updates at `params`. Gradient regions
- * are passed to each call. All pointers are byte offsets, 16-aligned.
+ * {@link scratchBytes} long), the parameters at `params`, gradient regions `stride` bytes apart
+ * from `gradients` (all byte offsets, 16-aligned).
  */
 export class WasmKernel {
   private readonly wasm: Exports;
@@ -127,6 +126,9 @@ export class WasmKernel {
     private readonly arch: Architecture,
     private readonly kernel: KernelLayout,
     private readonly params: number,
+    private readonly gradients: number,
+    private readonly stride: number,
+    private readonly regions: number,
     scratch: number,
   ) {
     this.wasm = new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports as unknown as Exports;
@@ -177,12 +179,13 @@ export class WasmKernel {
 
   /**
    * Forward and backward pass for the example at byte offset `x` with target y: adds its ∂C/∂w and
-   * ∂C/∂b to the gradient at byte offset `g` and returns its cost.
+   * ∂C/∂b to gradient region `region` and returns its cost.
    */
-  backprop(x: number, y: Float64Array, g: number): number {
+  backprop(x: number, y: Float64Array, region: number): number {
     const { wasm, kernel, arch } = this;
     const output = this.forward(x);
     const last = kernel.padded.length - 1;
+    const g = this.gradients + region * this.stride;
     // BP1: δ^L = ∇_a C ⊙ σ'(z^L)
     arch.cost.outputDelta(this.zView[last]!, output, y, arch.output, this.deltaView[last]!);
     for (let l = last; l >= 0; l--) {
@@ -203,15 +206,10 @@ export class WasmKernel {
   }
 
   /**
-   * The SGD step on this instance's parameters: w −= scale · Σ of `regions` gradients, the first at
-   * byte offset `g`, the next `stride` bytes apart. Returns false if a new weight is NaN or infinite.
+   * The SGD step over kernel-layout floats [from, to) (multiples of 4), summing every region.
+   * Returns false if a new weight is NaN or infinite.
    */
-  descend(g: number, regions: number, stride: number, scale: number): boolean {
-    return this.wasm.descend(this.params, g, regions, stride, 0, this.kernel.paramCount, scale) === 0;
-  }
-
-  /** Clears the gradient at byte offset `g`. */
-  clear(g: number): void {
-    this.wasm.zero(g, this.kernel.paramCount);
+  descend(from: number, to: number, scale: number): boolean {
+    return this.wasm.descend(this.params, this.gradients, this.regions, this.stride, from, to, scale) === 0;
   }
 }

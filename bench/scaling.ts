@@ -92,7 +92,7 @@ if (values.record) {
     encoding: {
       x: { field: "threads", type: "quantitative", title: "worker threads", axis: { tickMinStep: 1, format: "d" } },
       y: { field: "examplesPerSecond", type: "quantitative", title: "training examples / s", scale: { type: "log" } },
-      color: { field: "config", type: "nominal", title: "network, batch, dtype" },
+      color: { field: "config", type: "nominal", title: "network, batch, dtype", scale: { scheme: "category20" }, legend: { labelLimit: 400 } },
     },
   });
   await writeFile(new URL("./scaling.svg", import.meta.url), svg);

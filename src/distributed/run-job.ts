@@ -1,5 +1,6 @@
+import { networkOfSpec, trainOptionsOfSpec } from "../service/spec-run.js";
 import { AbortError } from "../core/errors.js";
-import { Network } from "../core/network.js";
+import type { Network } from "../core/network.js";
 import { toModelJson, type ModelJson } from "../io/model-format.js";
 import { loadJobData } from "../service/data.js";
 import { prepareSpec, type JobSpec, type SpecLimits, defaultSpecLimits } from "../service/spec.js";
@@ -25,7 +26,7 @@ export interface TrainedJob {
 
 /**
  * Trains one job spec here, exactly as the background trainer does: the same checks, the same data,
- * `Network.create` and `train` with the spec's seed. This is what a worker runs and what a sweep
+ * `Network.create` and `train` with the spec's seed (through src/service/spec-run.ts, shared with the background trainer). This is what a worker runs and what a sweep
  * without Redis runs, so a spec with a seed and a thread count gives bit-identical weights wherever
  * it is trained.
  */
@@ -33,21 +34,11 @@ export async function trainSpec(spec: JobSpec, options: TrainSpecOptions = {}, m
   const { spec: prepared } = prepareSpec(spec, options.limits ?? defaultSpecLimits);
   const data = await loadJobData(prepared.data);
   if (options.signal?.aborted) throw new AbortError();
-  const network = Network.create(prepared.layers, {
-    seed: prepared.seed, activation: prepared.activation, outputActivation: prepared.outputActivation, cost: prepared.cost, init: prepared.init, dtype: prepared.dtype,
-  });
-  const result = await train(network, data.train, {
-    epochs: prepared.epochs,
-    miniBatchSize: prepared.miniBatchSize,
-    eta: prepared.eta,
-    seed: prepared.seed,
-    shuffle: prepared.shuffle,
-    threads: prepared.threads ?? options.threads ?? "auto",
-    testData: prepared.evaluate === false ? undefined : data.test,
-    signal: options.signal,
-    testFault: prepared.testFault,
-    onProgress: options.onProgress,
-    onEpoch: options.onEpoch,
-  });
+  const network = networkOfSpec(prepared);
+  const result = await train(
+    network,
+    data.train,
+    trainOptionsOfSpec(prepared, data.test, { signal: options.signal, onProgress: options.onProgress, onEpoch: options.onEpoch, threads: options.threads ?? "auto" }),
+  );
   return { network, result, model: toModelJson(network, { ...metadata, spec: prepared.summary }) };
 }

@@ -1,3 +1,4 @@
+import { networkOfSpec, trainOptionsOfSpec } from "./spec-run.js";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
@@ -237,19 +238,9 @@ export class TrainerCore {
     try {
       const data = await loadJobData(spec.data);
       if (controller.signal.aborted) throw new AbortError();
-      const net = Network.create(spec.layers, {
-        seed: spec.seed, activation: spec.activation, outputActivation: spec.outputActivation, cost: spec.cost, init: spec.init, dtype: spec.dtype,
-      });
-      const result = await train(net, data.train, {
-        epochs: spec.epochs,
-        miniBatchSize: spec.miniBatchSize,
-        eta: spec.eta,
-        seed: spec.seed,
-        shuffle: spec.shuffle,
-        threads: spec.threads,
-        testData: spec.evaluate === false ? undefined : data.test,
+      const net = networkOfSpec(spec);
+      const result = await train(net, data.train, trainOptionsOfSpec(spec, data.test, {
         signal: controller.signal,
-        testFault: spec.testFault,
         onProgress: (progress) => {
           // Worker start-up reports 0 examples a few times: send only news.
           const last = job.info.progress;
@@ -263,7 +254,7 @@ export class TrainerCore {
           // (cancel, predict, close) would be answered and events would pile up unsent.
           await nextTurn();
         },
-      });
+      }));
       const finished = { threads: result.threads, finishedAt: new Date().toISOString(), seconds: seconds(), model: true };
       const dir = this.options.modelsDir;
       // The saved record is the final one, so a restarted trainer lists the job as it ended.

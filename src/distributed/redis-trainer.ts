@@ -251,13 +251,16 @@ export class RedisTrainer implements AsyncDisposable {
       if (typeof progress !== "object" || progress === null || progress.reports.length < old.reports.length) return;
       info = { ...withProgress(old, progress), seq: old.seq + 1 };
     } else {
+      // State first, then the job's hash: a hash read after a final state has that state's result
+      // or failure reason (read the other way round, a job ending in between shows neither).
+      const state = await this.queue.getJobState(id);
       const job = await Job.fromId<QueuedJob, JobResult>(this.queue, id);
       if (job === undefined) {
         // Removed: cancelled while queued (by this or another server).
         if (old === undefined || finalStatuses.includes(old.status)) return;
         info = { ...old, status: "cancelled", finishedAt: new Date().toISOString(), error: { name: "AbortError", message: "cancelled while queued" }, seq: old.seq + 1 };
       } else {
-        info = await recordOf(job, (old?.seq ?? 0) + 1);
+        info = await recordOf(job, (old?.seq ?? 0) + 1, state);
       }
     }
     if (old && finalStatuses.includes(old.status)) return; // an ended job does not change
@@ -305,8 +308,8 @@ function withProgress(info: DistributedJobInfo, p: JobProgress): DistributedJobI
 }
 
 /** A job's record from its state in Redis. */
-async function recordOf(job: Job<QueuedJob, JobResult>, seq: number): Promise<DistributedJobInfo> {
-  const state = await job.getState();
+async function recordOf(job: Job<QueuedJob, JobResult>, seq: number, known?: string): Promise<DistributedJobInfo> {
+  const state = known ?? (await job.getState());
   const data = job.data;
   let info: DistributedJobInfo = {
     id: job.id!, status: "queued", spec: data.summary, epoch: 0, epochs: data.spec.epochs, reports: [], createdAt: data.createdAt, model: false, seq,

@@ -1,10 +1,10 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { check, checkInteger, show } from "../core/errors.js";
 import { createBackgroundTrainer, type BackgroundTrainer, type BackgroundTrainerOptions } from "./background-trainer.js";
-import { defaultBodyLimit, jobRoutes } from "./http.js";
+import { defaultBodyLimit, jobRoutes, type JobTrainer } from "./http.js";
 
-/** Options of {@link startServer}. */
-export interface ServeOptions extends BackgroundTrainerOptions {
+/** Where and how the HTTP job API listens. */
+export interface HttpOptions {
   /** Address to listen on (default 127.0.0.1: this machine only). */
   host?: string;
   /** Port (default 3000; 0 = any free port, see `port` of the result). */
@@ -15,30 +15,48 @@ export interface ServeOptions extends BackgroundTrainerOptions {
   dataDir?: string;
 }
 
-/** A running job server. */
-export interface JobServer extends AsyncDisposable {
+/** Options of {@link startServer}. */
+export interface ServeOptions extends BackgroundTrainerOptions, HttpOptions {}
+
+/** A running job server in front of a trainer of type T. */
+export interface RunningServer<T> extends AsyncDisposable {
   /** `http://host:port`, with the port actually bound. */
   readonly url: string;
   readonly host: string;
   readonly port: number;
   readonly app: FastifyInstance;
-  readonly trainer: BackgroundTrainer;
-  /** Stops accepting requests, ends event streams, waits for requests in flight, cancels the jobs and ends the trainer thread. */
+  readonly trainer: T;
+  /** Stops accepting requests, ends event streams, waits for requests in flight, then closes the trainer. */
   close(): Promise<void>;
 }
+
+/** A running `shoal serve`. */
+export type JobServer = RunningServer<BackgroundTrainer>;
 
 /**
  * Starts a background trainer and the HTTP job API (fastify) in front of it, and resolves once it
  * listens. With `modelsDir`, finished models are saved there and served again after a restart.
  */
 export async function startServer(options: ServeOptions = {}): Promise<JobServer> {
-  const { host = "127.0.0.1", port = 3000, bodyLimit = defaultBodyLimit, dataDir, ...trainerOptions } = options;
+  const { host, port, bodyLimit, dataDir, ...trainerOptions } = options;
+  return serveJobs({ host, port, bodyLimit, dataDir }, () => createBackgroundTrainer(trainerOptions));
+}
+
+/**
+ * Checks the HTTP options, makes the trainer, and serves the job API (`jobRoutes`) in front of it.
+ * Shared by `shoal serve` (in-process trainer) and `shoal serve --redis` (BullMQ).
+ */
+export async function serveJobs<T extends JobTrainer & { close(): Promise<void> }>(
+  options: HttpOptions,
+  createTrainer: () => Promise<T>,
+): Promise<RunningServer<T>> {
+  const { host = "127.0.0.1", port = 3000, bodyLimit = defaultBodyLimit, dataDir } = options;
   check(typeof host === "string" && host !== "", `host must be an address, got ${show(host)}`);
   checkInteger("port", port, 0);
   check(port <= 65535, `port must be at most 65535, got ${port}`);
   checkInteger("bodyLimit", bodyLimit);
 
-  const trainer = await createBackgroundTrainer(trainerOptions);
+  const trainer = await createTrainer();
   const app = Fastify({
     logger: false,
     bodyLimit,

@@ -1,37 +1,28 @@
 import { availableParallelism } from "node:os";
-import type { ActivationName } from "../core/activations.js";
-import type { CostName } from "../core/costs.js";
+import type { DatasetInit } from "../core/dataset.js";
+import type { NetworkOptions } from "../core/network.js";
+import type { TestFault } from "../parallel/shared-state.js";
+import type { TrainOptions } from "../train/options.js";
 import { check, checkInteger, checkOneOf, checkPositive, show, ValidationError } from "../core/errors.js";
-import { inits, randomSeed, validateSpec, type DType, type Init } from "../core/network.js";
+import { inits, randomSeed, validateSpec } from "../core/network.js";
 
 /**
  * A training job as plain, serialisable data: what the data is, the network, and the
  * hyperparameters. The names are those of `Network.create` and `train` (`layers` = `sizes`).
  */
-export interface JobSpec {
+export interface JobSpec
+  extends Pick<NetworkOptions, "activation" | "outputActivation" | "cost" | "init" | "dtype">,
+    Pick<TrainOptions, "epochs" | "miniBatchSize" | "eta" | "seed" | "shuffle" | "threads"> {
   /** The training data (and its test set, when the source has one). */
   data: DataRef;
   /** Neurons per layer, input first: `[784, 30, 10]`. Must fit the data. */
   layers: number[];
-  activation?: ActivationName;
-  outputActivation?: ActivationName;
-  cost?: CostName;
-  init?: Init;
-  dtype?: DType;
-  epochs: number;
-  miniBatchSize: number;
-  eta: number;
-  /** Seed of the initial weights and of the shuffle (default: random, recorded in the job). */
-  seed?: number;
-  shuffle?: boolean;
-  /** Worker threads of the job's run: "auto", an integer ≥ 1, or 0 (in the trainer thread). Default "auto". */
-  threads?: number | "auto";
   /** Evaluate on the source's test set after each epoch (default true when it has one). */
   evaluate?: boolean;
   /** A label for people; not interpreted. */
   name?: string;
   /** @internal Test-only: passed to `train` (a worker throws at a given step). */
-  testFault?: { worker: number; step: number; message: string };
+  testFault?: TestFault;
 }
 
 /**
@@ -69,19 +60,8 @@ export interface CsvData {
   testLimit?: number;
 }
 
-/** Examples given in the spec itself. */
-export interface InlineExamples {
-  /** One row per example, or a flat row-major Float32Array (then `inputSize` is required). */
-  inputs: ArrayLike<number>[] | Float32Array;
-  inputSize?: number;
-  /** Class label per example (give this or `targets`). */
-  labels?: ArrayLike<number>;
-  /** Number of classes (default: largest label + 1). */
-  classes?: number;
-  /** Target vector per example, or a flat Float32Array (then `targetSize` is required). */
-  targets?: ArrayLike<number>[] | Float32Array;
-  targetSize?: number;
-}
+/** Examples given in the spec itself: what `createDataset` takes. */
+export type InlineExamples = DatasetInit;
 
 export interface InlineData extends InlineExamples {
   test?: InlineExamples;

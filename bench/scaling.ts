@@ -4,7 +4,7 @@
  * Each run trains a fresh network for 2 epochs and measures the 2nd (the 1st includes start-up
  * and JIT warm-up); runs of the thread counts are interleaved and the median is reported with
  * min–max, the speedup and parallel efficiency against 1 thread measured in the same run, and the
- * share of a worker's step time spent at barriers and in the gradient reduction.
+ * share of a worker's step time spent at barriers and applying the update to its rows.
  *
  *   npm run bench -- [--threads 1,2] [--runs 5] [--nets 784-30-10,784-100-10,784-256-128-10]
  *                    [--batches 10,100] [--dtypes float32,float64] [--no-record]
@@ -60,15 +60,15 @@ for (const dtype of dtypes) {
         const rate = median(rs.map((r) => r.examplesPerSecond));
         const overhead = rs.map((r) => {
           const p = r.phases!;
-          return (100 * (p.synchronisation + p.reduction)) / (p.compute + p.synchronisation + p.reduction);
+          return (100 * (p.synchronisation + p.update)) / (p.compute + p.synchronisation + p.update);
         });
-        const reduction = rs.map((r) => (100 * r.phases!.reduction) / (r.phases!.compute + r.phases!.synchronisation + r.phases!.reduction));
+        const update = rs.map((r) => (100 * r.phases!.update) / (r.phases!.compute + r.phases!.synchronisation + r.phases!.update));
         points.push({ config, threads, examplesPerSecond: rate });
         const row = [
           sizes.join("-"), String(miniBatchSize), dtype, String(threads), spread(rs.map((r) => r.examplesPerSecond)),
           base ? `${(rate / base).toFixed(2)}×` : "–",
           base ? `${((100 * rate) / (base * threads)).toFixed(0)}%` : "–",
-          `${median(overhead).toFixed(1)}%`, `${median(reduction).toFixed(1)}%`,
+          `${median(overhead).toFixed(1)}%`, `${median(update).toFixed(1)}%`,
         ];
         rows.push(row);
         console.log(row.join("  "));
@@ -77,7 +77,7 @@ for (const dtype of dtypes) {
   }
 }
 
-const header = ["network", "batch", "dtype", "threads", "examples/s median (min–max)", "speedup vs 1 thread", "efficiency", "sync + reduction share", "of which reduction"];
+const header = ["network", "batch", "dtype", "threads", "examples/s median (min–max)", "speedup vs 1 thread", "efficiency", "sync + update share", "of which update"];
 const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). Median of ${runs} runs, 2nd epoch of 2.\n\n${table(header, rows)}\n\n![examples/s vs threads](scaling.svg)`;
 console.log(`\n${markdown}`);
 if (values.record) {

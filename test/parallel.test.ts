@@ -3,13 +3,15 @@ import { Network, train, type DType } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
 
 // The in-process path (threads: 0) is the oracle: the pooled trainer runs the same kernel, so any
-// disagreement comes from splitting, barriers, reduction or shared memory.
-async function trained(dtype: DType, threads: number, seed = 7, miniBatchSize = 10): Promise<Network> {
+// disagreement comes from splitting, barriers, the gradient sums or shared memory.
+async function trained(dtype: DType, threads: number, seed = 7, miniBatchSize = 10, kernel: "auto" | "js" = "auto"): Promise<Network> {
   const { train: data } = await someDigits(300);
   const net = Network.create([784, 30, 10], { seed: 1, dtype });
-  await train(net, data, { epochs: 2, miniBatchSize, eta: 3.0, seed, threads });
+  await train(net, data, { epochs: 2, miniBatchSize, eta: 3.0, seed, threads, kernel });
   return net;
 }
+
+const sameBits = (a: Network, b: Network): boolean => Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer));
 
 function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>, relative: boolean): number {
   let worst = 0;
@@ -22,10 +24,10 @@ function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>, relative: boo
 
 describe("parallel equals serial", () => {
   for (const threads of [1, 2, 3, 4]) {
-    it(`float64, ${threads} thread(s): weights within 1e-10 of the in-process path`, async () => {
+    it(`float64, ${threads} thread(s): bit-identical to the in-process path (each sum in example order, by one thread)`, async () => {
       const serial = await trained("float64", 0);
       const parallel = await trained("float64", threads);
-      expect(maxDifference(serial.params, parallel.params, false)).toBeLessThan(1e-10);
+      expect(sameBits(parallel, serial)).toBe(true);
       expect(maxDifference(serial.params, Network.create([784, 30, 10], { seed: 1, dtype: "float64" }).params, false)).toBeGreaterThan(0.1);
     });
 
@@ -36,25 +38,39 @@ describe("parallel equals serial", () => {
     });
   }
 
-  it("one thread reproduces the in-process path bit for bit (same summation order)", async () => {
-    const serial = await trained("float64", 0);
-    const parallel = await trained("float64", 1);
-    expect(Buffer.from(parallel.params.buffer).equals(Buffer.from(serial.params.buffer))).toBe(true);
+  it("float32 on the TypeScript kernel: bit-identical to the in-process path at 1, 2 and 3 threads", async () => {
+    const serial = await trained("float32", 0, 7, 10, "js");
+    for (const threads of [1, 2, 3]) expect(sameBits(await trained("float32", threads, 7, 10, "js"), serial)).toBe(true);
   });
 
-  it("a batch size that does not divide the data (short last batch) still agrees", async () => {
+  it("a batch size that does not divide the data (short last batch) is still bit-identical", async () => {
     const serial = await trained("float64", 0, 7, 7);
-    const parallel = await trained("float64", 3, 7, 7);
-    expect(maxDifference(serial.params, parallel.params, false)).toBeLessThan(1e-10);
+    expect(sameBits(await trained("float64", 3, 7, 7), serial)).toBe(true);
+  });
+
+  it("a batch larger than the run's 256 example slots (done in chunks) is still bit-identical", async () => {
+    const serial = await trained("float64", 0, 7, 300);
+    expect(sameBits(await trained("float64", 2, 7, 300), serial)).toBe(true);
+    expect(sameBits(await trained("float32", 3, 7, 300), await trained("float32", 1, 7, 300))).toBe(true);
+  });
+
+  it("a batch smaller than the thread count (idle threads at a step) is still bit-identical", async () => {
+    const serial = await trained("float64", 0, 7, 1);
+    expect(sameBits(await trained("float64", 3, 7, 1), serial)).toBe(true);
   });
 });
 
 describe("determinism", () => {
+  it("the WebAssembly kernel gives the same bits at 1, 2, 3 and 4 threads", async () => {
+    const one = await trained("float32", 1);
+    for (const threads of [2, 3, 4]) expect(sameBits(await trained("float32", threads), one)).toBe(true);
+  });
+
   it("same seed and threads give bit-identical weights; another seed gives different ones", async () => {
     const a = await trained("float32", 2, 11);
     const b = await trained("float32", 2, 11);
     const c = await trained("float32", 2, 12);
-    expect(Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer))).toBe(true);
-    expect(Buffer.from(a.params.buffer).equals(Buffer.from(c.params.buffer))).toBe(false);
+    expect(sameBits(a, b)).toBe(true);
+    expect(sameBits(a, c)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { backprop, createScratch } from "../src/core/backprop.js";
-import { kernelLayoutOf, pack, scratchBytes, unpack, WasmKernel } from "../src/core/wasm/wasm-kernel.js";
+import { kernelLayoutOf, pack, scratchBytes, slotBytes, unpack, WasmKernel } from "../src/core/wasm/wasm-kernel.js";
 import { Network, train, ValidationError, type ActivationName, type CostName } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
 
@@ -10,13 +10,15 @@ function wasmGradient(net: Network, x: Float32Array, y: Float64Array): { gradien
   const bytes = kernel.paramCount * 4;
   const at = { x: 0, params: 16 * Math.ceil(x.byteLength / 16) };
   const gradients = at.params + 16 * Math.ceil(bytes / 16);
-  const scratch = gradients + 16 * Math.ceil(bytes / 16);
+  const slots = gradients + 16 * Math.ceil(bytes / 16);
+  const scratch = slots + slotBytes(kernel);
   const pages = Math.ceil((scratch + scratchBytes(kernel)) / 65536);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   new Float32Array(memory.buffer, at.x, x.length).set(x);
   pack(net.architecture.layout, net.params, kernel, new Float32Array(memory.buffer, at.params, kernel.paramCount));
-  const wasm = new WasmKernel(memory, net.architecture, kernel, at.params, gradients, bytes, 1, scratch);
-  const cost = wasm.backprop(at.x, y, 0);
+  const wasm = new WasmKernel(net.architecture, kernel, { memory, params: at.params, gradient: gradients, slots, slotCount: 1, scratch });
+  const cost = wasm.backpropagate(at.x, y, 0);
+  wasm.accumulate(1);
   const output = wasm.forward(at.x).slice();
   const gradient = new Float32Array(net.params.length);
   unpack(kernel, new Float32Array(memory.buffer, gradients, kernel.paramCount), net.architecture.layout, gradient);

@@ -1,4 +1,5 @@
 import type { Architecture, Params } from "./network.js";
+import { share } from "./sgd.js";
 
 /**
  * The kernel: one example's forward pass and backward pass (BP1–BP4), as pure functions over typed
@@ -11,12 +12,16 @@ import type { Architecture, Params } from "./network.js";
  *   gradient       same layout as the parameters: ∂C/∂w and ∂C/∂b, accumulated (+=)
  */
 
-/** Per-thread working memory for the kernel; reused for every example. */
+/**
+ * Working memory for one example, reused for the next. Worker threads keep one per example of a
+ * mini-batch in shared memory, because other threads read its activations and δs (see addGradient).
+ */
 export interface Scratch {
-  /** The input's non-zero entries: positions in xIndex[0 … xCount), values in xValue. */
+  /** The input's non-zero entries: positions in xIndex[0 … xCount[0]), values in xValue. */
   readonly xIndex: Int32Array;
   readonly xValue: Float64Array;
-  xCount: number;
+  /** One value, an array so that a scratch can live in shared memory. */
+  readonly xCount: Int32Array;
   readonly z: Float64Array[];
   readonly a: Float64Array[];
   readonly delta: Float64Array[];
@@ -24,18 +29,33 @@ export interface Scratch {
   readonly y: Float64Array;
 }
 
-/** Working memory for networks with these layer sizes. */
-export function createScratch(sizes: readonly number[]): Scratch {
-  const layers = sizes.slice(1).map((n) => n);
-  return {
-    xIndex: new Int32Array(sizes[0]!),
-    xValue: new Float64Array(sizes[0]!),
-    xCount: 0,
-    z: layers.map((n) => new Float64Array(n)),
-    a: layers.map((n) => new Float64Array(n)),
-    delta: layers.map((n) => new Float64Array(n)),
-    y: new Float64Array(sizes[sizes.length - 1]!),
+/** Working memory for networks with these layer sizes; in `memory` (scratchBytes long) if given. */
+export function createScratch(sizes: readonly number[], memory?: { buffer: ArrayBufferLike; offset: number }): Scratch {
+  const buffer = memory?.buffer ?? new ArrayBuffer(scratchBytes(sizes));
+  let at = memory?.offset ?? 0;
+  const f64 = (n: number): Float64Array => {
+    const view = new Float64Array(buffer, at, n);
+    at += n * 8;
+    return view;
   };
+  const layers = sizes.slice(1);
+  const scratch = {
+    xValue: f64(sizes[0]!),
+    z: layers.map(f64),
+    a: layers.map(f64),
+    delta: layers.map(f64),
+    y: f64(sizes[sizes.length - 1]!),
+  };
+  const xIndex = new Int32Array(buffer, at, sizes[0]!);
+  const xCount = new Int32Array(buffer, at + 4 * sizes[0]!, 1);
+  return { ...scratch, xIndex, xCount };
+}
+
+/** Bytes of one {@link Scratch} (a multiple of 8). */
+export function scratchBytes(sizes: readonly number[]): number {
+  const neurons = sizes.slice(1).reduce((sum, n) => sum + n, 0);
+  const int32s = sizes[0]! + 1;
+  return 8 * (sizes[0]! + 3 * neurons + sizes[sizes.length - 1]!) + 8 * Math.ceil(int32s / 2);
 }
 
 /**
@@ -63,7 +83,7 @@ export function feedforward(
       xValue[count++] = v;
     }
   }
-  scratch.xCount = count;
+  scratch.xCount[0] = count;
 
   let prev: Float64Array | undefined;
   for (let l = 0; l <= last; l++) {
@@ -98,33 +118,35 @@ export function backprop(
   gradient: Params,
   scratch: Scratch,
 ): number {
+  const cost = backpropagate(arch, params, inputs, offset, scratch);
+  addGradient(arch, scratch, gradient);
+  return cost;
+}
+
+/**
+ * Forward pass, then BP1 and BP2: leaves δ of every layer (and the activations) in `scratch` and
+ * returns the example's cost C. addGradient turns them into ∂C/∂w and ∂C/∂b.
+ */
+export function backpropagate(
+  arch: Architecture,
+  params: Params,
+  inputs: ArrayLike<number>,
+  offset: number,
+  scratch: Scratch,
+): number {
   const output = feedforward(arch, params, inputs, offset, scratch);
-  const { sizes, weightOffsets, biasOffsets } = arch.layout;
+  const { sizes, weightOffsets } = arch.layout;
   const last = sizes.length - 2;
 
   // BP1: δ^L = ∇_a C ⊙ σ'(z^L)
   arch.cost.outputDelta(scratch.z[last]!, output, scratch.y, arch.output, scratch.delta[last]!);
 
-  for (let l = last; l >= 0; l--) {
+  for (let l = last; l > 0; l--) {
+    // BP2: δ^(l−1) = ((w^l)^T δ^l) ⊙ σ'(z^(l−1))
     const delta = scratch.delta[l]!;
-    const prev = l === 0 ? undefined : scratch.a[l - 1]!;
+    const below = scratch.delta[l - 1]!;
     const nIn = sizes[l]!;
     const w = weightOffsets[l]!;
-    const b = biasOffsets[l]!;
-    const { xIndex, xValue, xCount } = scratch;
-    for (let j = 0; j < delta.length; j++) {
-      const d = delta[j]!;
-      gradient[b + j]! += d; // BP3: ∂C/∂b_j = δ_j
-      if (d === 0) continue; // a zero δ_j adds nothing to row j (common with relu)
-      const row = w + j * nIn;
-      // BP4: ∂C/∂w_jk = a_k^(l−1) δ_j (layer 1: only the non-zero inputs)
-      if (prev === undefined) for (let t = 0; t < xCount; t++) gradient[row + xIndex[t]!]! += d * xValue[t]!;
-      else for (let k = 0; k < nIn; k++) gradient[row + k]! += d * prev[k]!;
-    }
-    if (l === 0) break;
-
-    // BP2: δ^(l−1) = ((w^l)^T δ^l) ⊙ σ'(z^(l−1)), with the weights as they were in the forward pass
-    const below = scratch.delta[l - 1]!;
     below.fill(0);
     for (let j = 0; j < delta.length; j++) {
       const d = delta[j]!;
@@ -135,6 +157,40 @@ export function backprop(
     arch.hidden.scaleByDerivative(scratch.z[l - 1]!, scratch.a[l - 1]!, below);
   }
   return arch.cost.value(output, scratch.y);
+}
+
+/**
+ * BP3 and BP4 for the example whose δs are in `scratch`: ∂C/∂b_j = δ_j and ∂C/∂w_jk = a_k^(l−1) δ_j,
+ * added to `gradient`. With `part`, only the neurons j of every layer that worker `part.index` of
+ * `part.count` owns (a contiguous share, see {@link share}) are done: the threads of a run split a
+ * mini-batch's gradient this way, each summing every example's contribution to its own neurons.
+ */
+export function addGradient(
+  arch: Architecture,
+  scratch: Scratch,
+  gradient: Params,
+  part: { readonly index: number; readonly count: number } = { index: 0, count: 1 },
+): void {
+  const { sizes, weightOffsets, biasOffsets } = arch.layout;
+  const { xIndex, xValue } = scratch;
+  const xCount = scratch.xCount[0]!;
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const delta = scratch.delta[l]!;
+    const prev = l === 0 ? undefined : scratch.a[l - 1]!;
+    const nIn = sizes[l]!;
+    const w = weightOffsets[l]!;
+    const b = biasOffsets[l]!;
+    const { from, to } = share(delta.length, part.index, part.count);
+    for (let j = from; j < to; j++) {
+      const d = delta[j]!;
+      gradient[b + j]! += d; // BP3
+      if (d === 0) continue; // a zero δ_j adds nothing to row j (common with relu)
+      const row = w + j * nIn;
+      // BP4 (layer 1: only the non-zero inputs)
+      if (prev === undefined) for (let t = 0; t < xCount; t++) gradient[row + xIndex[t]!]! += d * xValue[t]!;
+      else for (let k = 0; k < nIn; k++) gradient[row + k]! += d * prev[k]!;
+    }
+  }
 }
 
 /** Index of the largest value (the first, on ties): the predicted class. */

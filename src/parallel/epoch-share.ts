@@ -26,12 +26,12 @@ export interface EpochShareResult {
 
 /** Where a worker's step time went, in seconds summed over the epoch. */
 export interface StepPhases {
-  /** Forward and backward passes (the kernel). */
+  /** The kernel: forward and backward passes of its examples, and summing the batch's gradient for its rows. */
   readonly compute: number;
   /** Waiting at the two barriers of each step. */
   readonly synchronisation: number;
-  /** Summing the gradient regions over this worker's parameter slice and updating it. */
-  readonly reduction: number;
+  /** Applying the SGD step to its rows (w ← w − (η/m)Σ), and zeroing its gradient sum. */
+  readonly update: number;
 }
 
 /** A worker thread's view of the run: mapped once, reused for every epoch. */
@@ -48,12 +48,22 @@ export function workerContext(run: SharedRun): WorkerContext {
 }
 
 /**
- * Worker k's part of one epoch. Each mini-batch of m examples is cut into `threads` contiguous
- * shares; worker k runs backprop on its share, accumulating into its own gradient region. At the
- * first barrier every gradient is complete; worker k then sums all regions over its own slice of
- * the parameters (in worker order, so the result is deterministic) and applies w ← w − (η/m)Σ to
- * that slice. At the second barrier every parameter is updated and the next step can start.
- * No message crosses threads during the epoch.
+ * Worker k's part of one epoch. Threads exchange each example's δs and activations, not gradients:
+ *
+ * 1. Each mini-batch's examples are cut into `threads` contiguous shares; worker k runs the forward
+ *    pass, BP1 and BP2 of its share, leaving every example's non-zero inputs, activations and δs in
+ *    that example's shared slot.
+ * 2. Barrier: every slot is written.
+ * 3. Worker k owns a fixed part of the parameters (its rows: a share of every layer's weights and
+ *    biases). It adds BP3 and BP4 of every example of the batch to its rows, in example order, then
+ *    applies w ← w − (η/m)Σ to them.
+ * 4. Barrier: every parameter is updated and the next mini-batch can start.
+ *
+ * The sum for each parameter is made by one thread in example order, so the result does not depend
+ * on the number of threads at all: 1, 2 or 16 threads give the same bits. What crosses cores per
+ * step is a few kilobytes of δs and activations and the rows that changed, instead of a gradient
+ * buffer per thread. A mini-batch larger than the run's slots goes through steps 1–3 in chunks
+ * (each ending at a barrier), the update applied after the last chunk. No message crosses threads.
  */
 export function runEpochShare(context: WorkerContext, task: EpochTask): EpochShareResult {
   const { run, views } = context;
@@ -61,8 +71,8 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   const { test, order, control } = views;
   const k = task.worker;
   const kernel = (context.kernels[k] ??= stepKernel(run, views, k));
-  const units = share(run.regions.paramCount / kernel.granularity, k, threads);
-  const slice = { from: units.from * kernel.granularity, to: units.to * kernel.granularity };
+  const chunk = run.regions.slotCount;
+  views.gradients[k]!.fill(0); // a previous epoch may have stopped between a batch's chunks
 
   const started = performance.now();
   let costSum = 0;
@@ -70,8 +80,8 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   let step = 0;
   let compute = 0;
   let synchronisation = 0;
-  let reduction = 0;
-  const phases = (): StepPhases => ({ compute: compute / 1000, synchronisation: synchronisation / 1000, reduction: reduction / 1000 });
+  let update = 0;
+  const phases = (): StepPhases => ({ compute: compute / 1000, synchronisation: synchronisation / 1000, update: update / 1000 });
   const result = (stopped: boolean, divergedAt = -1, divergedAfterUpdate = false): EpochShareResult => ({
     costSum, examples, trainSeconds: (performance.now() - started) / 1000, correct: 0, stopped, divergedAt, divergedAfterUpdate, phases: phases(),
   });
@@ -80,27 +90,33 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
     if (step >= limit) return result(true);
     const m = Math.min(miniBatchSize, order.length - start);
     if (testFault && testFault.worker === k && testFault.step === step && task.epoch === 1) injectFault(testFault);
-    const t0 = performance.now();
-    const part = share(m, k, threads);
-    let stepCost = 0;
-    for (let p = start + part.from; p < start + part.to; p++) stepCost += kernel.accumulate(order[p]!, k);
-    if (!Number.isFinite(stepCost)) Atomics.store(control, DIVERGED, 1);
-    costSum += stepCost;
-    examples += part.to - part.from;
-    const t1 = performance.now();
-    arrive(control, threads); // every gradient of this batch is written
-    // Divergence guard: a NaN or infinite cost anywhere in this batch means its gradient is no good;
-    // every worker sees the flag after the barrier and stops before applying the step.
-    if (Atomics.load(control, DIVERGED) !== 0) return result(false, step);
-    const t2 = performance.now();
-    if (!kernel.descend(slice.from, slice.to, eta / m)) Atomics.store(control, BAD_UPDATE, 1);
-    const t3 = performance.now();
-    arrive(control, threads, endStep); // every parameter is updated
+    for (let first = 0; first < m; first += chunk) {
+      const count = Math.min(chunk, m - first);
+      const last = first + count === m;
+      const t0 = performance.now();
+      const part = share(count, k, threads);
+      let cost = 0;
+      for (let s = part.from; s < part.to; s++) cost += kernel.backpropagate(order[start + first + s]!, s);
+      if (!Number.isFinite(cost)) Atomics.store(control, DIVERGED, 1);
+      costSum += cost;
+      examples += part.to - part.from;
+      const t1 = performance.now();
+      arrive(control, threads); // every slot of this chunk is written
+      // Divergence guard: a NaN or infinite cost anywhere in this batch means its gradient is no good;
+      // every worker sees the flag after the barrier and stops before applying the step.
+      if (Atomics.load(control, DIVERGED) !== 0) return result(false, step);
+      const t2 = performance.now();
+      kernel.accumulate(count);
+      const t3 = performance.now();
+      if (last && !kernel.update(eta / m)) Atomics.store(control, BAD_UPDATE, 1);
+      const t4 = performance.now();
+      arrive(control, threads, last ? endStep : undefined); // every row is updated (or every slot read)
+      const t5 = performance.now();
+      compute += t1 - t0 + (t3 - t2);
+      synchronisation += t2 - t1 + (t5 - t4);
+      update += t4 - t3;
+    }
     if (Atomics.load(control, BAD_UPDATE) !== 0) return result(false, step, true);
-    const t4 = performance.now();
-    compute += t1 - t0;
-    synchronisation += t2 - t1 + (t4 - t3);
-    reduction += t3 - t2;
     if (Atomics.load(control, STOP) !== 0) return result(true);
   }
   const trained = result(false);

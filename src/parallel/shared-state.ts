@@ -1,6 +1,7 @@
+import { scratchBytes as exampleBytes } from "../core/backprop.js";
 import type { Dataset, Targets } from "../core/dataset.js";
 import { allocateParams, layoutOf, type Layout, type NetworkSpec, type Params } from "../core/network.js";
-import { kernelLayoutOf, pack, scratchBytes, unpack, type KernelLayout } from "../core/wasm/wasm-kernel.js";
+import { kernelLayoutOf, pack, scratchBytes, slotBytes, unpack, type KernelLayout } from "../core/wasm/wasm-kernel.js";
 
 /**
  * The shared-memory contract of a parallel training run. All of a run's state lives in ONE shared
@@ -11,9 +12,10 @@ import { kernelLayoutOf, pack, scratchBytes, unpack, type KernelLayout } from ".
  * | ----------- | --------------------------------------- | --------------------------------------------- |
  * | train, test | coordinator                             | once, before the pool starts; read-only after |
  * | order       | coordinator                             | before each epoch's tasks; read-only during   |
- * | params      | worker k, its parameter slice only      | between the two barriers of a step            |
- * | gradients   | region k by worker k (accumulate), then | compute phase; reduce phase (read + zeroed)   |
- * |             | every region's slice s by worker s      |                                               |
+ * | params      | worker k, its own rows only             | after a step's first barrier, before its last |
+ * | slots       | slot s by the worker that ran example s | before the barrier that ends a batch's        |
+ * |             | of the mini-batch; read by every worker | examples (then read until the next barrier)   |
+ * | gradients   | region k by worker k only, its own rows | any time (its private gradient sum)           |
  * | scratch     | worker k, its own scratch only          | any time (wasm kernel's working memory)       |
  * | control     | Atomics only (see barrier.ts)           | any time                                      |
  *
@@ -59,6 +61,11 @@ export interface Regions {
   /** Worker k's gradient region starts at gradients + k · gradientStride. */
   readonly gradients: number;
   readonly gradientStride: number;
+  /** Example slot s (an example's activations and δs, see epoch-share.ts) starts at slots + s · slotStride. */
+  readonly slots: number;
+  readonly slotStride: number;
+  /** How many examples of a mini-batch are in flight at once (larger batches go in chunks of this many). */
+  readonly slotCount: number;
   /** Worker k's scratch starts at scratch + k · scratchStride (wasm kernel only). */
   readonly scratch: number;
   readonly scratchStride: number;
@@ -87,6 +94,9 @@ export interface RunViews {
 
 /** Number of Int32 control words (see barrier.ts for their meaning). */
 export const CONTROL_WORDS = 16;
+/** At most this many example slots, and at most SLOT_MEMORY bytes of them (but one per thread at least). */
+const MAX_SLOTS = 256;
+const SLOT_MEMORY = 32 * 1024 * 1024;
 const PAGE = 65536;
 
 /** Hands out 16-byte-aligned byte ranges, first to plan a layout, then to size the memory. */
@@ -152,6 +162,10 @@ export function createSharedRun(
   const paramsAt = arena.take(paramBytes);
   const gradientStride = Math.ceil(paramBytes / 16) * 16;
   const gradients = arena.take(threads * gradientStride);
+  const slotStride = Math.ceil((wasmLayout ? slotBytes(wasmLayout) : exampleBytes(spec.sizes)) / 16) * 16;
+  const budget = Math.max(threads, Math.min(MAX_SLOTS, Math.floor(SLOT_MEMORY / slotStride)));
+  const slotCount = Math.max(1, Math.min(settings.miniBatchSize, train.count, budget));
+  const slots = arena.take(slotCount * slotStride);
   const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout) / 16) * 16 : 0;
   const scratch = arena.take(threads * scratchStride);
   const sharedTrain = planDataset(arena, train);
@@ -162,7 +176,7 @@ export function createSharedRun(
     spec,
     ...settings,
     memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }),
-    regions: { control, order, params: paramsAt, paramCount, gradients, gradientStride, scratch, scratchStride },
+    regions: { control, order, params: paramsAt, paramCount, gradients, gradientStride, slots, slotStride, slotCount, scratch, scratchStride },
     train: sharedTrain,
     test: sharedTest,
   };

@@ -1,56 +1,86 @@
-import { argmax, backprop, createScratch } from "../core/backprop.js";
+import { addGradient, argmax, backpropagate, createScratch, type Scratch } from "../core/backprop.js";
 import { fillTarget, targetClass } from "../core/dataset.js";
 import { countCorrect } from "../core/evaluate.js";
 import { architectureOf } from "../core/network.js";
-import { descend } from "../core/sgd.js";
+import { descend, share } from "../core/sgd.js";
 import { WasmKernel } from "../core/wasm/wasm-kernel.js";
 import { kernelLayoutOfRun, type RunViews, type SharedRun } from "./shared-state.js";
 
-/** What a worker's step loop needs from a kernel, whichever it is. */
+/**
+ * What a worker's step loop needs from a kernel, whichever it is. A mini-batch's examples go into
+ * shared example slots; each worker owns a fixed part of the parameters ("its rows").
+ */
 export interface StepKernel {
-  /** Parameters are sliced among workers in multiples of this many values. */
-  readonly granularity: number;
-  /** Adds training example i's gradient to gradient region `region`; returns its cost. */
-  accumulate(i: number, region: number): number;
-  /** The SGD step over parameters [from, to): w −= scale · Σ regions, zeroing them. False if a new value is not finite. */
-  descend(from: number, to: number, scale: number): boolean;
+  /** Forward pass, BP1 and BP2 of training example i into example slot `slot`; returns its cost. */
+  backpropagate(i: number, slot: number): number;
+  /** BP3 and BP4 of the examples in slots [0, count), in slot order, added to this worker's rows of its gradient sum. */
+  accumulate(count: number): void;
+  /** The SGD step on this worker's rows: w −= scale · gradient sum, zeroing it. False if a new value is not finite. */
+  update(scale: number): boolean;
   /** How many of test examples [from, to) the network classifies correctly. */
   countCorrect(from: number, to: number): number;
 }
 
-/** The run's kernel for one worker thread (its own scratch memory). */
+/** The run's kernel for worker thread `worker`. */
 export function stepKernel(run: SharedRun, views: RunViews, worker: number): StepKernel {
   const arch = architectureOf(run.spec);
   const { params, gradients, train, test } = views;
-  const y = new Float64Array(run.spec.sizes[run.spec.sizes.length - 1]!);
+  const { regions, threads } = run;
   const kernel = kernelLayoutOfRun(run);
+  const part = { index: worker, count: threads };
 
   if (kernel === undefined) {
-    const scratch = createScratch(run.spec.sizes);
+    // The TypeScript kernel, in the network's own layout: worker k owns a share of every layer's
+    // neurons, i.e. their rows of w and their biases.
+    const buffer = run.memory.buffer;
+    const slots: Scratch[] = [];
+    for (let s = 0; s < regions.slotCount; s++) slots.push(createScratch(run.spec.sizes, { buffer, offset: regions.slots + s * regions.slotStride }));
+    const own = createScratch(run.spec.sizes);
+    const gradient = gradients[worker]!;
+    const { sizes, weightOffsets, biasOffsets } = arch.layout;
+    const ranges = sizes.slice(1).flatMap((n, l) => {
+      const { from, to } = share(n, worker, threads);
+      const nIn = sizes[l]!;
+      return [
+        { from: weightOffsets[l]! + from * nIn, to: weightOffsets[l]! + to * nIn },
+        { from: biasOffsets[l]! + from, to: biasOffsets[l]! + to },
+      ];
+    });
     return {
-      granularity: 1,
-      accumulate(i, region) {
-        fillTarget(train, i, scratch.y);
-        return backprop(arch, params, train.inputs, i * train.inputSize, gradients[region]!, scratch);
+      backpropagate(i, s) {
+        const slot = slots[s]!;
+        fillTarget(train, i, slot.y);
+        return backpropagate(arch, params, train.inputs, i * train.inputSize, slot);
       },
-      descend: (from, to, scale) => descend(params, gradients, from, to, scale),
-      countCorrect: (from, to) => (test ? countCorrect(arch, params, test, from, to, scratch) : 0),
+      accumulate(count) {
+        for (let s = 0; s < count; s++) addGradient(arch, slots[s]!, gradient, part);
+      },
+      update(scale) {
+        let finite = true;
+        for (const r of ranges) finite = descend(params, [gradient], r.from, r.to, scale) && finite; // every range, even after a bad one
+        return finite;
+      },
+      countCorrect: (from, to) => (test ? countCorrect(arch, params, test, from, to, own) : 0),
     };
   }
 
-  const { regions } = run;
-  const wasm = new WasmKernel(
-    run.memory, arch, kernel, regions.params, regions.gradients, regions.gradientStride, run.threads,
-    regions.scratch + worker * regions.scratchStride,
-  );
+  const wasm = new WasmKernel(arch, kernel, {
+    memory: run.memory,
+    params: regions.params,
+    gradient: regions.gradients + worker * regions.gradientStride,
+    slots: regions.slots,
+    slotCount: regions.slotCount,
+    scratch: regions.scratch + worker * regions.scratchStride,
+  }, part);
+  const y = new Float64Array(run.spec.sizes[run.spec.sizes.length - 1]!);
   const rowBytes = 4 * train.inputSize;
   return {
-    granularity: 4,
-    accumulate(i, region) {
+    backpropagate(i, s) {
       fillTarget(train, i, y);
-      return wasm.backprop(run.train.inputs + i * rowBytes, y, region);
+      return wasm.backpropagate(run.train.inputs + i * rowBytes, y, s);
     },
-    descend: (from, to, scale) => wasm.descend(from, to, scale),
+    accumulate: (count) => wasm.accumulate(count),
+    update: (scale) => wasm.update(scale),
     countCorrect(from, to) {
       let correct = 0;
       for (let i = from; i < to; i++) {

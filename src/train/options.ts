@@ -75,8 +75,8 @@ export interface EpochReport {
   seconds: number;
   /**
    * Threaded runs only: where a worker's step time went, in seconds over the epoch (mean over
-   * workers): `compute` in the kernel, `synchronisation` waiting at barriers, `reduction` summing
-   * gradients and updating its parameter slice.
+   * workers): `compute` in the kernel (its examples' passes and its rows' share of the batch
+   * gradient), `synchronisation` waiting at barriers, `update` applying the SGD step to its rows.
    */
   phases?: StepPhases;
 }

@@ -81,5 +81,5 @@ export function parallelEngine(
 
 function averagePhases(phases: StepPhases[]): StepPhases {
   const mean = (key: keyof StepPhases): number => phases.reduce((sum, p) => sum + p[key], 0) / phases.length;
-  return { compute: mean("compute"), synchronisation: mean("synchronisation"), reduction: mean("reduction") };
+  return { compute: mean("compute"), synchronisation: mean("synchronisation"), update: mean("update") };
 }

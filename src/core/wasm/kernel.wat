@@ -54,11 +54,13 @@
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $rows))))
 
-  ;; BP3 and BP4: ∂C/∂b += δ, and ∂C/∂w_jk += a_k δ_j as row idx[t] += val[t] · δ of the transposed gradient.
+  ;; BP3 and BP4: ∂C/∂w_jk += a_k δ_j as row idx[t] += val[t] · δ of the transposed gradient, and, if
+  ;; $bias is not 0, ∂C/∂b += δ (a thread that owns only some rows of a layer may not own its biases).
   (func (export "accumulate") (param $gt i32) (param $gb i32) (param $idx i32) (param $val i32) (param $count i32)
-                              (param $delta i32) (param $np i32)
+                              (param $delta i32) (param $np i32) (param $bias i32)
     (local $j i32) (local $end i32) (local $t i32) (local $row i32) (local $s v128)
     (local.set $end (i32.shl (local.get $np) (i32.const 2)))
+    (if (i32.eqz (local.get $bias)) (then (local.set $j (local.get $end))))
     (block $biased
       (loop $bias
         (br_if $biased (i32.ge_u (local.get $j) (local.get $end)))
@@ -108,36 +110,45 @@
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $rows))))
 
-;; The SGD step over floats [from, to) (multiples of 4): w −= scale · Σ_r gradient region r, in
-  ;; region order (deterministic), zeroing the consumed gradients. Regions are `stride` bytes apart.
+;; The SGD step over `rows` rows of `np` floats: w −= scale · g, then g = 0, where g is this thread's
+  ;; sum of the batch's gradients. Rows whose g is all zero (first-layer rows of pixels that are 0 in
+  ;; every example of the batch) are not written at all: the other threads' cached copies stay valid.
   ;; Returns 1 if any new weight is NaN or infinite (for the divergence guard), else 0.
-  (func (export "descend") (param $params i32) (param $grads i32) (param $regions i32) (param $stride i32)
-                           (param $from i32) (param $to i32) (param $scale f32) (result i32)
-    (local $i i32) (local $end i32) (local $r i32) (local $g i32) (local $sum v128) (local $s v128)
-    (local $w v128) (local $bad v128)
+  (func (export "update") (param $params i32) (param $grads i32) (param $rows i32) (param $np i32) (param $scale f32)
+                          (result i32)
+    (local $end i32) (local $r i32) (local $j i32) (local $any v128) (local $s v128) (local $w v128) (local $bad v128)
     (local.set $s (f32x4.splat (local.get $scale)))
-    (local.set $i (i32.shl (local.get $from) (i32.const 2)))
-    (local.set $end (i32.shl (local.get $to) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $np) (i32.const 2)))
     (block $done
-      (loop $lanes
-        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
-        (local.set $sum (v128.const f32x4 0 0 0 0))
-        (local.set $g (i32.add (local.get $grads) (local.get $i)))
-        (local.set $r (i32.const 0))
-        (block $summed
-          (loop $region
-            (br_if $summed (i32.ge_u (local.get $r) (local.get $regions)))
-            (local.set $sum (f32x4.add (local.get $sum) (v128.load (local.get $g))))
-            (v128.store (local.get $g) (v128.const f32x4 0 0 0 0))
-            (local.set $g (i32.add (local.get $g) (local.get $stride)))
-            (local.set $r (i32.add (local.get $r) (i32.const 1)))
-            (br $region)))
-        (local.set $w
-          (f32x4.sub (v128.load (i32.add (local.get $params) (local.get $i))) (f32x4.mul (local.get $s) (local.get $sum))))
-        (v128.store (i32.add (local.get $params) (local.get $i)) (local.get $w))
-        ;; w − w is 0 for a finite w and NaN for ±∞ or NaN, which is the only value not equal to itself
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br $lanes)))
+      (loop $rowsloop
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $any (v128.const i32x4 0 0 0 0))
+        (local.set $j (i32.const 0))
+        (block $scanned
+          (loop $scan
+            (br_if $scanned (i32.ge_u (local.get $j) (local.get $end)))
+            (local.set $any (v128.or (local.get $any) (v128.load (i32.add (local.get $grads) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $scan)))
+        ;; any bit set: a non-zero gradient (−0 too, harmlessly)
+        (if (v128.any_true (local.get $any))
+          (then
+            (local.set $j (i32.const 0))
+            (block $updated
+              (loop $lanes
+                (br_if $updated (i32.ge_u (local.get $j) (local.get $end)))
+                (local.set $w (f32x4.sub (v128.load (i32.add (local.get $params) (local.get $j)))
+                                         (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $grads) (local.get $j))))))
+                (v128.store (i32.add (local.get $params) (local.get $j)) (local.get $w))
+                (v128.store (i32.add (local.get $grads) (local.get $j)) (v128.const i32x4 0 0 0 0))
+                ;; w − w is 0 for a finite w and NaN for ±∞ or NaN, which is the only value not equal to itself
+                (local.set $bad (v128.or (local.get $bad)
+                  (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $lanes)))))
+        (local.set $params (i32.add (local.get $params) (local.get $end)))
+        (local.set $grads (i32.add (local.get $grads) (local.get $end)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowsloop)))
     (v128.any_true (local.get $bad)))
 )

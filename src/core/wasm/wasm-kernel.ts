@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Architecture, Layout, Params } from "../network.js";
+import { share } from "../sgd.js";
 
 /**
  * The float32 WebAssembly SIMD kernel (kernel.wat) and its JavaScript side. The maths is the same
@@ -68,9 +69,9 @@ export function unpack(kernel: KernelLayout, from: Float32Array, layout: Layout,
 interface Exports {
   gather(x: number, n: number, idx: number, val: number): number;
   forward(wt: number, b: number, idx: number, val: number, count: number, z: number, np: number): void;
-  accumulate(gt: number, gb: number, idx: number, val: number, count: number, delta: number, np: number): void;
+  accumulate(gt: number, gb: number, idx: number, val: number, count: number, delta: number, np: number, bias: number): void;
   backward(wt: number, n: number, delta: number, out: number, np: number): void;
-  descend(params: number, grads: number, regions: number, stride: number, from: number, to: number, scale: number): number;
+  update(params: number, grads: number, rows: number, np: number, scale: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -90,126 +91,201 @@ export function kernelModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** Bytes of per-thread working memory the kernel needs for these layer sizes. */
-export function scratchBytes(kernel: KernelLayout): number {
+const aligned = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/**
+ * Bytes of one example slot: the example's non-zero inputs (positions, values, count) and the
+ * activations and δ of every layer. The slots of a mini-batch are shared: the thread that ran an
+ * example writes its slot, and after a barrier every thread reads all of them.
+ */
+export function slotBytes(kernel: KernelLayout): number {
   const n0 = kernel.sizes[0]!;
-  const widest = Math.max(...kernel.sizes);
-  return 4 * (2 * n0 + widest + 3 * kernel.padded.reduce((sum, np) => sum + np, 0)) + 16 * (3 * kernel.padded.length + 3);
+  return 2 * aligned(4 * n0) + 16 + kernel.padded.reduce((sum, np) => sum + 2 * aligned(4 * np), 0);
 }
 
-/** Writes 0, 1, … into the identity index vector that dense layers use as their "non-zero" list. */
-function fillIdentity(view: Int32Array): void {
-  for (let k = 0; k < view.length; k++) view[k] = k;
+/** Bytes of per-thread private memory the kernel needs: z of every layer, an index vector, one slot. */
+export function scratchBytes(kernel: KernelLayout): number {
+  const widest = Math.max(...kernel.sizes);
+  return kernel.padded.reduce((sum, np) => sum + aligned(4 * np), 0) + aligned(4 * widest) + slotBytes(kernel);
+}
+
+/** One example's slot: byte offsets into the memory, and views for the activation functions. */
+interface Slot {
+  readonly idx: number;
+  readonly val: number;
+  readonly count: number;
+  readonly a: number[];
+  readonly delta: number[];
+  readonly aView: Float32Array[];
+  readonly deltaView: Float32Array[];
+}
+
+/** The slot at byte offset `at`. Its memory must start zeroed (as fresh memory is): nothing writes the
+ * pads of a and δ (past n), so the pads of z, ∂C/∂w and w stay 0 too. */
+function slotAt(buffer: ArrayBufferLike, kernel: KernelLayout, at: number): Slot {
+  const take = (bytes: number): number => {
+    const start = at;
+    at += aligned(bytes);
+    return start;
+  };
+  const n0 = kernel.sizes[0]!;
+  const slot: Slot = { idx: take(4 * n0), val: take(4 * n0), count: take(4), a: [], delta: [], aView: [], deltaView: [] };
+  kernel.padded.forEach((np, l) => {
+    const n = kernel.sizes[l + 1]!;
+    slot.a.push(take(4 * np));
+    slot.delta.push(take(4 * np));
+    slot.aView.push(new Float32Array(buffer, slot.a[l]!, n));
+    slot.deltaView.push(new Float32Array(buffer, slot.delta[l]!, n));
+  });
+  return slot;
+}
+
+/** Where one thread's parameters and example slots are (byte offsets, 16-aligned). */
+export interface KernelMemory {
+  readonly memory: WebAssembly.Memory;
+  readonly params: number;
+  /** This thread's own gradient buffer (kernel layout); only its rows are used. */
+  readonly gradient: number;
+  /** Slot 0 of the mini-batch's example slots, each slotBytes long. */
+  readonly slots: number;
+  readonly slotCount: number;
+  /** This thread's private memory, scratchBytes long. */
+  readonly scratch: number;
 }
 
 /**
- * One thread's instance of the kernel over a shared memory: its own scratch at `scratch` (bytes,
- * {@link scratchBytes} long), the parameters at `params`, gradient regions `stride` bytes apart
- * from `gradients` (all byte offsets, 16-aligned).
+ * One thread's instance of the kernel over a shared memory. Each layer's parameters are n_in + 1
+ * rows in the kernel layout (n_in weight rows, then the biases); thread `part.index` of
+ * `part.count` owns a contiguous share of each layer's rows, sums the gradient of every example of
+ * the mini-batch into those rows (accumulate) and applies the SGD step to them (update).
  */
 export class WasmKernel {
   private readonly wasm: Exports;
-  private readonly idx: number;
-  private readonly val: number;
-  /** Non-zero inputs of the example last run forward (their positions and values are in idx, val). */
-  private count = 0;
   private readonly identity: number;
   private readonly z: number[] = [];
-  private readonly a: number[] = [];
-  private readonly delta: number[] = [];
   private readonly zView: Float32Array[] = [];
-  private readonly aView: Float32Array[] = [];
-  private readonly deltaView: Float32Array[] = [];
+  private readonly slots: Slot[] = [];
+  /** The private slot that forward() uses when given none. */
+  private readonly own: Slot;
+  private readonly int32: Int32Array;
+  /** This thread's rows [from, to) of each layer (row n_in is the biases). */
+  private readonly rows: { from: number; to: number }[];
 
   constructor(
-    memory: WebAssembly.Memory,
     private readonly arch: Architecture,
     private readonly kernel: KernelLayout,
-    private readonly params: number,
-    private readonly gradients: number,
-    private readonly stride: number,
-    private readonly regions: number,
-    scratch: number,
+    private readonly at: KernelMemory,
+    part: { readonly index: number; readonly count: number } = { index: 0, count: 1 },
   ) {
+    const { memory } = at;
     this.wasm = new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports as unknown as Exports;
     const buffer = memory.buffer;
-    const n0 = kernel.sizes[0]!;
+    this.int32 = new Int32Array(buffer);
     const widest = Math.max(...kernel.sizes);
-    let at = scratch;
-    const take = (floats: number): number => {
-      const start = at;
-      at += Math.ceil((floats * 4) / 16) * 16;
-      return start;
-    };
-    this.idx = take(n0);
-    this.val = take(n0);
-    this.identity = take(widest);
-    fillIdentity(new Int32Array(buffer, this.identity, widest));
+    let scratch = at.scratch;
     kernel.padded.forEach((np, l) => {
-      const n = kernel.sizes[l + 1]!;
-      this.z.push(take(np));
-      this.a.push(take(np));
-      this.delta.push(take(np));
-      this.zView.push(new Float32Array(buffer, this.z[l]!, n));
-      this.aView.push(new Float32Array(buffer, this.a[l]!, n));
-      this.deltaView.push(new Float32Array(buffer, this.delta[l]!, n));
-      new Float32Array(buffer, this.delta[l]!, np).fill(0); // pads of δ stay 0, so pads of ∂C/∂w stay 0
+      this.z.push(scratch);
+      this.zView.push(new Float32Array(buffer, scratch, kernel.sizes[l + 1]!));
+      scratch += aligned(4 * np);
     });
+    this.identity = scratch;
+    const identity = new Int32Array(buffer, this.identity, widest);
+    for (let k = 0; k < widest; k++) identity[k] = k;
+    this.own = slotAt(buffer, kernel, scratch + aligned(4 * widest));
+    for (let s = 0; s < at.slotCount; s++) this.slots.push(slotAt(buffer, kernel, at.slots + s * slotBytes(kernel)));
+    this.rows = kernel.padded.map((_, l) => share(kernel.sizes[l]! + 1, part.index, part.count));
   }
 
   /** Forward pass of the example at byte offset `x`; returns a view of the output activations a^L. */
-  forward(x: number): Float32Array {
+  forward(x: number, slot = this.own): Float32Array {
     const { wasm, kernel, arch } = this;
     const last = kernel.padded.length - 1;
-    this.count = wasm.gather(x, kernel.sizes[0]!, this.idx, this.val);
-    let count = this.count;
-    let idx = this.idx;
-    let val = this.val;
+    let count = wasm.gather(x, kernel.sizes[0]!, slot.idx, slot.val);
+    this.int32[slot.count >> 2] = count;
+    let idx = slot.idx;
+    let val = slot.val;
     for (let l = 0; l <= last; l++) {
-      const p = this.params;
+      const p = this.at.params;
       // z^l = w^l a^(l−1) + b^l, then a^l = σ(z^l)
       wasm.forward(p + 4 * kernel.weightOffsets[l]!, p + 4 * kernel.biasOffsets[l]!, idx, val, count, this.z[l]!, kernel.padded[l]!);
-      (l === last ? arch.output : arch.hidden).apply(this.zView[l]!, this.aView[l]!);
+      (l === last ? arch.output : arch.hidden).apply(this.zView[l]!, slot.aView[l]!);
       idx = this.identity;
-      val = this.a[l]!;
+      val = slot.a[l]!;
       count = kernel.sizes[l + 1]!;
     }
-    return this.aView[last]!;
+    return slot.aView[last]!;
   }
 
   /**
-   * Forward and backward pass for the example at byte offset `x` with target y: adds its ∂C/∂w and
-   * ∂C/∂b to gradient region `region` and returns its cost.
+   * Forward pass, BP1 and BP2 for the example at byte offset `x` with target y: leaves its non-zero
+   * inputs, activations and δs in example slot `s` and returns its cost.
    */
-  backprop(x: number, y: Float64Array, region: number): number {
+  backpropagate(x: number, y: Float64Array, s: number): number {
     const { wasm, kernel, arch } = this;
-    const output = this.forward(x);
+    const slot = this.slots[s]!;
+    const output = this.forward(x, slot);
     const last = kernel.padded.length - 1;
-    const g = this.gradients + region * this.stride;
     // BP1: δ^L = ∇_a C ⊙ σ'(z^L)
-    arch.cost.outputDelta(this.zView[last]!, output, y, arch.output, this.deltaView[last]!);
-    for (let l = last; l >= 0; l--) {
-      const np = kernel.padded[l]!;
-      const first = l === 0;
-      const count = first ? this.count : kernel.sizes[l]!;
-      // BP3 and BP4 (layer 1 over its non-zero inputs only)
-      wasm.accumulate(
-        g + 4 * kernel.weightOffsets[l]!, g + 4 * kernel.biasOffsets[l]!,
-        first ? this.idx : this.identity, first ? this.val : this.a[l - 1]!, count, this.delta[l]!, np,
-      );
-      if (first) break;
+    arch.cost.outputDelta(this.zView[last]!, output, y, arch.output, slot.deltaView[last]!);
+    for (let l = last; l > 0; l--) {
       // BP2: δ^(l−1) = ((w^l)^T δ^l) ⊙ σ'(z^(l−1))
-      wasm.backward(this.params + 4 * kernel.weightOffsets[l]!, kernel.sizes[l]!, this.delta[l]!, this.delta[l - 1]!, np);
-      arch.hidden.scaleByDerivative(this.zView[l - 1]!, this.aView[l - 1]!, this.deltaView[l - 1]!);
+      wasm.backward(this.at.params + 4 * kernel.weightOffsets[l]!, kernel.sizes[l]!, slot.delta[l]!, slot.delta[l - 1]!, kernel.padded[l]!);
+      arch.hidden.scaleByDerivative(this.zView[l - 1]!, slot.aView[l - 1]!, slot.deltaView[l - 1]!);
     }
     return arch.cost.value(output, y);
   }
 
   /**
-   * The SGD step over kernel-layout floats [from, to) (multiples of 4), summing every region.
-   * Returns false if a new weight is NaN or infinite.
+   * BP3 and BP4 of the examples in slots [0, count), added in slot order to this thread's rows of
+   * its gradient buffer: row k of layer l gets a_k^(l−1) · δ^l (layer 1: non-zero inputs only), the
+   * bias row gets δ^l.
    */
-  descend(from: number, to: number, scale: number): boolean {
-    return this.wasm.descend(this.params, this.gradients, this.regions, this.stride, from, to, scale) === 0;
+  accumulate(count: number): void {
+    const { wasm, kernel, at } = this;
+    for (let l = 0; l < kernel.padded.length; l++) {
+      const nIn = kernel.sizes[l]!;
+      const { from, to } = this.rows[l]!;
+      const end = Math.min(to, nIn);
+      const bias = from <= nIn && nIn < to ? 1 : 0;
+      const g = at.gradient + 4 * kernel.weightOffsets[l]!;
+      const gb = at.gradient + 4 * kernel.biasOffsets[l]!;
+      for (let s = 0; s < count; s++) {
+        const slot = this.slots[s]!;
+        if (l === 0) {
+          // this thread's part of the example's non-zero inputs (positions are ascending)
+          const first = this.lowerBound(slot, from);
+          const stop = this.lowerBound(slot, end);
+          wasm.accumulate(g, gb, slot.idx + 4 * first, slot.val + 4 * first, stop - first, slot.delta[l]!, kernel.padded[l]!, bias);
+        } else {
+          wasm.accumulate(g, gb, this.identity + 4 * from, slot.a[l - 1]! + 4 * from, Math.max(0, end - from), slot.delta[l]!, kernel.padded[l]!, bias);
+        }
+      }
+    }
+  }
+
+  /** The SGD step on this thread's rows: w −= scale · gradient, zeroing it. False if a new weight is not finite. */
+  update(scale: number): boolean {
+    const { wasm, kernel, at } = this;
+    let bad = 0;
+    for (let l = 0; l < kernel.padded.length; l++) {
+      const { from, to } = this.rows[l]!;
+      const np = kernel.padded[l]!;
+      const offset = 4 * (kernel.weightOffsets[l]! + from * np);
+      bad |= wasm.update(at.params + offset, at.gradient + offset, to - from, np, scale);
+    }
+    return bad === 0;
+  }
+
+  /** The first position t of the slot's non-zero list with idx[t] ≥ k. */
+  private lowerBound(slot: Slot, k: number): number {
+    const base = slot.idx >> 2;
+    let lo = 0;
+    let hi = this.int32[slot.count >> 2]!;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.int32[base + mid]! < k) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 }

@@ -8,16 +8,25 @@ import { someDigits } from "./fixtures/digits.js";
 function wasmGradient(net: Network, x: Float32Array, y: Float64Array): { gradient: Float32Array; cost: number; output: Float32Array } {
   const kernel = kernelLayoutOf(net.sizes);
   const bytes = kernel.paramCount * 4;
-  const at = { x: 0, params: 16 * Math.ceil(x.byteLength / 16) };
+  // the example twice: dense at x (for forward) and as its non-zero entries (for backpropagate)
+  const nonZeros = [...x.keys()].filter((k) => x[k] !== 0);
+  const at = { x: 0, offsets: 16 * Math.ceil(x.byteLength / 16), indices: 0, values: 0, params: 0 };
+  at.indices = at.offsets + 16;
+  at.values = at.indices + 16 * Math.ceil((4 * nonZeros.length) / 16);
+  at.params = at.values + 16 * Math.ceil((4 * nonZeros.length) / 16);
   const gradients = at.params + 16 * Math.ceil(bytes / 16);
   const slots = gradients + 16 * Math.ceil(bytes / 16);
   const scratch = slots + slotBytes(kernel);
   const pages = Math.ceil((scratch + scratchBytes(kernel)) / 65536);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   new Float32Array(memory.buffer, at.x, x.length).set(x);
+  new Int32Array(memory.buffer, at.offsets, 2).set([0, nonZeros.length]);
+  new Int32Array(memory.buffer, at.indices, nonZeros.length).set(nonZeros);
+  new Float32Array(memory.buffer, at.values, nonZeros.length).set(nonZeros.map((k) => x[k]!));
   pack(net.architecture.layout, net.params, kernel, new Float32Array(memory.buffer, at.params, kernel.paramCount));
-  const wasm = new WasmKernel(net.architecture, kernel, { memory, params: at.params, gradient: gradients, slots, slotCount: 1, scratch });
-  const cost = wasm.backpropagate(at.x, y, 0);
+  const inputs = { offsets: at.offsets, indices: at.indices, values: at.values };
+  const wasm = new WasmKernel(net.architecture, kernel, { memory, inputs, params: at.params, gradient: gradients, slots, slotCount: 1, scratch });
+  const cost = wasm.backpropagate(0, y, 0);
   wasm.accumulate(1);
   const output = wasm.forward(at.x).slice();
   const gradient = new Float32Array(net.params.length);

@@ -64,8 +64,10 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
     };
   }
 
+  if (typeof run.train.inputs === "number") throw new Error("a wasm run's training inputs are stored sparse");
   const wasm = new WasmKernel(arch, kernel, {
     memory: run.memory,
+    inputs: run.train.inputs,
     params: regions.params,
     gradient: regions.gradients + worker * regions.gradientStride,
     slots: regions.slots,
@@ -73,18 +75,19 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
     scratch: regions.scratch + worker * regions.scratchStride,
   }, part);
   const y = new Float64Array(run.spec.sizes[run.spec.sizes.length - 1]!);
+  const testInputs = run.test?.inputs;
   const rowBytes = 4 * train.inputSize;
   return {
     backpropagate(i, s) {
       fillTarget(train, i, y);
-      return wasm.backpropagate(run.train.inputs + i * rowBytes, y, s);
+      return wasm.backpropagate(i, y, s);
     },
     accumulate: (count) => wasm.accumulate(count),
     update: (scale) => wasm.update(scale),
     countCorrect(from, to) {
       let correct = 0;
       for (let i = from; i < to; i++) {
-        if (test && argmax(wasm.forward(run.test!.inputs + i * rowBytes)) === targetClass(test, i)) correct++;
+        if (test && typeof testInputs === "number" && argmax(wasm.forward(testInputs + i * rowBytes)) === targetClass(test, i)) correct++;
       }
       return correct;
     },

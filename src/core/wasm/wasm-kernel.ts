@@ -94,26 +94,35 @@ export function kernelModule(): WebAssembly.Module {
 const aligned = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /**
- * Bytes of one example slot: the example's non-zero inputs (positions, values, count) and the
- * activations and δ of every layer. The slots of a mini-batch are shared: the thread that ran an
+ * Inputs stored by their non-zero entries (compressed sparse rows): example i's are entries
+ * [offsets[i], offsets[i + 1]), at positions `indices` (int32) with `values` (float32). Byte offsets.
+ */
+export interface SparseInputs {
+  readonly offsets: number;
+  readonly indices: number;
+  readonly values: number;
+}
+
+/**
+ * Bytes of one example slot: where the example's non-zero inputs are (positions, values, count) and
+ * the activations and δ of every layer. The slots of a mini-batch are shared: the thread that ran an
  * example writes its slot, and after a barrier every thread reads all of them.
  */
 export function slotBytes(kernel: KernelLayout): number {
-  const n0 = kernel.sizes[0]!;
-  return 2 * aligned(4 * n0) + 16 + kernel.padded.reduce((sum, np) => sum + 2 * aligned(4 * np), 0);
+  return 16 + kernel.padded.reduce((sum, np) => sum + 2 * aligned(4 * np), 0);
 }
 
-/** Bytes of per-thread private memory the kernel needs: z of every layer, an index vector, one slot. */
+/** Bytes of per-thread private memory the kernel needs: z of every layer, index vectors, one slot. */
 export function scratchBytes(kernel: KernelLayout): number {
   const widest = Math.max(...kernel.sizes);
-  return kernel.padded.reduce((sum, np) => sum + aligned(4 * np), 0) + aligned(4 * widest) + slotBytes(kernel);
+  const n0 = kernel.sizes[0]!;
+  return kernel.padded.reduce((sum, np) => sum + aligned(4 * np), 0) + aligned(4 * widest) + 2 * aligned(4 * n0) + slotBytes(kernel);
 }
 
 /** One example's slot: byte offsets into the memory, and views for the activation functions. */
 interface Slot {
-  readonly idx: number;
-  readonly val: number;
-  readonly count: number;
+  /** Three int32s: byte offsets of the example's non-zero positions and values, and their count. */
+  readonly inputs: number;
   readonly a: number[];
   readonly delta: number[];
   readonly aView: Float32Array[];
@@ -123,26 +132,24 @@ interface Slot {
 /** The slot at byte offset `at`. Its memory must start zeroed (as fresh memory is): nothing writes the
  * pads of a and δ (past n), so the pads of z, ∂C/∂w and w stay 0 too. */
 function slotAt(buffer: ArrayBufferLike, kernel: KernelLayout, at: number): Slot {
-  const take = (bytes: number): number => {
-    const start = at;
-    at += aligned(bytes);
-    return start;
-  };
-  const n0 = kernel.sizes[0]!;
-  const slot: Slot = { idx: take(4 * n0), val: take(4 * n0), count: take(4), a: [], delta: [], aView: [], deltaView: [] };
+  const slot: Slot = { inputs: at, a: [], delta: [], aView: [], deltaView: [] };
+  at += 16;
   kernel.padded.forEach((np, l) => {
     const n = kernel.sizes[l + 1]!;
-    slot.a.push(take(4 * np));
-    slot.delta.push(take(4 * np));
+    slot.a.push(at);
+    slot.delta.push(at + aligned(4 * np));
+    at += 2 * aligned(4 * np);
     slot.aView.push(new Float32Array(buffer, slot.a[l]!, n));
     slot.deltaView.push(new Float32Array(buffer, slot.delta[l]!, n));
   });
   return slot;
 }
 
-/** Where one thread's parameters and example slots are (byte offsets, 16-aligned). */
+/** Where one thread's data, parameters and example slots are (byte offsets, 16-aligned). */
 export interface KernelMemory {
   readonly memory: WebAssembly.Memory;
+  /** The training inputs, by their non-zero entries. */
+  readonly inputs: SparseInputs;
   readonly params: number;
   /** This thread's own gradient buffer (kernel layout); only its rows are used. */
   readonly gradient: number;
@@ -165,8 +172,10 @@ export class WasmKernel {
   private readonly z: number[] = [];
   private readonly zView: Float32Array[] = [];
   private readonly slots: Slot[] = [];
-  /** The private slot that forward() uses when given none. */
+  /** The private slot and non-zero lists that forward() uses for a dense example. */
   private readonly own: Slot;
+  private readonly ownIdx: number;
+  private readonly ownVal: number;
   private readonly int32: Int32Array;
   /** This thread's rows [from, to) of each layer (row n_in is the biases). */
   private readonly rows: { from: number; to: number }[];
@@ -183,47 +192,42 @@ export class WasmKernel {
     this.int32 = new Int32Array(buffer);
     const widest = Math.max(...kernel.sizes);
     let scratch = at.scratch;
+    const take = (bytes: number): number => {
+      const start = scratch;
+      scratch += aligned(bytes);
+      return start;
+    };
     kernel.padded.forEach((np, l) => {
-      this.z.push(scratch);
-      this.zView.push(new Float32Array(buffer, scratch, kernel.sizes[l + 1]!));
-      scratch += aligned(4 * np);
+      this.z.push(take(4 * np));
+      this.zView.push(new Float32Array(buffer, this.z[l]!, kernel.sizes[l + 1]!));
     });
-    this.identity = scratch;
+    this.identity = take(4 * widest);
     const identity = new Int32Array(buffer, this.identity, widest);
     for (let k = 0; k < widest; k++) identity[k] = k;
-    this.own = slotAt(buffer, kernel, scratch + aligned(4 * widest));
+    this.ownIdx = take(4 * kernel.sizes[0]!);
+    this.ownVal = take(4 * kernel.sizes[0]!);
+    this.own = slotAt(buffer, kernel, scratch);
     for (let s = 0; s < at.slotCount; s++) this.slots.push(slotAt(buffer, kernel, at.slots + s * slotBytes(kernel)));
     this.rows = kernel.padded.map((_, l) => share(kernel.sizes[l]! + 1, part.index, part.count));
   }
 
-  /** Forward pass of the example at byte offset `x`; returns a view of the output activations a^L. */
-  forward(x: number, slot = this.own): Float32Array {
-    const { wasm, kernel, arch } = this;
-    const last = kernel.padded.length - 1;
-    let count = wasm.gather(x, kernel.sizes[0]!, slot.idx, slot.val);
-    this.int32[slot.count >> 2] = count;
-    let idx = slot.idx;
-    let val = slot.val;
-    for (let l = 0; l <= last; l++) {
-      const p = this.at.params;
-      // z^l = w^l a^(l−1) + b^l, then a^l = σ(z^l)
-      wasm.forward(p + 4 * kernel.weightOffsets[l]!, p + 4 * kernel.biasOffsets[l]!, idx, val, count, this.z[l]!, kernel.padded[l]!);
-      (l === last ? arch.output : arch.hidden).apply(this.zView[l]!, slot.aView[l]!);
-      idx = this.identity;
-      val = slot.a[l]!;
-      count = kernel.sizes[l + 1]!;
-    }
-    return slot.aView[last]!;
+  /** Forward pass of the dense example at byte offset `x`; returns a view of the output activations a^L. */
+  forward(x: number): Float32Array {
+    const count = this.wasm.gather(x, this.kernel.sizes[0]!, this.ownIdx, this.ownVal);
+    return this.feedforward(this.ownIdx, this.ownVal, count, this.own);
   }
 
   /**
-   * Forward pass, BP1 and BP2 for the example at byte offset `x` with target y: leaves its non-zero
-   * inputs, activations and δs in example slot `s` and returns its cost.
+   * Forward pass, BP1 and BP2 for training example i with target y: leaves where its non-zero
+   * inputs are, its activations and its δs in example slot `s`, and returns its cost.
    */
-  backpropagate(x: number, y: Float64Array, s: number): number {
-    const { wasm, kernel, arch } = this;
+  backpropagate(i: number, y: Float64Array, s: number): number {
+    const { wasm, kernel, arch, int32 } = this;
     const slot = this.slots[s]!;
-    const output = this.forward(x, slot);
+    const { offsets, indices, values } = this.at.inputs;
+    const first = int32[(offsets >> 2) + i]!;
+    const count = int32[(offsets >> 2) + i + 1]! - first;
+    const output = this.feedforward(indices + 4 * first, values + 4 * first, count, slot);
     const last = kernel.padded.length - 1;
     // BP1: δ^L = ∇_a C ⊙ σ'(z^L)
     arch.cost.outputDelta(this.zView[last]!, output, y, arch.output, slot.deltaView[last]!);
@@ -235,13 +239,32 @@ export class WasmKernel {
     return arch.cost.value(output, y);
   }
 
+  /** z^l = w^l a^(l−1) + b^l, a^l = σ(z^l) from the non-zero inputs (idx, val, count), into `slot`. */
+  private feedforward(idx: number, val: number, count: number, slot: Slot): Float32Array {
+    const { wasm, kernel, arch, int32 } = this;
+    const header = slot.inputs >> 2;
+    int32[header] = idx;
+    int32[header + 1] = val;
+    int32[header + 2] = count;
+    const last = kernel.padded.length - 1;
+    const p = this.at.params;
+    for (let l = 0; l <= last; l++) {
+      wasm.forward(p + 4 * kernel.weightOffsets[l]!, p + 4 * kernel.biasOffsets[l]!, idx, val, count, this.z[l]!, kernel.padded[l]!);
+      (l === last ? arch.output : arch.hidden).apply(this.zView[l]!, slot.aView[l]!);
+      idx = this.identity;
+      val = slot.a[l]!;
+      count = kernel.sizes[l + 1]!;
+    }
+    return slot.aView[last]!;
+  }
+
   /**
    * BP3 and BP4 of the examples in slots [0, count), added in slot order to this thread's rows of
    * its gradient buffer: row k of layer l gets a_k^(l−1) · δ^l (layer 1: non-zero inputs only), the
    * bias row gets δ^l.
    */
   accumulate(count: number): void {
-    const { wasm, kernel, at } = this;
+    const { wasm, kernel, at, int32 } = this;
     for (let l = 0; l < kernel.padded.length; l++) {
       const nIn = kernel.sizes[l]!;
       const { from, to } = this.rows[l]!;
@@ -253,9 +276,12 @@ export class WasmKernel {
         const slot = this.slots[s]!;
         if (l === 0) {
           // this thread's part of the example's non-zero inputs (positions are ascending)
-          const first = this.lowerBound(slot, from);
-          const stop = this.lowerBound(slot, end);
-          wasm.accumulate(g, gb, slot.idx + 4 * first, slot.val + 4 * first, stop - first, slot.delta[l]!, kernel.padded[l]!, bias);
+          const header = slot.inputs >> 2;
+          const idx = int32[header]!;
+          const n = int32[header + 2]!;
+          const first = this.lowerBound(idx, n, from);
+          const stop = this.lowerBound(idx, n, end);
+          wasm.accumulate(g, gb, idx + 4 * first, int32[header + 1]! + 4 * first, stop - first, slot.delta[l]!, kernel.padded[l]!, bias);
         } else {
           wasm.accumulate(g, gb, this.identity + 4 * from, slot.a[l - 1]! + 4 * from, Math.max(0, end - from), slot.delta[l]!, kernel.padded[l]!, bias);
         }
@@ -276,11 +302,11 @@ export class WasmKernel {
     return bad === 0;
   }
 
-  /** The first position t of the slot's non-zero list with idx[t] ≥ k. */
-  private lowerBound(slot: Slot, k: number): number {
-    const base = slot.idx >> 2;
+  /** The first t < n with positions[t] ≥ k, positions being n ascending int32s at byte offset `idx`. */
+  private lowerBound(idx: number, n: number, k: number): number {
+    const base = idx >> 2;
     let lo = 0;
-    let hi = this.int32[slot.count >> 2]!;
+    let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (this.int32[base + mid]! < k) lo = mid + 1;

@@ -61,6 +61,18 @@ describe("parallel equals serial", () => {
 });
 
 describe("determinism", () => {
+  it("the reported epoch costs are the same numbers at 0, 2 and 3 threads (summed in example order)", async () => {
+    const { train: data } = await someDigits(300);
+    const costs = async (threads: number) => {
+      const net = Network.create([784, 30, 10], { seed: 1, dtype: "float64" });
+      const result = await train(net, data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 7, threads });
+      return result.epochs.map((e) => e.cost);
+    };
+    const serial = await costs(0);
+    expect(await costs(2)).toEqual(serial);
+    expect(await costs(3)).toEqual(serial);
+  });
+
   it("the WebAssembly kernel gives the same bits at 1, 2, 3 and 4 threads", async () => {
     const one = await trained("float32", 1);
     for (const threads of [2, 3, 4]) expect(sameBits(await trained("float32", threads), one)).toBe(true);

@@ -24,7 +24,7 @@ function wasmGradient(net: Network, x: Float32Array, y: Float64Array): { gradien
   new Int32Array(memory.buffer, at.indices, nonZeros.length).set(nonZeros);
   new Float32Array(memory.buffer, at.values, nonZeros.length).set(nonZeros.map((k) => x[k]!));
   pack(net.architecture.layout, net.params, kernel, new Float32Array(memory.buffer, at.params, kernel.paramCount));
-  const inputs = { offsets: at.offsets, indices: at.indices, values: at.values };
+  const inputs = { count: 1, offsets: at.offsets, indices: at.indices, values: at.values };
   const wasm = new WasmKernel(net.architecture, kernel, { memory, inputs, params: at.params, gradient: gradients, slots, slotCount: 1, scratch });
   const cost = wasm.backpropagate(0, y, 0);
   wasm.accumulate(1);

@@ -18,6 +18,8 @@
  *               BAD_UPDATE while a slower one is still reading DIVERGED after the first barrier.
  *   LIMIT       steps to run this epoch, written by the coordinator before the epoch's tasks
  *               (fewer than the epoch's steps only when replaying up to the last good step)
+ *   CLAIM       the next example of the current mini-batch (chunk) that no worker has taken yet;
+ *               workers take examples with Atomics.add, the last to reach the barrier resets it
  */
 export const COUNT = 0;
 export const GENERATION = 1;
@@ -28,6 +30,7 @@ export const STEPS = 5;
 export const DIVERGED = 6;
 export const LIMIT = 7;
 export const BAD_UPDATE = 8;
+export const CLAIM = 9;
 
 // A short spin before sleeping: a step's barrier usually opens within microseconds, far sooner than
 // a futex wake-up (~25 µs measured), but spinning long would steal the core from a busy main thread.

@@ -1,5 +1,5 @@
 import { share } from "../core/sgd.js";
-import { arrive, BAD_UPDATE, DIVERGED, endStep, LIMIT, STOP } from "./barrier.js";
+import { arrive, BAD_UPDATE, CLAIM, DIVERGED, endStep, LIMIT, STOP } from "./barrier.js";
 import { mapRun, type RunViews, type SharedRun, type TestFault } from "./shared-state.js";
 import { stepKernel, type StepKernel } from "./step-kernel.js";
 
@@ -50,9 +50,9 @@ export function workerContext(run: SharedRun): WorkerContext {
 /**
  * Worker k's part of one epoch. Threads exchange each example's δs and activations, not gradients:
  *
- * 1. Each mini-batch's examples are cut into `threads` contiguous shares; worker k runs the forward
- *    pass, BP1 and BP2 of its share, leaving every example's non-zero inputs, activations and δs in
- *    that example's shared slot.
+ * 1. Workers take the mini-batch's examples one at a time from a shared counter (a faster or less
+ *    busy core simply takes more) and run the forward pass, BP1 and BP2 of each, leaving the
+ *    example's non-zero inputs, activations, δs and cost in slot s for the batch's example s.
  * 2. Barrier: every slot is written.
  * 3. Worker k owns a fixed part of the parameters (its rows: a share of every layer's weights and
  *    biases). It adds BP3 and BP4 of every example of the batch to its rows, in example order, then
@@ -68,7 +68,7 @@ export function workerContext(run: SharedRun): WorkerContext {
 export function runEpochShare(context: WorkerContext, task: EpochTask): EpochShareResult {
   const { run, views } = context;
   const { threads, miniBatchSize, eta, testFault } = run;
-  const { test, order, control } = views;
+  const { test, order, control, costs } = views;
   const k = task.worker;
   const kernel = (context.kernels[k] ??= stepKernel(run, views, k));
   const chunk = run.regions.slotCount;
@@ -90,21 +90,29 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
     if (step >= limit) return result(true);
     const m = Math.min(miniBatchSize, order.length - start);
     if (testFault && testFault.worker === k && testFault.step === step && task.epoch === 1) injectFault(testFault);
+    let stepCost = 0; // summed as the in-process path does: the batch's costs in order, then into the epoch's
     for (let first = 0; first < m; first += chunk) {
       const count = Math.min(chunk, m - first);
       const last = first + count === m;
       const t0 = performance.now();
-      const part = share(count, k, threads);
-      let cost = 0;
-      for (let s = part.from; s < part.to; s++) cost += kernel.backpropagate(order[start + first + s]!, s);
-      if (!Number.isFinite(cost)) Atomics.store(control, DIVERGED, 1);
-      costSum += cost;
-      examples += part.to - part.from;
+      for (let s = Atomics.add(control, CLAIM, 1); s < count; s = Atomics.add(control, CLAIM, 1)) {
+        const cost = kernel.backpropagate(order[start + first + s]!, s);
+        costs[s] = cost;
+        if (!Number.isFinite(cost)) Atomics.store(control, DIVERGED, 1);
+      }
       const t1 = performance.now();
-      arrive(control, threads); // every slot of this chunk is written
+      arrive(control, threads, resetClaims); // every slot of this chunk is written
+      if (k === 0) {
+        // worker 0 adds up the chunk's costs, in example order, so the reported cost is deterministic too
+        for (let s = 0; s < count; s++) stepCost += costs[s]!;
+        examples += count;
+      }
       // Divergence guard: a NaN or infinite cost anywhere in this batch means its gradient is no good;
       // every worker sees the flag after the barrier and stops before applying the step.
-      if (Atomics.load(control, DIVERGED) !== 0) return result(false, step);
+      if (Atomics.load(control, DIVERGED) !== 0) {
+        costSum += stepCost;
+        return result(false, step);
+      }
       const t2 = performance.now();
       kernel.accumulate(count);
       const t3 = performance.now();
@@ -116,6 +124,7 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
       synchronisation += t2 - t1 + (t5 - t4);
       update += t4 - t3;
     }
+    costSum += stepCost;
     if (Atomics.load(control, BAD_UPDATE) !== 0) return result(false, step, true);
     if (Atomics.load(control, STOP) !== 0) return result(true);
   }
@@ -123,6 +132,10 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   if (!test) return trained;
   const part = share(test.count, k, threads);
   return { ...trained, correct: kernel.countCorrect(part.from, part.to) };
+}
+
+function resetClaims(control: Int32Array): void {
+  Atomics.store(control, CLAIM, 0);
 }
 
 function injectFault(fault: TestFault): never {

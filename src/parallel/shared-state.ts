@@ -14,8 +14,8 @@ import { kernelLayoutOf, pack, scratchBytes, slotBytes, unpack, type KernelLayou
  * |             | their non-zero entries, SparseInputs)   |                                               |
  * | order       | coordinator                             | before each epoch's tasks; read-only during   |
  * | params      | worker k, its own rows only             | after a step's first barrier, before its last |
- * | slots       | slot s by the worker that ran example s | before the barrier that ends a batch's        |
- * |             | of the mini-batch; read by every worker | examples (then read until the next barrier)   |
+ * | slots,      | slot s by the worker that ran example s | before the barrier that ends a batch's        |
+ * | costs       | of the mini-batch; read by every worker | examples (then read until the next barrier)   |
  * | gradients   | region k by worker k only, its own rows | any time (its private gradient sum)           |
  * | scratch     | worker k, its own scratch only          | any time (wasm kernel's working memory)       |
  * | control     | Atomics only (see barrier.ts)           | any time                                      |
@@ -67,6 +67,8 @@ export interface Regions {
   readonly slotStride: number;
   /** How many examples of a mini-batch are in flight at once (larger batches go in chunks of this many). */
   readonly slotCount: number;
+  /** The cost of the example in slot s is float64 number s from here. */
+  readonly costs: number;
   /** Worker k's scratch starts at scratch + k · scratchStride (wasm kernel only). */
   readonly scratch: number;
   readonly scratchStride: number;
@@ -95,6 +97,7 @@ export interface RunViews {
   readonly test: Dataset | undefined;
   readonly order: Int32Array;
   readonly control: Int32Array;
+  readonly costs: Float64Array;
 }
 
 /** Number of Int32 control words (see barrier.ts for their meaning). */
@@ -130,7 +133,7 @@ function planDataset(arena: Arena, data: Dataset, sparse = false): SharedDataset
 function planSparse(arena: Arena, data: Dataset): SparseInputs {
   let nonZeros = 0;
   for (const v of data.inputs) if (v !== 0) nonZeros++;
-  return { offsets: arena.take(4 * (data.count + 1)), indices: arena.take(4 * nonZeros), values: arena.take(4 * nonZeros) };
+  return { count: data.count, offsets: arena.take(4 * (data.count + 1)), indices: arena.take(4 * nonZeros), values: arena.take(4 * nonZeros) };
 }
 
 function copySparse(buffer: ArrayBufferLike, into: SparseInputs, from: Dataset): void {
@@ -200,6 +203,7 @@ export function createSharedRun(
   const budget = Math.max(threads, Math.min(MAX_SLOTS, Math.floor(SLOT_MEMORY / slotStride)));
   const slotCount = Math.max(1, Math.min(settings.miniBatchSize, train.count, budget));
   const slots = arena.take(slotCount * slotStride);
+  const costs = arena.take(slotCount * 8);
   const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout) / 16) * 16 : 0;
   const scratch = arena.take(threads * scratchStride);
   const sharedTrain = planDataset(arena, train, wasmLayout !== undefined);
@@ -210,7 +214,7 @@ export function createSharedRun(
     spec,
     ...settings,
     memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }),
-    regions: { control, order, params: paramsAt, paramCount, gradients, gradientStride, slots, slotStride, slotCount, scratch, scratchStride },
+    regions: { control, order, params: paramsAt, paramCount, gradients, gradientStride, slots, slotStride, slotCount, costs, scratch, scratchStride },
     train: sharedTrain,
     test: sharedTest,
   };
@@ -237,6 +241,7 @@ export function mapRun(run: SharedRun): RunViews {
     test: run.test && mapDataset(buffer, run.test),
     order: new Int32Array(buffer, regions.order, run.train.count),
     control: new Int32Array(buffer, regions.control, CONTROL_WORDS),
+    costs: new Float64Array(buffer, regions.costs, regions.slotCount),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Dataset } from "../core/dataset.js";
 import { TrainingThreadError } from "../core/errors.js";
 import type { Network } from "../core/network.js";
-import { ABORT, BAD_UPDATE, DIVERGED, LIMIT, markFailed, PEER_FAILED, STEPS } from "../parallel/barrier.js";
+import { ABORT, BAD_UPDATE, CLAIM, DIVERGED, LIMIT, markFailed, PEER_FAILED, STEPS } from "../parallel/barrier.js";
 import type { EpochShareResult, StepPhases } from "../parallel/epoch-share.js";
 import { createPool } from "../parallel/pool.js";
 import { createSharedRun, mapRun, readParams, writeParams, type TestFault } from "../parallel/shared-state.js";
@@ -38,6 +38,7 @@ export function parallelEngine(
       Atomics.store(views.control, DIVERGED, 0);
       Atomics.store(views.control, BAD_UPDATE, 0);
       Atomics.store(views.control, LIMIT, stopBefore);
+      Atomics.store(views.control, CLAIM, 0);
       epoch++;
       const tasks = Array.from({ length: threads }, (_, worker) =>
         (pool.run({ worker, epoch }) as Promise<EpochShareResult>).catch((error: unknown) => {

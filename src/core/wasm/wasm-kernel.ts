@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Architecture, Layout, Params } from "../network.js";
-import { share } from "../sgd.js";
+import { share, weightedShare } from "../sgd.js";
 
 /**
  * The float32 WebAssembly SIMD kernel (kernel.wat) and its JavaScript side. The maths is the same
@@ -98,6 +98,8 @@ const aligned = (bytes: number): number => Math.ceil(bytes / 16) * 16;
  * [offsets[i], offsets[i + 1]), at positions `indices` (int32) with `values` (float32). Byte offsets.
  */
 export interface SparseInputs {
+  /** How many examples (rows). */
+  readonly count: number;
   readonly offsets: number;
   readonly indices: number;
   readonly values: number;
@@ -163,7 +165,8 @@ export interface KernelMemory {
 /**
  * One thread's instance of the kernel over a shared memory. Each layer's parameters are n_in + 1
  * rows in the kernel layout (n_in weight rows, then the biases); thread `part.index` of
- * `part.count` owns a contiguous share of each layer's rows, sums the gradient of every example of
+ * `part.count` owns a contiguous share of each layer's rows (for layer 1, a share of the work its
+ * rows cost over the training set), sums the gradient of every example of
  * the mini-batch into those rows (accumulate) and applies the SGD step to them (update).
  */
 export class WasmKernel {
@@ -208,7 +211,23 @@ export class WasmKernel {
     this.ownVal = take(4 * kernel.sizes[0]!);
     this.own = slotAt(buffer, kernel, scratch);
     for (let s = 0; s < at.slotCount; s++) this.slots.push(slotAt(buffer, kernel, at.slots + s * slotBytes(kernel)));
-    this.rows = kernel.padded.map((_, l) => share(kernel.sizes[l]! + 1, part.index, part.count));
+    this.rows = kernel.padded.map((_, l) =>
+      l === 0 ? weightedShare(this.inputRowWork(), part.index, part.count) : share(kernel.sizes[l]! + 1, part.index, part.count),
+    );
+  }
+
+  /**
+   * The work of each row of layer 1 in accumulate: row k is visited once per example whose input k
+   * is not zero (on MNIST the middle pixels, rarely the border), the bias row once per example.
+   */
+  private inputRowWork(): Int32Array {
+    const { offsets, indices, count } = this.at.inputs;
+    const n0 = this.kernel.sizes[0]!;
+    const work = new Int32Array(n0 + 1);
+    const entries = this.int32[(offsets >> 2) + count]!;
+    for (let t = indices >> 2, end = t + entries; t < end; t++) work[this.int32[t]!]!++;
+    work[n0] = count;
+    return work;
   }
 
   /** Forward pass of the dense example at byte offset `x`; returns a view of the output activations a^L. */

@@ -81,7 +81,7 @@
 
   ;; BP3 and BP4: ∂C/∂w_jk += a_k δ_j as row idx[t] += val[t] · δ of the transposed gradient, and, if
   ;; $bias is not 0, ∂C/∂b += δ (a thread that owns only some rows of a layer may not own its biases).
-  (func (export "accumulate") (param $gt i32) (param $gb i32) (param $idx i32) (param $val i32) (param $count i32)
+  (func $accumulate (param $gt i32) (param $gb i32) (param $idx i32) (param $val i32) (param $count i32)
                               (param $delta i32) (param $np i32) (param $bias i32)
     (local $j i32) (local $end i32) (local $t i32) (local $row i32) (local $s v128)
     (local.set $end (i32.shl (local.get $np) (i32.const 2)))
@@ -110,6 +110,54 @@
             (br $lanes)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $rows))))
+
+;; The first t < n whose position (the i32 at idx + 4t; positions ascend) is ≥ k.
+  (func $lowerBound (param $idx i32) (param $n i32) (param $k i32) (result i32)
+    (local $lo i32) (local $hi i32) (local $mid i32)
+    (local.set $hi (local.get $n))
+    (block $found
+      (loop $halve
+        (br_if $found (i32.ge_u (local.get $lo) (local.get $hi)))
+        (local.set $mid (i32.shr_u (i32.add (local.get $lo) (local.get $hi)) (i32.const 1)))
+        (if (i32.lt_s (i32.load (i32.add (local.get $idx) (i32.shl (local.get $mid) (i32.const 2)))) (local.get $k))
+          (then (local.set $lo (i32.add (local.get $mid) (i32.const 1))))
+          (else (local.set $hi (local.get $mid))))
+        (br $halve)))
+    (local.get $lo))
+
+  ;; BP3 and BP4 of a mini-batch for one thread's rows [from, end) of one layer (and its biases if
+  ;; $bias): for each of `count` example slots (`stride` bytes apart from $slots), in order, add its
+  ;; contribution with $accumulate. δ of the layer is at byte $delta of a slot; its inputs are a^(l−1)
+  ;; at byte $prev of the slot or, for layer 1 ($prev = −1), the example's non-zero inputs, whose
+  ;; positions, values and count are the slot's first three i32s.
+  (func (export "accumulateBatch") (param $g i32) (param $gb i32) (param $slots i32) (param $stride i32)
+        (param $count i32) (param $delta i32) (param $prev i32) (param $from i32) (param $end i32)
+        (param $identity i32) (param $np i32) (param $bias i32)
+    (local $s i32) (local $slot i32) (local $idx i32) (local $n i32) (local $first i32) (local $stop i32)
+    (local.set $slot (local.get $slots))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $s) (local.get $count)))
+        (if (i32.lt_s (local.get $prev) (i32.const 0))
+          (then
+            (local.set $idx (i32.load (local.get $slot)))
+            (local.set $n (i32.load offset=8 (local.get $slot)))
+            (local.set $first (call $lowerBound (local.get $idx) (local.get $n) (local.get $from)))
+            (local.set $stop (call $lowerBound (local.get $idx) (local.get $n) (local.get $end)))
+            (call $accumulate (local.get $g) (local.get $gb)
+              (i32.add (local.get $idx) (i32.shl (local.get $first) (i32.const 2)))
+              (i32.add (i32.load offset=4 (local.get $slot)) (i32.shl (local.get $first) (i32.const 2)))
+              (i32.sub (local.get $stop) (local.get $first))
+              (i32.add (local.get $slot) (local.get $delta)) (local.get $np) (local.get $bias)))
+          (else
+            (call $accumulate (local.get $g) (local.get $gb)
+              (i32.add (local.get $identity) (i32.shl (local.get $from) (i32.const 2)))
+              (i32.add (i32.add (local.get $slot) (local.get $prev)) (i32.shl (local.get $from) (i32.const 2)))
+              (select (i32.sub (local.get $end) (local.get $from)) (i32.const 0) (i32.gt_s (local.get $end) (local.get $from)))
+              (i32.add (local.get $slot) (local.get $delta)) (local.get $np) (local.get $bias))))
+        (local.set $slot (i32.add (local.get $slot) (local.get $stride)))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $each))))
 
   ;; BP2's product: out[k] = ((w^l)^T δ^l)_k = row k of the transposed weights · δ, for k < n.
   (func (export "backward") (param $wt i32) (param $n i32) (param $delta i32) (param $out i32) (param $np i32)

@@ -69,7 +69,10 @@ export function unpack(kernel: KernelLayout, from: Float32Array, layout: Layout,
 interface Exports {
   gather(x: number, n: number, idx: number, val: number): number;
   forward(wt: number, b: number, idx: number, val: number, count: number, z: number, np: number): void;
-  accumulate(gt: number, gb: number, idx: number, val: number, count: number, delta: number, np: number, bias: number): void;
+  accumulateBatch(
+    g: number, gb: number, slots: number, stride: number, count: number,
+    delta: number, prev: number, from: number, end: number, identity: number, np: number, bias: number,
+  ): void;
   backward(wt: number, n: number, delta: number, out: number, np: number): void;
   update(params: number, grads: number, rows: number, np: number, scale: number): number;
 }
@@ -283,28 +286,19 @@ export class WasmKernel {
    * bias row gets δ^l.
    */
   accumulate(count: number): void {
-    const { wasm, kernel, at, int32 } = this;
+    const { wasm, kernel, at } = this;
+    if (count === 0) return;
+    const slot = this.slots[0]!;
     for (let l = 0; l < kernel.padded.length; l++) {
       const nIn = kernel.sizes[l]!;
       const { from, to } = this.rows[l]!;
-      const end = Math.min(to, nIn);
       const bias = from <= nIn && nIn < to ? 1 : 0;
-      const g = at.gradient + 4 * kernel.weightOffsets[l]!;
-      const gb = at.gradient + 4 * kernel.biasOffsets[l]!;
-      for (let s = 0; s < count; s++) {
-        const slot = this.slots[s]!;
-        if (l === 0) {
-          // this thread's part of the example's non-zero inputs (positions are ascending)
-          const header = slot.inputs >> 2;
-          const idx = int32[header]!;
-          const n = int32[header + 2]!;
-          const first = this.lowerBound(idx, n, from);
-          const stop = this.lowerBound(idx, n, end);
-          wasm.accumulate(g, gb, idx + 4 * first, int32[header + 1]! + 4 * first, stop - first, slot.delta[l]!, kernel.padded[l]!, bias);
-        } else {
-          wasm.accumulate(g, gb, this.identity + 4 * from, slot.a[l - 1]! + 4 * from, Math.max(0, end - from), slot.delta[l]!, kernel.padded[l]!, bias);
-        }
-      }
+      // δ and a^(l−1) are at the same place in every slot; layer 1 reads the slot's non-zero inputs (−1)
+      const prev = l === 0 ? -1 : slot.a[l - 1]! - slot.inputs;
+      wasm.accumulateBatch(
+        at.gradient + 4 * kernel.weightOffsets[l]!, at.gradient + 4 * kernel.biasOffsets[l]!, at.slots, slotBytes(kernel), count,
+        slot.delta[l]! - slot.inputs, prev, from, Math.min(to, nIn), this.identity, kernel.padded[l]!, bias,
+      );
     }
   }
 
@@ -319,18 +313,5 @@ export class WasmKernel {
       bad |= wasm.update(at.params + offset, at.gradient + offset, to - from, np, scale);
     }
     return bad === 0;
-  }
-
-  /** The first t < n with positions[t] ≥ k, positions being n ascending int32s at byte offset `idx`. */
-  private lowerBound(idx: number, n: number, k: number): number {
-    const base = idx >> 2;
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.int32[base + mid]! < k) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 }

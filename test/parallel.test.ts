@@ -54,6 +54,17 @@ describe("parallel equals serial", () => {
     expect(sameBits(await trained("float32", 3, 7, 300), await trained("float32", 1, 7, 300))).toBe(true);
   });
 
+  it("bit-identical over a longer run (2,000 examples, 200 steps of examples claimed by whichever thread is free)", async () => {
+    const { train: data } = await someDigits(2000);
+    const run = async (threads: number, dtype: DType) => {
+      const net = Network.create([784, 30, 10], { seed: 1, dtype });
+      await train(net, data, { epochs: 1, miniBatchSize: 10, eta: 3.0, seed: 7, threads });
+      return net;
+    };
+    expect(sameBits(await run(2, "float64"), await run(0, "float64"))).toBe(true);
+    expect(sameBits(await run(2, "float32"), await run(1, "float32"))).toBe(true);
+  });
+
   it("a batch smaller than the thread count (idle threads at a step) is still bit-identical", async () => {
     const serial = await trained("float64", 0, 7, 1);
     expect(sameBits(await trained("float64", 3, 7, 1), serial)).toBe(true);

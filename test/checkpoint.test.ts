@@ -10,8 +10,9 @@ beforeEach(async () => void (dir = await mkdtemp(join(tmpdir(), "shoal-checkpoin
 afterEach(async () => rm(dir, { recursive: true, force: true }));
 
 describe("checkpoints and exact resume", () => {
-  for (const [threads, dtype] of [[0, "float64"], [2, "float32"], [2, "float64"]] as [number, DType][]) {
-    it(`threads ${threads}, ${dtype}: 2 epochs + resume for 2 is bit-identical to 4 straight`, async () => {
+  const cases: [number, DType, number][] = [[0, "float64", 0], [2, "float32", 2], [2, "float64", 2], [2, "float32", 1], [0, "float64", 3]];
+  for (const [threads, dtype, resumeThreads] of cases) {
+    it(`threads ${threads}, ${dtype}: 2 epochs + resume for 2 on ${resumeThreads} thread(s) is bit-identical to 4 straight`, async () => {
       const { train: data, test } = await someDigits(300, 100);
       const settings = { miniBatchSize: 10, eta: 3, seed: 21, threads, testData: test };
       const straight = Network.create([784, 20, 10], { seed: 4, dtype });
@@ -28,7 +29,7 @@ describe("checkpoints and exact resume", () => {
       expect(checkpoint.options).toMatchObject({ epochs: 4, miniBatchSize: 10, eta: 3, threads });
 
       const resumed = Network.create([784, 20, 10], { seed: 99, dtype }); // its own weights are replaced
-      const result = await train(resumed, data, { ...settings, seed: undefined, epochs: 4, resume: checkpoint });
+      const result = await train(resumed, data, { ...settings, threads: resumeThreads, seed: undefined, epochs: 4, resume: checkpoint });
       expect(result.epochs.map((r) => r.epoch)).toEqual([3, 4]);
       expect(result.seed).toBe(21);
       expect(Buffer.from(resumed.params.buffer).equals(Buffer.from(straight.params.buffer))).toBe(true);

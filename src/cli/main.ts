@@ -54,7 +54,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--scale <number>", "CSV data: divide every feature by this, e.g. 255").argParser(positiveNumber("--scale")))
     .option("--checkpoint <file>", "write a checkpoint (parameters, shuffle state, options) atomically after epochs, to --resume later")
     .addOption(new Option("--checkpoint-every <n>", "epochs between checkpoints (default 1; the last epoch always writes one)").argParser(integer("--checkpoint-every")))
-    .option("--resume <file>", "continue the run a checkpoint was written by: same network, options and shuffle; bit-identical with the same threads")
+    .option("--resume <file>", "continue the run a checkpoint was written by: same network, options and shuffle; bit-identical on the same kernel (any threads ≥ 1, or 0 for both)")
     .addHelpText("after", examples([
       "shoal train                                   # 784-30-10 on the bundled digits, 30 epochs",
       "shoal train --data fashion-mnist --hidden 100 --cost cross-entropy --eta 0.5 --plot curve.svg",

@@ -7,7 +7,8 @@ import { parseModel, toModelJson, type ModelJson } from "./model-format.js";
 /**
  * Everything needed to continue a training run exactly where it stopped: the parameters after
  * `epoch` completed epochs, the shuffle's RNG state and example order, and the run's options.
- * Resuming with the same thread count gives bit-identical weights to an uninterrupted run.
+ * Resuming gives bit-identical weights to an uninterrupted run when both use the same kernel
+ * (the thread count itself does not matter: each parameter's sum is made in example order).
  */
 export interface Checkpoint {
   readonly network: Network;

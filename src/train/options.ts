@@ -42,7 +42,8 @@ export interface TrainOptions {
   /**
    * Continues a run from a checkpoint (see loadCheckpoint): the network gets the checkpoint's
    * parameters, and the shuffle continues where it stopped; `epochs` counts from the run's start.
-   * With the same thread count the result is bit-identical to a run that was never interrupted.
+   * The result is bit-identical to a run that was never interrupted when both use the same kernel:
+   * any thread counts for float64, any counts ≥ 1 for float32 (WebAssembly), or threads 0 for both.
    */
   resume?: Checkpoint;
   /** @internal Test-only fault injection (see TestFault). */

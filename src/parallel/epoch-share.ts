@@ -51,8 +51,8 @@ export function workerContext(run: SharedRun): WorkerContext {
  * Worker k's part of one epoch. Threads exchange each example's δs and activations, not gradients:
  *
  * 1. Workers take the mini-batch's examples one at a time from a shared counter (a faster or less
- *    busy core simply takes more) and run the forward pass, BP1 and BP2 of each, leaving the
- *    example's non-zero inputs, activations, δs and cost in slot s for the batch's example s.
+ *    busy core simply takes more) and run the forward pass, BP1 and BP2 of each, leaving where the
+ *    example's non-zero inputs are, its activations, δs and cost in slot s for the batch's example s.
  * 2. Barrier: every slot is written.
  * 3. Worker k owns a fixed part of the parameters (its rows: a share of every layer's weights and
  *    biases). It adds BP3 and BP4 of every example of the batch to its rows, in example order, then

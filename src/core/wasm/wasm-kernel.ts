@@ -183,6 +183,7 @@ export class WasmKernel {
   private readonly ownIdx: number;
   private readonly ownVal: number;
   private readonly int32: Int32Array;
+  private readonly slotStride: number;
   /** This thread's rows [from, to) of each layer (row n_in is the biases). */
   private readonly rows: { from: number; to: number }[];
 
@@ -213,7 +214,8 @@ export class WasmKernel {
     this.ownIdx = take(4 * kernel.sizes[0]!);
     this.ownVal = take(4 * kernel.sizes[0]!);
     this.own = slotAt(buffer, kernel, scratch);
-    for (let s = 0; s < at.slotCount; s++) this.slots.push(slotAt(buffer, kernel, at.slots + s * slotBytes(kernel)));
+    this.slotStride = slotBytes(kernel);
+    for (let s = 0; s < at.slotCount; s++) this.slots.push(slotAt(buffer, kernel, at.slots + s * this.slotStride));
     this.rows = kernel.padded.map((_, l) =>
       l === 0 ? weightedShare(this.inputRowWork(), part.index, part.count) : share(kernel.sizes[l]! + 1, part.index, part.count),
     );
@@ -296,7 +298,7 @@ export class WasmKernel {
       // δ and a^(l−1) are at the same place in every slot; layer 1 reads the slot's non-zero inputs (−1)
       const prev = l === 0 ? -1 : slot.a[l - 1]! - slot.inputs;
       wasm.accumulateBatch(
-        at.gradient + 4 * kernel.weightOffsets[l]!, at.gradient + 4 * kernel.biasOffsets[l]!, at.slots, slotBytes(kernel), count,
+        at.gradient + 4 * kernel.weightOffsets[l]!, at.gradient + 4 * kernel.biasOffsets[l]!, at.slots, this.slotStride, count,
         slot.delta[l]! - slot.inputs, prev, from, Math.min(to, nIn), this.identity, kernel.padded[l]!, bias,
       );
     }

@@ -57,7 +57,7 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
       },
       update(scale) {
         let finite = true;
-        for (const r of ranges) finite = descend(params, [gradient], r.from, r.to, scale) && finite; // every range, even after a bad one
+        for (const r of ranges) finite = descend(params, gradient, r.from, r.to, scale) && finite; // every range, even after a bad one
         return finite;
       },
       countCorrect: (from, to) => (test ? countCorrect(arch, params, test, from, to, own) : 0),

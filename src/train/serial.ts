@@ -43,7 +43,7 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
           const trainSeconds = (performance.now() - started) / 1000;
           return { costSum, examples, trainSeconds, correct: undefined, aborted: false, divergedAt: start / miniBatchSize, divergedAfterUpdate: false };
         }
-        if (!descend(params, [gradient], 0, params.length, eta / (end - start))) { // a short last batch steps with η/len
+        if (!descend(params, gradient, 0, params.length, eta / (end - start))) { // a short last batch steps with η/len
           const trainSeconds = (performance.now() - started) / 1000;
           return { costSum, examples, trainSeconds, correct: undefined, aborted: false, divergedAt: start / miniBatchSize, divergedAfterUpdate: true };
         }

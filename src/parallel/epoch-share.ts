@@ -67,64 +67,24 @@ export function workerContext(run: SharedRun): WorkerContext {
  */
 export function runEpochShare(context: WorkerContext, task: EpochTask): EpochShareResult {
   const { run, views } = context;
-  const { threads, miniBatchSize, eta, testFault } = run;
-  const { test, order, control, costs } = views;
+  const { threads, miniBatchSize, testFault } = run;
+  const { test, order, control } = views;
   const k = task.worker;
   const kernel = (context.kernels[k] ??= stepKernel(run, views, k));
-  const chunk = run.regions.slotCount;
   views.gradients[k]!.fill(0); // a previous epoch may have stopped between a batch's chunks
 
   const started = performance.now();
-  let costSum = 0;
-  let examples = 0;
-  let step = 0;
-  let compute = 0;
-  let synchronisation = 0;
-  let update = 0;
-  const phases = (): StepPhases => ({ compute: compute / 1000, synchronisation: synchronisation / 1000, update: update / 1000 });
+  const tally: Tally = { costSum: 0, examples: 0, compute: 0, synchronisation: 0, update: 0 };
   const result = (stopped: boolean, divergedAt = -1, divergedAfterUpdate = false): EpochShareResult => ({
-    costSum, examples, trainSeconds: (performance.now() - started) / 1000, correct: 0, stopped, divergedAt, divergedAfterUpdate, phases: phases(),
+    costSum: tally.costSum, examples: tally.examples, trainSeconds: (performance.now() - started) / 1000, correct: 0,
+    stopped, divergedAt, divergedAfterUpdate,
+    phases: { compute: tally.compute / 1000, synchronisation: tally.synchronisation / 1000, update: tally.update / 1000 },
   });
   const limit = Atomics.load(control, LIMIT);
-  for (let start = 0; start < order.length; start += miniBatchSize, step++) {
+  for (let start = 0, step = 0; start < order.length; start += miniBatchSize, step++) {
     if (step >= limit) return result(true);
-    const m = Math.min(miniBatchSize, order.length - start);
     if (testFault && testFault.worker === k && testFault.step === step && task.epoch === 1) injectFault(testFault);
-    let stepCost = 0; // summed as the in-process path does: the batch's costs in order, then into the epoch's
-    for (let first = 0; first < m; first += chunk) {
-      const count = Math.min(chunk, m - first);
-      const last = first + count === m;
-      const t0 = performance.now();
-      for (let s = Atomics.add(control, CLAIM, 1); s < count; s = Atomics.add(control, CLAIM, 1)) {
-        const cost = kernel.backpropagate(order[start + first + s]!, s);
-        costs[s] = cost;
-        if (!Number.isFinite(cost)) Atomics.store(control, DIVERGED, 1);
-      }
-      const t1 = performance.now();
-      arrive(control, threads, resetClaims); // every slot of this chunk is written
-      if (k === 0) {
-        // worker 0 adds up the chunk's costs, in example order, so the reported cost is deterministic too
-        for (let s = 0; s < count; s++) stepCost += costs[s]!;
-        examples += count;
-      }
-      // Divergence guard: a NaN or infinite cost anywhere in this batch means its gradient is no good;
-      // every worker sees the flag after the barrier and stops before applying the step.
-      if (Atomics.load(control, DIVERGED) !== 0) {
-        costSum += stepCost;
-        return result(false, step);
-      }
-      const t2 = performance.now();
-      kernel.accumulate(count);
-      const t3 = performance.now();
-      if (last && !kernel.update(eta / m)) Atomics.store(control, BAD_UPDATE, 1);
-      const t4 = performance.now();
-      arrive(control, threads, last ? endStep : undefined); // every row is updated (or every slot read)
-      const t5 = performance.now();
-      compute += t1 - t0 + (t3 - t2);
-      synchronisation += t2 - t1 + (t5 - t4);
-      update += t4 - t3;
-    }
-    costSum += stepCost;
+    if (!trainStep(run, views, kernel, k, start, Math.min(miniBatchSize, order.length - start), tally)) return result(false, step);
     if (Atomics.load(control, BAD_UPDATE) !== 0) return result(false, step, true);
     if (Atomics.load(control, STOP) !== 0) return result(true);
   }
@@ -132,6 +92,66 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   if (!test) return trained;
   const part = share(test.count, k, threads);
   return { ...trained, correct: kernel.countCorrect(part.from, part.to) };
+}
+
+/** A worker's running sums over an epoch; times in milliseconds. */
+interface Tally {
+  costSum: number;
+  examples: number;
+  compute: number;
+  synchronisation: number;
+  update: number;
+}
+
+/**
+ * Worker k's part of one mini-batch, the m examples at order[start …]: steps 1–4 above, adding its
+ * cost and phase times to `tally`. Returns false, without applying the step, if the batch's cost
+ * was NaN or infinite. A function of its own, not a loop body inside runEpochShare, so
+ * that V8 optimises it within the first epoch: a long-running function is only compiled after
+ * several calls (measured: in the fifth epoch, ~30–40 ms of compiling that stalled both threads).
+ */
+function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: number, start: number, m: number, tally: Tally): boolean {
+  const { threads, eta } = run;
+  const { order, control, costs } = views;
+  const chunk = run.regions.slotCount;
+  let stepCost = 0; // summed as the in-process path does: the batch's costs in order, then into the epoch's
+  for (let first = 0; first < m; first += chunk) {
+    const count = Math.min(chunk, m - first);
+    const last = first + count === m;
+    const t0 = performance.now();
+    for (let s = Atomics.add(control, CLAIM, 1); s < count; s = Atomics.add(control, CLAIM, 1)) {
+      const cost = kernel.backpropagate(order[start + first + s]!, s);
+      costs[s] = cost;
+      if (!Number.isFinite(cost)) Atomics.store(control, DIVERGED, 1);
+    }
+    const t1 = performance.now();
+    tally.compute += t1 - t0;
+    arrive(control, threads, resetClaims); // every slot of this chunk is written
+    if (k === 0) {
+      // worker 0 adds up the chunk's costs, in example order, so the reported cost is deterministic too
+      for (let s = 0; s < count; s++) stepCost += costs[s]!;
+      tally.examples += count;
+    }
+    tally.synchronisation += performance.now() - t1;
+    // Divergence guard: a NaN or infinite cost anywhere in this batch means its gradient is no good.
+    // Every worker reads the flag here, between the batch's two barriers (after the second, a faster
+    // worker may already have set it for the next batch), so all stop at the same batch, before its update.
+    if (Atomics.load(control, DIVERGED) !== 0) {
+      tally.costSum += stepCost;
+      return false;
+    }
+    const t2 = performance.now();
+    kernel.accumulate(count);
+    const t3 = performance.now();
+    if (last && !kernel.update(eta / m)) Atomics.store(control, BAD_UPDATE, 1);
+    const t4 = performance.now();
+    arrive(control, threads, last ? endStep : undefined); // every row is updated (or every slot read)
+    tally.compute += t3 - t2;
+    tally.synchronisation += performance.now() - t4;
+    tally.update += t4 - t3;
+  }
+  tally.costSum += stepCost;
+  return true;
 }
 
 function resetClaims(control: Int32Array): void {

@@ -2,9 +2,10 @@
  * Epoch time of Nielsen's setup (W1: 784-30-10, sigmoid, quadratic cost, batch 10, η 3.0, the
  * 8,000 bundled training digits) at several thread counts, measured in one run so the figures can
  * be compared as ratios. After a 2.5 s warm-up (the machine's clock ramps up under load), each run
- * trains a fresh network for 5 epochs and keeps the last 3 (a new pool's threads are still
- * compiling during the first two), runs starting 0.3 s apart (a run that starts while the previous
- * one's threads and memory are being released measured ~20% slower); runs of the thread counts are interleaved; the median is reported with min–max.
+ * trains a fresh network past its threads' JIT warm-up and measures 3 epochs more (see
+ * steadyEpochs), runs starting 0.3 s apart (a run that starts while the previous one's threads and
+ * memory are being released measured ~20% slower); runs of the thread counts are interleaved; the
+ * median is reported with min–max.
  *
  *   npm run bench:epochs -- [--threads 0,1,2] [--runs 5] [--dtype float32] [--no-record]
  */
@@ -12,7 +13,7 @@ import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train, type DType } from "../src/index.js";
-import { machine, median, recordSection, spread, table, warmUp } from "./lib.js";
+import { machine, median, recordSection, spread, steadyEpochs, table, warmUp } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -35,8 +36,8 @@ for (let run = 0; run < runs; run++) {
   for (const threads of threadCounts) {
     await sleep(300);
     const net = Network.create([784, 30, 10], { seed: run + 1, dtype });
-    const result = await train(net, data, { epochs: 5, miniBatchSize: 10, eta: 3.0, seed: run + 1, threads });
-    seconds.get(threads)!.push(...result.epochs.slice(2).map((e) => e.seconds));
+    const measured = await steadyEpochs(net, data, { miniBatchSize: 10, eta: 3.0, seed: run + 1, threads });
+    seconds.get(threads)!.push(...measured.map((e) => e.seconds));
   }
 }
 
@@ -54,6 +55,6 @@ const rows = threadCounts.map((threads) => {
   ];
 });
 const command = `npm run bench:epochs -- --threads ${threadCounts.join(",")} --runs ${runs} --dtype ${dtype}`;
-const markdown = `### Epoch time, W1 (\`${command}\`)\n\n${machine()}. 784-30-10, batch 10, η 3.0, 8,000 digits, ${dtype}; epochs 3–5 of 5 in each of ${runs} runs (0.3 s apart, after a 2.5 s warm-up): median (min–max).\n\n${table(["threads", "epoch seconds", "examples/s", "speedup vs 1 thread", "efficiency"], rows)}`;
+const markdown = `### Epoch time, W1 (\`${command}\`)\n\n${machine()}. 784-30-10, batch 10, η 3.0, 8,000 digits, ${dtype}; 3 epochs in each of ${runs} runs, after the run's JIT warm-up (≥ 2 epochs and ≥ 1 s; runs 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max).\n\n${table(["threads", "epoch seconds", "examples/s", "speedup vs 1 thread", "efficiency"], rows)}`;
 console.log(markdown);
 if (values.record) await recordSection("epochs", markdown);

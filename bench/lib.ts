@@ -3,6 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+import { AbortError, train, type Dataset, type EpochReport, type Network, type TrainOptions } from "../src/index.js";
 
 /** Median of a non-empty list. */
 export function median(xs: readonly number[]): number {
@@ -59,3 +60,32 @@ export async function warmUp(work: () => Promise<unknown>, ms = 2500): Promise<v
   const started = performance.now();
   while (performance.now() - started < ms) await work();
 }
+
+/**
+ * Trains `network` past its threads' JIT warm-up, then `measured` epochs more, and returns the
+ * reports of those. Warm-up: at least 2 epochs and `warmSeconds` of training. V8 optimises a
+ * function after enough calls, so a short epoch (a large batch, a small network) needs more of
+ * them: W1 at batch 100 was still compiling in its 7th epoch, and a 2-thread epoch during which a
+ * thread compiles runs at half speed (the other waits at the barrier).
+ */
+export async function steadyEpochs(
+  network: Network, data: Dataset, options: Omit<TrainOptions, "epochs">, measured = 3, warmSeconds = 1,
+): Promise<EpochReport[]> {
+  const reports: EpochReport[] = [];
+  let warm = -1;
+  let seconds = 0;
+  const controller = new AbortController();
+  const onEpoch = (report: EpochReport): void => {
+    reports.push(report);
+    seconds += report.seconds;
+    if (warm < 0 && reports.length >= 2 && seconds >= warmSeconds) warm = reports.length;
+    if (warm >= 0 && reports.length === warm + measured) controller.abort();
+  };
+  try {
+    await train(network, data, { ...options, epochs: 1_000_000, signal: controller.signal, onEpoch });
+  } catch (error) {
+    if (!(error instanceof AbortError)) throw error;
+  }
+  return reports.slice(warm, warm + measured);
+}
+

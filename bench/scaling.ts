@@ -2,8 +2,8 @@
  * Scaling benchmark: training examples per second at 1 … N worker threads, for several networks,
  * batch sizes and dtypes, on the 8,000 bundled training digits (sigmoid, quadratic cost, η 3.0).
  * The machine is first kept busy for 2.5 s (its clock ramps up under load). Each run trains a
- * fresh network for 5 epochs and measures the last 3 (a new pool's threads are still compiling
- * during the first two); runs start 0.3 s apart (a run that starts while the previous one's
+ * fresh network past its threads' JIT warm-up and measures 3 epochs more (see steadyEpochs);
+ * runs start 0.3 s apart (a run that starts while the previous one's
  * threads and memory are being released measured ~20% slower);
  * runs of the thread counts are interleaved and the median of all measured epochs is reported with
  * min–max, the speedup and parallel efficiency against 1 thread measured in the same run, and the
@@ -19,7 +19,7 @@ import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train, type DType, type EpochReport } from "../src/index.js";
-import { machine, median, recordSection, renderSvg, spread, table, warmUp } from "./lib.js";
+import { machine, median, recordSection, renderSvg, spread, steadyEpochs, table, warmUp } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -55,8 +55,7 @@ for (const dtype of dtypes) {
         for (const threads of threadCounts) {
           await sleep(300);
           const net = Network.create(sizes, { seed: run + 1, dtype });
-          const result = await train(net, data, { epochs: 5, miniBatchSize, eta: 3.0, seed: run + 1, threads });
-          reports.get(threads)!.push(...result.epochs.slice(2));
+          reports.get(threads)!.push(...(await steadyEpochs(net, data, { miniBatchSize, eta: 3.0, seed: run + 1, threads })));
         }
       }
       const config = `${sizes.join("-")} batch ${miniBatchSize} ${dtype}`;
@@ -85,7 +84,7 @@ for (const dtype of dtypes) {
 }
 
 const header = ["network", "batch", "dtype", "threads", "examples/s median (min–max)", "speedup vs 1 thread", "efficiency", "sync + update share", "of which update"];
-const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). Epochs 3–5 of 5 in each of ${runs} runs (interleaved, 0.3 s apart, after a 2.5 s warm-up): median (min–max). "sync + update share": a worker's time at the barriers and applying the step to its rows, of its step time.\n\n${table(header, rows)}\n\n![examples/s vs threads](scaling.svg)`;
+const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). 3 epochs in each of ${runs} runs, after the run's JIT warm-up (≥ 2 epochs and ≥ 1 s of training; runs interleaved, 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max). "sync + update share": a worker's time at the barriers and applying the step to its rows, of its step time.\n\n${table(header, rows)}\n\n![examples/s vs threads](scaling.svg)`;
 console.log(`\n${markdown}`);
 if (values.record) {
   await recordSection("scaling", markdown);

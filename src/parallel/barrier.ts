@@ -30,7 +30,9 @@ export const STEPS = 5;
 export const DIVERGED = 6;
 export const LIMIT = 7;
 export const BAD_UPDATE = 8;
-export const CLAIM = 9;
+// On the second cache line of the control words: workers write it for every example they take,
+// while workers already at the barrier keep reading COUNT and GENERATION.
+export const CLAIM = 16;
 
 // A short spin before sleeping: a step's barrier usually opens within microseconds, far sooner than
 // a futex wake-up (~25 µs measured), but spinning long would steal the core from a busy main thread.

@@ -1,6 +1,6 @@
 import { share } from "../core/sgd.js";
 import { arrive, BAD_UPDATE, CLAIM, DIVERGED, endStep, LIMIT, STOP } from "./barrier.js";
-import { mapRun, type RunViews, type SharedRun, type TestFault } from "./shared-state.js";
+import { COST_STRIDE, mapRun, type RunViews, type SharedRun, type TestFault } from "./shared-state.js";
 import { stepKernel, type StepKernel } from "./step-kernel.js";
 
 /** One worker's task: play the part of worker `worker` for one epoch. */
@@ -121,7 +121,7 @@ function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: numbe
     const t0 = performance.now();
     for (let s = Atomics.add(control, CLAIM, 1); s < count; s = Atomics.add(control, CLAIM, 1)) {
       const cost = kernel.backpropagate(order[start + first + s]!, s);
-      costs[s] = cost;
+      costs[s * COST_STRIDE] = cost;
       if (!Number.isFinite(cost)) Atomics.store(control, DIVERGED, 1);
     }
     const t1 = performance.now();
@@ -129,7 +129,7 @@ function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: numbe
     arrive(control, threads, resetClaims); // every slot of this chunk is written
     if (k === 0) {
       // worker 0 adds up the chunk's costs, in example order, so the reported cost is deterministic too
-      for (let s = 0; s < count; s++) stepCost += costs[s]!;
+      for (let s = 0; s < count; s++) stepCost += costs[s * COST_STRIDE]!;
       tally.examples += count;
     }
     tally.synchronisation += performance.now() - t1;

@@ -52,7 +52,11 @@ export interface TestFault {
 
 export type KernelName = "js" | "wasm";
 
-/** Byte offsets (all 16-aligned) of a run's regions in the shared memory. */
+/**
+ * Byte offsets (all 16-aligned) of a run's regions in the shared memory. Whatever threads write at
+ * the same time (control words, example slots, costs, each thread's gradient and scratch) starts
+ * on a cache line of its own: two threads writing one line pass it between their cores on every write.
+ */
 export interface Regions {
   readonly control: number;
   readonly order: number;
@@ -67,7 +71,7 @@ export interface Regions {
   readonly slotStride: number;
   /** How many examples of a mini-batch are in flight at once (larger batches go in chunks of this many). */
   readonly slotCount: number;
-  /** The cost of the example in slot s is float64 number s from here. */
+  /** The cost of the example in slot s is float64 number s · COST_STRIDE from here. */
   readonly costs: number;
   /** Worker k's scratch starts at scratch + k · scratchStride (wasm kernel only). */
   readonly scratch: number;
@@ -100,19 +104,22 @@ export interface RunViews {
   readonly costs: Float64Array;
 }
 
-/** Number of Int32 control words (see barrier.ts for their meaning). */
-export const CONTROL_WORDS = 16;
+/** Number of Int32 control words (see barrier.ts for their meaning): two cache lines. */
+export const CONTROL_WORDS = 32;
+/** Float64s from one example's cost to the next: one cache line. */
+export const COST_STRIDE = 8;
+const CACHE_LINE = 64;
 /** At most this many example slots, and at most SLOT_MEMORY bytes of them (but one per thread at least). */
 const MAX_SLOTS = 256;
 const SLOT_MEMORY = 32 * 1024 * 1024;
 const PAGE = 65536;
 
-/** Hands out 16-byte-aligned byte ranges, first to plan a layout, then to size the memory. */
+/** Hands out aligned byte ranges (16 bytes, or `align`), first to plan a layout, then to size the memory. */
 class Arena {
   size = 0;
-  take(bytes: number): number {
-    const start = this.size;
-    this.size += Math.ceil(bytes / 16) * 16;
+  take(bytes: number, align = 16): number {
+    const start = Math.ceil(this.size / align) * align;
+    this.size = start + Math.ceil(bytes / 16) * 16;
     return start;
   }
 }
@@ -194,18 +201,18 @@ export function createSharedRun(
   const paramCount = wasmLayout ? wasmLayout.paramCount : params.length;
   const paramBytes = paramCount * params.BYTES_PER_ELEMENT;
   const arena = new Arena();
-  const control = arena.take(CONTROL_WORDS * 4);
+  const control = arena.take(CONTROL_WORDS * 4, CACHE_LINE);
   const order = arena.take(train.count * 4);
   const paramsAt = arena.take(paramBytes);
-  const gradientStride = Math.ceil(paramBytes / 16) * 16;
-  const gradients = arena.take(threads * gradientStride);
-  const slotStride = Math.ceil((wasmLayout ? slotBytes(wasmLayout) : exampleBytes(spec.sizes)) / 16) * 16;
+  const gradientStride = Math.ceil(paramBytes / CACHE_LINE) * CACHE_LINE;
+  const gradients = arena.take(threads * gradientStride, CACHE_LINE);
+  const slotStride = Math.ceil((wasmLayout ? slotBytes(wasmLayout) : exampleBytes(spec.sizes)) / CACHE_LINE) * CACHE_LINE;
   const budget = Math.max(threads, Math.min(MAX_SLOTS, Math.floor(SLOT_MEMORY / slotStride)));
   const slotCount = Math.max(1, Math.min(settings.miniBatchSize, train.count, budget));
-  const slots = arena.take(slotCount * slotStride);
-  const costs = arena.take(slotCount * 8);
-  const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout) / 16) * 16 : 0;
-  const scratch = arena.take(threads * scratchStride);
+  const slots = arena.take(slotCount * slotStride, CACHE_LINE);
+  const costs = arena.take(slotCount * COST_STRIDE * 8, CACHE_LINE);
+  const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout) / CACHE_LINE) * CACHE_LINE : 0;
+  const scratch = arena.take(threads * scratchStride, CACHE_LINE);
   const sharedTrain = planDataset(arena, train, wasmLayout !== undefined);
   const sharedTest = test && planDataset(arena, test);
   const pages = Math.max(1, Math.ceil(arena.size / PAGE));
@@ -241,7 +248,7 @@ export function mapRun(run: SharedRun): RunViews {
     test: run.test && mapDataset(buffer, run.test),
     order: new Int32Array(buffer, regions.order, run.train.count),
     control: new Int32Array(buffer, regions.control, CONTROL_WORDS),
-    costs: new Float64Array(buffer, regions.costs, regions.slotCount),
+    costs: new Float64Array(buffer, regions.costs, regions.slotCount * COST_STRIDE),
   };
 }
 

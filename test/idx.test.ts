@@ -157,6 +157,19 @@ describe("IDX file errors name the file and what is wrong", () => {
     );
   });
 
+  it("a gzip bomb: a small .gz that inflates far past its header's size is refused without inflating it all", async () => {
+    const bomb = gzipSync(Buffer.concat([labels([1, 2, 3]), Buffer.alloc(64 << 20)]));
+    expect(bomb.length).toBeLessThan(1 << 20);
+    const file = write(bomb, "bomb-labels.gz");
+    const before = process.memoryUsage().arrayBuffers;
+    const message = (await failure(readIdxLabels(file))).message;
+    expect(message).toMatch(
+      new RegExp(`^${file.replace(/[.\\]/g, "\\$&")}: header declares 3 bytes after the header, but the decompressed data is longer \\(stopped decompressing at \\d+\\)$`),
+    );
+    expect(Number(/at (\d+)\)$/.exec(message)![1])).toBeLessThan(2 << 20);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(32 << 20);
+  });
+
   it("a file shorter than its header", async () => {
     const file = write(header(0x08, [3, 28, 28]).subarray(0, 10));
     expect((await failure(readIdxImages(file))).message).toBe(`${file}: truncated: 10 bytes, an IDX images header needs 16`);

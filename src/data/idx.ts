@@ -1,5 +1,5 @@
-import { promisify } from "node:util";
-import { gunzip } from "node:zlib";
+import { constants } from "node:buffer";
+import { createGunzip } from "node:zlib";
 import type { Dataset } from "../core/dataset.js";
 import { checkInteger } from "../core/errors.js";
 import { DataFileError, readDataFile } from "./errors.js";
@@ -13,8 +13,6 @@ import { DataFileError, readDataFile } from "./errors.js";
  * So images are magic 0x00000803 = 2051 (count × rows × cols) and labels 0x00000801 = 2049 (count).
  */
 export const idxMagic = { images: 0x00000803, labels: 0x00000801 } as const;
-
-const gunzipAsync = promisify(gunzip);
 
 const typeNames: Record<number, string> = {
   0x08: "unsigned byte",
@@ -106,8 +104,8 @@ export async function loadIdxDataset(
 
 /** Parses the header of an images (3 dims) or labels (1 dim) file and checks it against the file length. */
 async function readIdx(file: string, kind: "images" | "labels"): Promise<{ dims: number[]; data: Uint8Array }> {
-  const { bytes, gzipped } = await readMaybeGzipped(file);
   const ndims = kind === "images" ? 3 : 1;
+  const { bytes, gzipped } = await readMaybeGzipped(file, 4 + 4 * ndims);
   const expected = idxMagic[kind];
   const want = `${expected} (${hex(expected)}, IDX ${kind})`;
   const headerSize = 4 + 4 * ndims;
@@ -154,16 +152,56 @@ async function readIdx(file: string, kind: "images" | "labels"): Promise<{ dims:
   return { dims, data: bytes.subarray(headerSize) };
 }
 
-/** The file's bytes, gunzipped if it is named `.gz` or starts with the gzip magic 1f 8b. */
-async function readMaybeGzipped(file: string): Promise<{ bytes: Buffer; gzipped: boolean }> {
+/**
+ * The file's bytes, gunzipped if it is named `.gz` or starts with the gzip magic 1f 8b. Gzip data
+ * is inflated only up to the size its IDX header (the first `headerSize` bytes) declares, plus
+ * SLACK: a small .gz that inflates to gigabytes (a "gzip bomb") is refused without allocating
+ * them. A header that is not valid stops inflating at once; readIdx reports it, and a few extra
+ * bytes too.
+ */
+async function readMaybeGzipped(file: string, headerSize: number): Promise<{ bytes: Buffer; gzipped: boolean }> {
   const raw = await readDataFile(file);
   const gzipped = file.endsWith(".gz") || (raw[0] === 0x1f && raw[1] === 0x8b);
   if (!gzipped) return { bytes: raw, gzipped };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let limit = Infinity; // bytes to keep, known once the header is in
+  const gunzip = createGunzip();
   try {
-    return { bytes: await gunzipAsync(raw), gzipped };
+    gunzip.end(raw);
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (limit === Infinity && size >= headerSize) limit = declaredLength(file, Buffer.concat(chunks), headerSize);
+      if (size > limit + SLACK) break;
+    }
   } catch (err) {
     throw new DataFileError(file, `${file}: cannot decompress gzip data: ${(err as Error).message}`, { cause: err });
+  } finally {
+    gunzip.destroy();
   }
+  if (size > limit + SLACK && limit > headerSize) {
+    throw new DataFileError(
+      file,
+      `${file}: header declares ${limit - headerSize} bytes after the header, but the decompressed data is longer (stopped decompressing at ${size - headerSize})`,
+    );
+  }
+  return { bytes: Buffer.concat(chunks), gzipped };
+}
+
+/** Bytes inflated beyond the declared size before giving up (less is reported exactly by readIdx). */
+const SLACK = 1 << 20;
+
+/** Header plus data bytes that an IDX header declares, or just the header if it is not a valid one. */
+function declaredLength(file: string, head: Buffer, headerSize: number): number {
+  const ndims = (headerSize - 4) / 4;
+  if (head[0] !== 0 || head[1] !== 0 || head[2] !== 0x08 || head[3] !== ndims) return headerSize;
+  let length = 1;
+  for (let k = 0; k < ndims; k++) length *= head.readUInt32BE(4 + 4 * k);
+  if (length > constants.MAX_LENGTH - headerSize) {
+    throw new DataFileError(file, `${file}: header declares ${length} bytes of data, more than one buffer can hold (${constants.MAX_LENGTH})`);
+  }
+  return headerSize + length;
 }
 
 function hex(n: number): string {

@@ -13,7 +13,7 @@ import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train, type DType } from "../src/index.js";
-import { machine, median, recordSection, spread, steadyEpochs, table, warmUp } from "./lib.js";
+import { machine, median, recordSection, spread, stealCell, steadyEpochs, table, warmUp } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -30,14 +30,16 @@ const dtype = values.dtype as DType;
 
 const { train: data } = await loadMnistDigits();
 const seconds = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
+const steals = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
 const busiest = Math.max(...threadCounts);
 await warmUp(() => train(Network.create([784, 30, 10], { seed: 1, dtype }), data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 1, threads: busiest }));
 for (let run = 0; run < runs; run++) {
   for (const threads of threadCounts) {
     await sleep(300);
     const net = Network.create([784, 30, 10], { seed: run + 1, dtype });
-    const measured = await steadyEpochs(net, data, { miniBatchSize: 10, eta: 3.0, seed: run + 1, threads });
-    seconds.get(threads)!.push(...measured.map((e) => e.seconds));
+    const { epochs, steal } = await steadyEpochs(net, data, { miniBatchSize: 10, eta: 3.0, seed: run + 1, threads });
+    seconds.get(threads)!.push(...epochs.map((e) => e.seconds));
+    if (steal !== undefined) steals.get(threads)!.push(100 * steal);
   }
 }
 
@@ -52,9 +54,10 @@ const rows = threadCounts.map((threads) => {
     Math.round(data.count / median(xs)).toLocaleString("en-US"),
     speedup ? `${speedup.toFixed(2)}×` : "–",
     speedup ? `${((speedup / threads) * 100).toFixed(0)}%` : "–",
+    stealCell(steals.get(threads)!),
   ];
 });
 const command = `npm run bench:epochs -- --threads ${threadCounts.join(",")} --runs ${runs} --dtype ${dtype}`;
-const markdown = `### Epoch time, W1 (\`${command}\`)\n\n${machine()}. 784-30-10, batch 10, η 3.0, 8,000 digits, ${dtype}; 3 epochs in each of ${runs} runs, after the run's JIT warm-up (≥ 2 epochs and ≥ 1 s; runs 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max).\n\n${table(["threads", "epoch seconds", "examples/s", "speedup vs 1 thread", "efficiency"], rows)}`;
+const markdown = `### Epoch time, W1 (\`${command}\`)\n\n${machine()}. 784-30-10, batch 10, η 3.0, 8,000 digits, ${dtype}; 3 epochs in each of ${runs} runs, after the run's JIT warm-up (≥ 2 epochs and ≥ 1 s; runs 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max). Host steal: CPU time the hypervisor took from this machine during the measured epochs, as a share of all its cores' time.\n\n${table(["threads", "epoch seconds", "examples/s", "speedup vs 1 thread", "efficiency", "host steal, median (max)"], rows)}`;
 console.log(markdown);
 if (values.record) await recordSection("epochs", markdown);

@@ -1,4 +1,5 @@
 /** Small helpers shared by the benchmarks: statistics, machine facts, and recording results. */
+import { readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import * as vega from "vega";
@@ -62,6 +63,34 @@ export async function warmUp(work: () => Promise<unknown>, ms = 2500): Promise<v
 }
 
 /**
+ * Seconds of CPU time the hypervisor gave to others while this machine's cores wanted to run
+ * ("steal" in /proc/stat, summed over cores), or undefined where there is no such count. Two
+ * threads in lockstep both wait while either one is stolen from, so this is reported beside
+ * every multi-thread figure.
+ */
+export function stolenSeconds(): number | undefined {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/);
+    const ticks = Number(fields[8]);
+    return Number.isFinite(ticks) ? ticks / 100 : undefined; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/** A table cell: median and maximum of the runs' steal percentages, or – where the machine does not count steal. */
+export function stealCell(percents: readonly number[]): string {
+  return percents.length ? `${median(percents).toFixed(1)}% (${Math.max(...percents).toFixed(1)}%)` : "–";
+}
+
+/** The epochs a benchmark run measured, and the share of the machine's CPU time stolen meanwhile. */
+export interface SteadyRun {
+  readonly epochs: EpochReport[];
+  /** Stolen CPU time ÷ (wall time × cores) over the measured epochs; undefined if unknown. */
+  readonly steal: number | undefined;
+}
+
+/**
  * Trains `network` past its threads' JIT warm-up, then `measured` epochs more, and returns the
  * reports of those. Warm-up: at least 2 epochs and `warmSeconds` of training. V8 optimises a
  * function after enough calls, so a short epoch (a large batch, a small network) needs more of
@@ -70,22 +99,32 @@ export async function warmUp(work: () => Promise<unknown>, ms = 2500): Promise<v
  */
 export async function steadyEpochs(
   network: Network, data: Dataset, options: Omit<TrainOptions, "epochs">, measured = 3, warmSeconds = 1,
-): Promise<EpochReport[]> {
+): Promise<SteadyRun> {
   const reports: EpochReport[] = [];
   let warm = -1;
   let seconds = 0;
+  let from: { wall: number; stolen: number | undefined } | undefined;
+  let steal: number | undefined;
   const controller = new AbortController();
   const onEpoch = (report: EpochReport): void => {
     reports.push(report);
     seconds += report.seconds;
-    if (warm < 0 && reports.length >= 2 && seconds >= warmSeconds) warm = reports.length;
-    if (warm >= 0 && reports.length === warm + measured) controller.abort();
+    if (warm < 0 && reports.length >= 2 && seconds >= warmSeconds) {
+      warm = reports.length;
+      from = { wall: performance.now(), stolen: stolenSeconds() };
+    }
+    if (warm >= 0 && reports.length === warm + measured) {
+      const stolen = stolenSeconds();
+      if (from?.stolen !== undefined && stolen !== undefined) {
+        steal = (stolen - from.stolen) / (((performance.now() - from.wall) / 1000) * availableParallelism());
+      }
+      controller.abort();
+    }
   };
   try {
     await train(network, data, { ...options, epochs: 1_000_000, signal: controller.signal, onEpoch });
   } catch (error) {
     if (!(error instanceof AbortError)) throw error;
   }
-  return reports.slice(warm, warm + measured);
+  return { epochs: reports.slice(warm, warm + measured), steal };
 }
-

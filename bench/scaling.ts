@@ -19,7 +19,7 @@ import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train, type DType, type EpochReport } from "../src/index.js";
-import { machine, median, recordSection, renderSvg, spread, steadyEpochs, table, warmUp } from "./lib.js";
+import { machine, median, recordSection, renderSvg, spread, stealCell, steadyEpochs, table, warmUp } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -51,11 +51,14 @@ for (const dtype of dtypes) {
   for (const sizes of nets) {
     for (const miniBatchSize of batches) {
       const reports = new Map<number, EpochReport[]>(threadCounts.map((t) => [t, []]));
+      const steals = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
       for (let run = 0; run < runs; run++) {
         for (const threads of threadCounts) {
           await sleep(300);
           const net = Network.create(sizes, { seed: run + 1, dtype });
-          reports.get(threads)!.push(...(await steadyEpochs(net, data, { miniBatchSize, eta: 3.0, seed: run + 1, threads })));
+          const { epochs, steal } = await steadyEpochs(net, data, { miniBatchSize, eta: 3.0, seed: run + 1, threads });
+          reports.get(threads)!.push(...epochs);
+          if (steal !== undefined) steals.get(threads)!.push(100 * steal);
         }
       }
       const config = `${sizes.join("-")} batch ${miniBatchSize} ${dtype}`;
@@ -74,7 +77,7 @@ for (const dtype of dtypes) {
           sizes.join("-"), String(miniBatchSize), dtype, String(threads), spread(rs.map((r) => r.examplesPerSecond)),
           base ? `${(rate / base).toFixed(2)}×` : "–",
           base ? `${((100 * rate) / (base * threads)).toFixed(0)}%` : "–",
-          `${median(overhead).toFixed(1)}%`, `${median(update).toFixed(1)}%`,
+          `${median(overhead).toFixed(1)}%`, `${median(update).toFixed(1)}%`, stealCell(steals.get(threads)!),
         ];
         rows.push(row);
         console.log(row.join("  "));
@@ -83,8 +86,11 @@ for (const dtype of dtypes) {
   }
 }
 
-const header = ["network", "batch", "dtype", "threads", "examples/s median (min–max)", "speedup vs 1 thread", "efficiency", "sync + update share", "of which update"];
-const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). 3 epochs in each of ${runs} runs, after the run's JIT warm-up (≥ 2 epochs and ≥ 1 s of training; runs interleaved, 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max). "sync + update share": a worker's time at the barriers and applying the step to its rows, of its step time.\n\n${table(header, rows)}\n\n![examples/s vs threads](scaling.svg)`;
+const header = [
+  "network", "batch", "dtype", "threads", "examples/s median (min–max)", "speedup vs 1 thread", "efficiency", "sync + update share", "of which update",
+  "host steal, median (max)",
+];
+const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). 3 epochs in each of ${runs} runs, after the run's JIT warm-up (≥ 2 epochs and ≥ 1 s of training; runs interleaved, 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max). "sync + update share": a worker's time at the barriers and applying the step to its rows, of its step time. "host steal": CPU time the hypervisor took from this machine during the measured epochs (/proc/stat), as a share of all its cores' time; a 2-thread step waits whenever either thread is stolen from.\n\n${table(header, rows)}\n\n![examples/s vs threads](scaling.svg)`;
 console.log(`\n${markdown}`);
 if (values.record) {
   await recordSection("scaling", markdown);

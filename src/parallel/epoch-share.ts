@@ -1,7 +1,7 @@
 import { share } from "../core/sgd.js";
 import { arrive, BAD_UPDATE, CLAIM, DIVERGED, endStep, LIMIT, STOP } from "./barrier.js";
-import { COST_STRIDE, mapRun, type RunViews, type SharedRun, type TestFault } from "./shared-state.js";
-import { stepKernel, type StepKernel } from "./step-kernel.js";
+import { BLOCK_CLAIM_STRIDE, COST_STRIDE, mapRun, type RunViews, type SharedRun, type TestFault } from "./shared-state.js";
+import { blockCount, stepKernel, type StepKernel } from "./step-kernel.js";
 
 /** One worker's task: play the part of worker `worker` for one epoch. */
 export interface EpochTask {
@@ -40,11 +40,27 @@ export interface WorkerContext {
   readonly views: RunViews;
   /** One kernel per worker index (each has its own scratch); made on first use. */
   readonly kernels: StepKernel[];
+  /** Worker k's home blocks [from, to): the ones it claims before helping the others with theirs. */
+  readonly homes: { from: number; to: number }[];
+  /** Run by the last worker at a chunk's first barrier: resets the example and block claims. */
+  readonly resetClaims: () => void;
 }
 
 /** Maps the run's shared memory (once per thread). */
 export function workerContext(run: SharedRun): WorkerContext {
-  return { run, views: mapRun(run), kernels: [] };
+  const views = mapRun(run);
+  const { control, blockClaims } = views;
+  const blocks = blockCount(run.threads);
+  return {
+    run,
+    views,
+    kernels: [],
+    homes: Array.from({ length: run.threads }, (_, k) => share(blocks, k, run.threads)),
+    resetClaims() {
+      Atomics.store(control, CLAIM, 0);
+      for (let k = 0; k < run.threads; k++) Atomics.store(blockClaims, k * BLOCK_CLAIM_STRIDE, 0);
+    },
+  };
 }
 
 /**
@@ -54,13 +70,16 @@ export function workerContext(run: SharedRun): WorkerContext {
  *    busy core simply takes more) and run the forward pass, BP1 and BP2 of each, leaving where the
  *    example's non-zero inputs are, its activations, δs and cost in slot s for the batch's example s.
  * 2. Barrier: every slot is written.
- * 3. Worker k owns a fixed part of the parameters (its rows: a share of every layer's weights and
- *    biases). It adds BP3 and BP4 of every example of the batch to its rows, in example order, then
+ * 3. The parameters are cut into blocks (each a share of every layer's weights and biases), a few
+ *    per worker. Workers claim blocks from shared counters, each starting with its own few (so its
+ *    rows tend to stay in its core's cache) and then taking what the others have not reached yet
+ *    (so a worker on a core that is slower at the moment does less). For a block it claims, a worker
+ *    adds BP3 and BP4 of every example of the batch to the block's rows, in example order, then
  *    applies w ← w − (η/m)Σ to them.
  * 4. Barrier: every parameter is updated and the next mini-batch can start.
  *
  * The sum for each parameter is made by one thread in example order, so the result does not depend
- * on the number of threads at all: 1, 2 or 16 threads give the same bits. What crosses cores per
+ * on the number of threads or on who claimed what: 1, 2 or 16 threads give the same bits. What crosses cores per
  * step is a few kilobytes of δs and activations and the rows that changed, instead of a gradient
  * buffer per thread. A mini-batch larger than the run's slots goes through steps 1–3 in chunks
  * (each ending at a barrier), the update applied after the last chunk. No message crosses threads.
@@ -71,7 +90,6 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   const { test, order, control } = views;
   const k = task.worker;
   const kernel = (context.kernels[k] ??= stepKernel(run, views, k));
-  views.gradients[k]!.fill(0); // a previous epoch may have stopped between a batch's chunks
 
   const started = performance.now();
   const tally: Tally = { costSum: 0, examples: 0, compute: 0, synchronisation: 0, update: 0 };
@@ -84,7 +102,7 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   for (let start = 0, step = 0; start < order.length; start += miniBatchSize, step++) {
     if (step >= limit) return result(true);
     if (testFault && testFault.worker === k && testFault.step === step && task.epoch === 1) injectFault(testFault);
-    if (!trainStep(run, views, kernel, k, start, Math.min(miniBatchSize, order.length - start), tally)) return result(false, step);
+    if (!trainStep(context, kernel, k, start, Math.min(miniBatchSize, order.length - start), tally)) return result(false, step);
     if (Atomics.load(control, BAD_UPDATE) !== 0) return result(false, step, true);
     if (Atomics.load(control, STOP) !== 0) return result(true);
   }
@@ -110,9 +128,10 @@ interface Tally {
  * that V8 optimises it within the first epoch: a long-running function is only compiled after
  * several calls (measured: in the fifth epoch, ~30–40 ms of compiling that stalled both threads).
  */
-function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: number, start: number, m: number, tally: Tally): boolean {
+function trainStep(context: WorkerContext, kernel: StepKernel, k: number, start: number, m: number, tally: Tally): boolean {
+  const { run, views, homes, resetClaims } = context;
   const { threads, eta } = run;
-  const { order, control, costs } = views;
+  const { order, control, costs, blockClaims } = views;
   const chunk = run.regions.slotCount;
   let stepCost = 0; // summed as the in-process path does: the batch's costs in order, then into the epoch's
   for (let first = 0; first < m; first += chunk) {
@@ -141,21 +160,28 @@ function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: numbe
       return false;
     }
     const t2 = performance.now();
-    kernel.accumulate(count);
+    let updating = 0;
+    for (let j = 0; j < threads; j++) {
+      const owner = (k + j) % threads; // its own blocks first, then the others' not yet taken
+      const { from, to } = homes[owner]!;
+      const counter = owner * BLOCK_CLAIM_STRIDE;
+      for (let b = from + Atomics.add(blockClaims, counter, 1); b < to; b = from + Atomics.add(blockClaims, counter, 1)) {
+        kernel.accumulate(b, count);
+        if (last) {
+          const u = performance.now();
+          if (!kernel.update(b, eta / m)) Atomics.store(control, BAD_UPDATE, 1);
+          updating += performance.now() - u;
+        }
+      }
+    }
     const t3 = performance.now();
-    if (last && !kernel.update(eta / m)) Atomics.store(control, BAD_UPDATE, 1);
-    const t4 = performance.now();
     arrive(control, threads, last ? endStep : undefined); // every row is updated (or every slot read)
-    tally.compute += t3 - t2;
-    tally.synchronisation += performance.now() - t4;
-    tally.update += t4 - t3;
+    tally.compute += t3 - t2 - updating;
+    tally.update += updating;
+    tally.synchronisation += performance.now() - t3;
   }
   tally.costSum += stepCost;
   return true;
-}
-
-function resetClaims(control: Int32Array): void {
-  Atomics.store(control, CLAIM, 0);
 }
 
 function injectFault(fault: TestFault): never {

@@ -4,13 +4,17 @@
  * throughput against one thread. Jobs: pure arithmetic (registers only), and streaming reads of a
  * private array sized for L2 (256 KB), for a shared L3 (8 MB) and for main memory (128 MB).
  * A trainer whose data lives in L3 or memory cannot scale better than those rows.
+ * Then the closest ceiling for shoal itself: N independent single-thread trainings of W1 at once
+ * (nothing shared between them), against one alone.
  *
  *   npm run bench:machine -- [--threads 1,2] [--runs 9] [--no-record]
  */
 import { availableParallelism } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { machine, median, recordSection, table } from "./lib.js";
+import { loadMnistDigits, Network } from "../src/index.js";
+import { machine, median, recordSection, spread, steadyEpochs, table } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -49,8 +53,11 @@ const jobs = [
 const workers = Array.from({ length: Math.max(...threadCounts) }, () => new Worker(jobCode, { eval: true }));
 const once = (w: Worker, job: string, bytes: number): Promise<number> =>
   new Promise((resolve, reject) => {
-    w.once("message", (m: { ms: number }) => resolve(m.ms));
     w.once("error", reject);
+    w.once("message", (m: { ms: number }) => {
+      w.off("error", reject);
+      resolve(m.ms);
+    });
     w.postMessage({ job, bytes });
   });
 
@@ -69,12 +76,40 @@ for (const { name, job, bytes } of jobs) {
   const base = median(times.get(threadCounts[0]!)!) / threadCounts[0]!;
   for (const t of threadCounts) {
     const speedup = (t * base) / median(times.get(t)!) ;
-    rows.push([name, String(t), `${median(times.get(t)!).toFixed(1)}`, `${speedup.toFixed(2)}×`, `${((100 * speedup) / t).toFixed(0)}%`]);
+    const ms = times.get(t)!;
+    rows.push([
+      name, String(t), spread(ms, 1), `${(Math.max(...ms) / Math.min(...ms)).toFixed(2)}×`, `${speedup.toFixed(2)}×`, `${((100 * speedup) / t).toFixed(0)}%`,
+    ]);
   }
 }
 await Promise.all(workers.map((w) => w.terminate()));
 
+// N independent 1-thread trainings at once, against one alone: what N threads could give W1 if
+// they never had to meet.
+const { train: data } = await loadMnistDigits();
+const alone = async (seed: number, miniBatchSize: number): Promise<number> => {
+  const { epochs } = await steadyEpochs(Network.create([784, 30, 10], { seed }), data, { miniBatchSize, eta: 3.0, seed, threads: 1 });
+  return median(epochs.map((e) => e.examplesPerSecond));
+};
+const busiest = Math.max(...threadCounts);
+const trainerRows: string[][] = [];
+for (const miniBatchSize of [10, 100]) {
+  const one: number[] = [];
+  const many: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    await sleep(300);
+    one.push(await alone(run + 1, miniBatchSize));
+    await sleep(300);
+    const rates = await Promise.all(Array.from({ length: busiest }, (_, k) => alone(run + 1 + k, miniBatchSize)));
+    many.push(rates.reduce((a, b) => a + b, 0));
+  }
+  const speedup = median(many) / median(one);
+  trainerRows.push([String(miniBatchSize), spread(one), String(busiest), spread(many), `${speedup.toFixed(2)}×`, `${((100 * speedup) / busiest).toFixed(0)}%`]);
+}
+
 const command = `npm run bench:machine -- --threads ${threadCounts.join(",")} --runs ${runs}`;
-const markdown = `### Machine ceiling (\`${command}\`)\n\n${machine()}. Each of N threads runs the same job on its own data at once; ms is the slowest thread's time (median of ${runs}); speedup is N-thread throughput over one thread's.\n\n${table(["job", "threads", "ms", "speedup", "efficiency"], rows)}`;
-console.log(markdown);
-if (values.record) await recordSection("machine", markdown);
+const markdown = `### Machine ceiling (\`${command}\`)\n\n${machine()}. Each of N threads runs the same job on its own data at once; ms is the slowest thread's time, median (min–max) of ${runs} runs; "slowest ÷ fastest run" shows how much the same work varies from one run to the next on this machine; speedup is N-thread throughput over one thread's (medians).\n\n${table(["job", "threads", "ms", "slowest ÷ fastest run", "speedup", "efficiency"], rows)}`;
+const trainerTable = table(["batch", "1 training alone, examples/s", "trainings at once", "their examples/s summed", "speedup", "efficiency"], trainerRows);
+const full = `${markdown}\n\nW1 (784-30-10, float32, 1 worker thread each), independent trainings at once against one alone; examples/s median (min–max) over ${runs} runs, each measured after its JIT warm-up:\n\n${trainerTable}`;
+console.log(full);
+if (values.record) await recordSection("machine", full);

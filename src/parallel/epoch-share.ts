@@ -26,11 +26,11 @@ export interface EpochShareResult {
 
 /** Where a worker's step time went, in seconds summed over the epoch. */
 export interface StepPhases {
-  /** The kernel: forward and backward passes of its examples, and summing the batch's gradient for its rows. */
+  /** The kernel: forward and backward passes of its examples, and summing the batch's gradient for the blocks it claimed. */
   readonly compute: number;
   /** Waiting at the two barriers of each step. */
   readonly synchronisation: number;
-  /** Applying the SGD step to its rows (w ← w − (η/m)Σ), and zeroing its gradient sum. */
+  /** Applying the SGD step to the blocks it claimed (w ← w − (η/m)Σ), and zeroing their gradient sum. */
   readonly update: number;
 }
 
@@ -78,10 +78,10 @@ export function workerContext(run: SharedRun): WorkerContext {
  *    applies w ← w − (η/m)Σ to them.
  * 4. Barrier: every parameter is updated and the next mini-batch can start.
  *
- * The sum for each parameter is made by one thread in example order, so the result does not depend
- * on the number of threads or on who claimed what: 1, 2 or 16 threads give the same bits. What crosses cores per
- * step is a few kilobytes of δs and activations and the rows that changed, instead of a gradient
- * buffer per thread. A mini-batch larger than the run's slots goes through steps 1–3 in chunks
+ * The sum for each parameter is made by one thread in example order, so the result depends neither
+ * on the number of threads nor on who claimed what: 1, 2 or 16 threads give the same bits. What
+ * crosses cores per step is a few kilobytes of δs and activations and the rows that changed,
+ * instead of a gradient buffer per thread. A mini-batch larger than the run's slots goes through steps 1–3 in chunks
  * (each ending at a barrier), the update applied after the last chunk. No message crosses threads.
  */
 export function runEpochShare(context: WorkerContext, task: EpochTask): EpochShareResult {

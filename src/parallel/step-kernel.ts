@@ -12,7 +12,6 @@ import { kernelLayoutOfRun, type RunViews, type SharedRun } from "./shared-state
  * rows), whose gradient sums and updates workers claim one block at a time.
  */
 export interface StepKernel {
-  readonly blocks: number;
   /** Forward pass, BP1 and BP2 of training example i into example slot `slot`; returns its cost. */
   backpropagate(i: number, slot: number): number;
   /** BP3 and BP4 of the examples in slots [0, count), in slot order, added to block `block`'s rows of the gradient sum. */
@@ -26,7 +25,7 @@ export interface StepKernel {
 /**
  * Blocks per worker thread: enough that a worker that is ahead can take over part of a slower
  * one's share (the cores of a shared machine change speed from one moment to the next), few enough
- * that claiming them costs little. One thread works on one block.
+ * that claiming them costs little. A single thread has one block: nothing to balance.
  */
 export const BLOCKS_PER_THREAD = 4;
 
@@ -63,7 +62,6 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
       }),
     );
     return {
-      blocks,
       backpropagate(i, s) {
         const slot = slots[s]!;
         fillTarget(train, i, slot.y);
@@ -99,7 +97,6 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
       fillTarget(train, i, y);
       return wasm.backpropagate(i, y, s);
     },
-    blocks,
     accumulate: (block, count) => wasm.accumulate(block, count),
     update: (block, scale) => wasm.update(block, scale),
     countCorrect(from, to) {

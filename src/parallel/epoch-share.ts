@@ -70,12 +70,11 @@ export function workerContext(run: SharedRun): WorkerContext {
  *    busy core simply takes more) and run the forward pass, BP1 and BP2 of each, leaving where the
  *    example's non-zero inputs are, its activations, δs and cost in slot s for the batch's example s.
  * 2. Barrier: every slot is written.
- * 3. The parameters are cut into blocks (each a share of every layer's weights and biases), a few
- *    per worker. Workers claim blocks from shared counters, each starting with its own few (so its
- *    rows tend to stay in its core's cache) and then taking what the others have not reached yet
- *    (so a worker on a core that is slower at the moment does less). For a block it claims, a worker
- *    adds BP3 and BP4 of every example of the batch to the block's rows, in example order, then
- *    applies w ← w − (η/m)Σ to them.
+ * 3. The parameters are cut into blocks, one per worker (each a share of every layer's weights and
+ *    biases). Workers claim blocks from shared counters, each its own first (so its rows stay in
+ *    its core's cache), then any block not yet claimed (so a worker whose core was taken or slowed
+ *    does not hold up the step twice). For a block it claims, a worker adds BP3 and BP4 of every
+ *    example of the batch to the block's rows, in example order, then applies w ← w − (η/m)Σ to them.
  * 4. Barrier: every parameter is updated and the next mini-batch can start.
  *
  * The sum for each parameter is made by one thread in example order, so the result depends neither

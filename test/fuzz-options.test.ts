@@ -1,8 +1,8 @@
 /**
  * Property tests of option validation: Network.create(sizes, options) and train(network, data,
  * options) with random option objects — every option valid, missing, of the wrong type or out of
- * range, and unknown keys. Each case is judged against the documented rules (`createIsValid`,
- * `trainIsValid` below): a valid call gives a correct network or run, an invalid one a
+ * range, and unknown keys (a ValidationError unless their value is undefined). Each case is judged
+ * against the documented rules (`createIsValid`, `trainIsValid` below): a valid call gives a correct network or run, an invalid one a
  * ValidationError naming the problem; never a TypeError or RangeError from inside.
  *
  * train() is fuzzed in two ways, so no random case trains for long: with an already-aborted
@@ -86,7 +86,7 @@ const createCases = cases(
       outputActivation: optionally(fc.constantFrom(...activations)),
       cost: optionally(fc.constantFrom("quadratic", "cross-entropy", "QuadraticCost")),
       init: optionally(fc.constantFrom("gaussian", "scaled-gaussian", "xavier")),
-      // unknown keys are ignored
+      // an unknown key is a ValidationError (an unknown key whose value is undefined is ignored)
       learningRate: fc.option(fc.double(), { nil: undefined }),
     },
     { requiredKeys: ["sizes"] },
@@ -94,11 +94,16 @@ const createCases = cases(
   createKeys,
 );
 
+/** No key of `o` outside `known` has a value (an unknown key set to undefined is ignored). */
+const onlyKnownKeys = (o: Record<string, unknown>, known: readonly string[]): boolean =>
+  Object.keys(o).every((key) => known.includes(key) || o[key] === undefined);
+
 /** Network.create's documented rules. */
 function createIsValid(s: unknown, o: Record<string, unknown>): boolean {
   const activation = o.activation ?? "sigmoid";
   const output = o.outputActivation ?? activation;
   return (
+    onlyKnownKeys(o, ["seed", "dtype", "activation", "outputActivation", "cost", "init"]) &&
     Array.isArray(s) && s.length >= 2 && s.every((n) => isInt(n, 1)) &&
     (!given(o.seed) || isInt(o.seed, 0)) &&
     ["float32", "float64"].includes((o.dtype ?? "float32") as string) &&
@@ -192,7 +197,7 @@ describe("train() with random options (fast-check)", () => {
           fc.record({ path: fc.oneof(fc.constant("/nonexistent/c.json"), junk), every: optionally(fc.integer({ min: 1, max: 3 })) }, { requiredKeys: [] }),
         ),
         signal: fc.constant("aborted"),
-        // a typo'd or unknown option is ignored
+        // a typo'd or unknown option is a ValidationError (ignored only when its value is undefined)
         epoch: fc.option(fc.nat(), { nil: undefined }),
       },
       { requiredKeys: ["signal"] },
@@ -221,6 +226,7 @@ describe("train() with random options (fast-check)", () => {
     const kernel = o.kernel ?? "auto";
     const cp = o.checkpoint as { path?: unknown; every?: unknown } | undefined | null;
     return (
+      onlyKnownKeys(o, [...trainKeys, "resume", "testFault"]) &&
       isInt(o.epochs, 1) && isInt(o.miniBatchSize, 1) &&
       typeof o.eta === "number" && Number.isFinite(o.eta) && o.eta > 0 &&
       (!given(o.seed) || isInt(o.seed, 0)) &&

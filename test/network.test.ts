@@ -30,6 +30,9 @@ function variance(values: ArrayLike<number>): number {
 describe("Network.create validation", () => {
   it("names the bad layer size", () => {
     expect(validationError(() => Network.create([784, 0, 10])).message).toBe("sizes[1] must be a positive integer, got 0");
+    expect(validationError(() => Network.create([784, 30, 10], { activaton: "relu" } as never)).message).toBe(
+      'unknown network option "activaton"; known: seed, dtype, activation, outputActivation, cost, init',
+    );
     expect(validationError(() => Network.create([784, 30, 2.5])).message).toBe("sizes[2] must be a positive integer, got 2.5");
     expect(validationError(() => Network.create([784])).message).toBe(
       "sizes must list at least two layers (input and output), got [784]",

@@ -149,6 +149,12 @@ describe("invalid options are rejected before any thread starts", () => {
     ["threads 'many'", { threads: "many" }, 'threads must be an integer ≥ 0, got "many"'],
     ["seed -3", { seed: -3 }, "seed must be an integer ≥ 0, got -3"],
     ["shuffle 'yes'", { shuffle: "yes" }, 'shuffle must be true or false, got "yes"'],
+    [
+      "a misspelt option",
+      { minibatchSize: 5 },
+      'unknown train option "minibatchSize" (did you mean miniBatchSize?); known: epochs, miniBatchSize, eta, seed, shuffle, threads, ' +
+        "kernel, testData, onEpoch, onProgress, signal, checkpoint, resume, testFault",
+    ],
   ];
   for (const [what, change, message] of cases) {
     it(what, async () => {

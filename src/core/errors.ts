@@ -32,6 +32,19 @@ export function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new ValidationError(message);
 }
 
+/**
+ * Rejects keys of an options object that are not in `known` (a misspelt option would otherwise be
+ * ignored without a word), suggesting the known key that differs only in case. A key whose value
+ * is undefined is let through, as if absent (what `{ ...options, extra: undefined }` means).
+ */
+export function checkKnownKeys(what: string, options: object, known: Readonly<Record<string, true>>): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || Object.hasOwn(known, key)) continue;
+    const near = Object.keys(known).find((k) => k.toLowerCase() === key.toLowerCase());
+    throw new ValidationError(`unknown ${what} ${show(key)}${near ? ` (did you mean ${near}?)` : ""}; known: ${Object.keys(known).join(", ")}`);
+  }
+}
+
 /** Formats a value for an error message: short, and strings quoted. */
 export function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);

@@ -3,7 +3,7 @@ import { createScratch, feedforward, argmax } from "./backprop.js";
 import { validateDataset, outputSize, type Dataset } from "./dataset.js";
 import { countCorrect, evaluation, type Evaluation } from "./evaluate.js";
 import { cost, costNames, type Cost, type CostName } from "./costs.js";
-import { check, checkInteger, checkOneOf, show, ValidationError } from "./errors.js";
+import { check, checkInteger, checkKnownKeys, checkOneOf, show, ValidationError } from "./errors.js";
 import { Rng } from "./rng.js";
 
 /** Element type of the parameter vector. */
@@ -44,6 +44,9 @@ export interface NetworkOptions {
   /** `"gaussian"` (default, N(0,1)) or `"scaled-gaussian"` (weights N(0, 1/n_in)). */
   init?: Init;
 }
+
+/** Every key of NetworkOptions (the type makes this list complete). */
+const networkOptionKeys: Record<keyof NetworkOptions, true> = { seed: true, dtype: true, activation: true, outputActivation: true, cost: true, init: true };
 
 /**
  * Where each layer lives in the flat parameter vector. Layer l (0-based, l = 0 … L−1 for
@@ -153,6 +156,7 @@ export class Network {
   /** A new network with Gaussian initial parameters drawn from `options.seed`. */
   static create(sizes: readonly number[], options: NetworkOptions = {}): Network {
     check(options !== null && typeof options === "object", `options must be an object, got ${show(options)}`);
+    checkKnownKeys("network option", options, networkOptionKeys);
     const act = options.activation ?? "sigmoid";
     const spec: NetworkSpec = {
       sizes,

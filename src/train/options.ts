@@ -3,7 +3,7 @@ import type { Dataset } from "../core/dataset.js";
 import type { StepPhases } from "../parallel/epoch-share.js";
 import type { Checkpoint } from "../io/checkpoint.js";
 import type { KernelName, TestFault } from "../parallel/shared-state.js";
-import { check, checkInteger, checkOneOf, checkPositive, show } from "../core/errors.js";
+import { check, checkInteger, checkKnownKeys, checkOneOf, checkPositive, show } from "../core/errors.js";
 import { randomSeed, type DType } from "../core/network.js";
 
 /** Options of {@link train}. `epochs`, `miniBatchSize` and `eta` are required, as in network.py's SGD. */
@@ -106,9 +106,16 @@ export interface RunPlan {
 /** More worker threads than this is surely a mistake (each one is an OS thread with its own heap). */
 export const MAX_THREADS = 256;
 
+/** Every key of TrainOptions (the type makes this list complete). */
+const trainOptionKeys: Record<keyof TrainOptions, true> = {
+  epochs: true, miniBatchSize: true, eta: true, seed: true, shuffle: true, threads: true, kernel: true, testData: true,
+  onEpoch: true, onProgress: true, signal: true, checkpoint: true, resume: true, testFault: true,
+};
+
 /** Validates options (before any thread starts) and fills in defaults. */
 export function planRun(options: TrainOptions, dtype: DType): RunPlan {
   check(options != null && typeof options === "object", "train options must be an object");
+  checkKnownKeys("train option", options, trainOptionKeys);
   checkInteger("epochs", options.epochs);
   checkInteger("miniBatchSize", options.miniBatchSize);
   checkPositive("eta", options.eta);

@@ -2,8 +2,9 @@
  * Property tests of option validation: Network.create(sizes, options) and train(network, data,
  * options) with random option objects — every option valid, missing, of the wrong type or out of
  * range, and unknown keys (a ValidationError unless their value is undefined). Each case is judged
- * against the documented rules (`createIsValid`, `trainIsValid` below): a valid call gives a correct network or run, an invalid one a
- * ValidationError naming the problem; never a TypeError or RangeError from inside.
+ * against the documented rules (`createIsValid`, `trainIsValid` below): a valid call gives a
+ * correct network or run, an invalid one a ValidationError naming the problem; never a TypeError
+ * or RangeError from inside.
  *
  * train() is fuzzed in two ways, so no random case trains for long: with an already-aborted
  * signal (all validation happens first, so a valid call ends in AbortError before any thread

@@ -27,7 +27,7 @@ function wasmGradient(net: Network, x: Float32Array, y: Float64Array): { gradien
   const inputs = { count: 1, offsets: at.offsets, indices: at.indices, values: at.values };
   const wasm = new WasmKernel(net.architecture, kernel, { memory, inputs, params: at.params, gradient: gradients, slots, slotCount: 1, scratch });
   const cost = wasm.backpropagate(0, y, 0);
-  wasm.accumulate(0, 1);
+  wasm.accumulate(1);
   const output = wasm.forward(at.x).slice();
   const gradient = new Float32Array(net.params.length);
   unpack(kernel, new Float32Array(memory.buffer, gradients, kernel.paramCount), net.architecture.layout, gradient);

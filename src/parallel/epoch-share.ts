@@ -1,7 +1,7 @@
 import { share } from "../core/sgd.js";
 import { arrive, BAD_UPDATE, CLAIM, DIVERGED, endStep, LIMIT, STOP } from "./barrier.js";
-import { BLOCK_CLAIM_STRIDE, COST_STRIDE, mapRun, type RunViews, type SharedRun, type TestFault } from "./shared-state.js";
-import { blockCount, stepKernel, type StepKernel } from "./step-kernel.js";
+import { COST_STRIDE, mapRun, type RunViews, type SharedRun, type TestFault } from "./shared-state.js";
+import { stepKernel, type StepKernel } from "./step-kernel.js";
 
 /** One worker's task: play the part of worker `worker` for one epoch. */
 export interface EpochTask {
@@ -26,11 +26,11 @@ export interface EpochShareResult {
 
 /** Where a worker's step time went, in seconds summed over the epoch. */
 export interface StepPhases {
-  /** The kernel: forward and backward passes of its examples, and summing the batch's gradient for the blocks it claimed. */
+  /** The kernel: forward and backward passes of its examples, and summing the batch's gradient for its rows. */
   readonly compute: number;
   /** Waiting at the two barriers of each step. */
   readonly synchronisation: number;
-  /** Applying the SGD step to the blocks it claimed (w ← w − (η/m)Σ), and zeroing their gradient sum. */
+  /** Applying the SGD step to its rows (w ← w − (η/m)Σ), and zeroing its gradient sum. */
   readonly update: number;
 }
 
@@ -40,27 +40,11 @@ export interface WorkerContext {
   readonly views: RunViews;
   /** One kernel per worker index (each has its own scratch); made on first use. */
   readonly kernels: StepKernel[];
-  /** Worker k's home blocks [from, to): the ones it claims before helping the others with theirs. */
-  readonly homes: { from: number; to: number }[];
-  /** Run by the last worker at a chunk's first barrier: resets the example and block claims. */
-  readonly resetClaims: () => void;
 }
 
 /** Maps the run's shared memory (once per thread). */
 export function workerContext(run: SharedRun): WorkerContext {
-  const views = mapRun(run);
-  const { control, blockClaims } = views;
-  const blocks = blockCount(run.threads);
-  return {
-    run,
-    views,
-    kernels: [],
-    homes: Array.from({ length: run.threads }, (_, k) => share(blocks, k, run.threads)),
-    resetClaims() {
-      Atomics.store(control, CLAIM, 0);
-      for (let k = 0; k < run.threads; k++) Atomics.store(blockClaims, k * BLOCK_CLAIM_STRIDE, 0);
-    },
-  };
+  return { run, views: mapRun(run), kernels: [] };
 }
 
 /**
@@ -70,17 +54,15 @@ export function workerContext(run: SharedRun): WorkerContext {
  *    busy core simply takes more) and run the forward pass, BP1 and BP2 of each, leaving where the
  *    example's non-zero inputs are, its activations, δs and cost in slot s for the batch's example s.
  * 2. Barrier: every slot is written.
- * 3. The parameters are cut into blocks, one per worker (each a share of every layer's weights and
- *    biases). Workers claim blocks from shared counters, each its own first (so its rows stay in
- *    its core's cache), then any block not yet claimed (so a worker whose core was taken or slowed
- *    does not hold up the step twice). For a block it claims, a worker adds BP3 and BP4 of every
- *    example of the batch to the block's rows, in example order, then applies w ← w − (η/m)Σ to them.
+ * 3. Worker k owns a fixed part of the parameters (its rows: a share of every layer's weights and
+ *    biases). It adds BP3 and BP4 of every example of the batch to its rows, in example order, then
+ *    applies w ← w − (η/m)Σ to them.
  * 4. Barrier: every parameter is updated and the next mini-batch can start.
  *
- * The sum for each parameter is made by one thread in example order, so the result depends neither
- * on the number of threads nor on who claimed what: 1, 2 or 16 threads give the same bits. What
- * crosses cores per step is a few kilobytes of δs and activations and the rows that changed,
- * instead of a gradient buffer per thread. A mini-batch larger than the run's slots goes through steps 1–3 in chunks
+ * The sum for each parameter is made by one thread in example order, so the result does not depend
+ * on the number of threads at all: 1, 2 or 16 threads give the same bits. What crosses cores per
+ * step is a few kilobytes of δs and activations and the rows that changed, instead of a gradient
+ * buffer per thread. A mini-batch larger than the run's slots goes through steps 1–3 in chunks
  * (each ending at a barrier), the update applied after the last chunk. No message crosses threads.
  */
 export function runEpochShare(context: WorkerContext, task: EpochTask): EpochShareResult {
@@ -89,6 +71,7 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   const { test, order, control } = views;
   const k = task.worker;
   const kernel = (context.kernels[k] ??= stepKernel(run, views, k));
+  views.gradients[k]!.fill(0); // a previous epoch may have stopped between a batch's chunks
 
   const started = performance.now();
   const tally: Tally = { costSum: 0, examples: 0, compute: 0, synchronisation: 0, update: 0 };
@@ -101,7 +84,7 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   for (let start = 0, step = 0; start < order.length; start += miniBatchSize, step++) {
     if (step >= limit) return result(true);
     if (testFault && testFault.worker === k && testFault.step === step && task.epoch === 1) injectFault(testFault);
-    if (!trainStep(context, kernel, k, start, Math.min(miniBatchSize, order.length - start), tally)) return result(false, step);
+    if (!trainStep(run, views, kernel, k, start, Math.min(miniBatchSize, order.length - start), tally)) return result(false, step);
     if (Atomics.load(control, BAD_UPDATE) !== 0) return result(false, step, true);
     if (Atomics.load(control, STOP) !== 0) return result(true);
   }
@@ -127,10 +110,9 @@ interface Tally {
  * that V8 optimises it within the first epoch: a long-running function is only compiled after
  * several calls (measured: in the fifth epoch, ~30–40 ms of compiling that stalled both threads).
  */
-function trainStep(context: WorkerContext, kernel: StepKernel, k: number, start: number, m: number, tally: Tally): boolean {
-  const { run, views, homes, resetClaims } = context;
+function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: number, start: number, m: number, tally: Tally): boolean {
   const { threads, eta } = run;
-  const { order, control, costs, blockClaims } = views;
+  const { order, control, costs } = views;
   const chunk = run.regions.slotCount;
   let stepCost = 0; // summed as the in-process path does: the batch's costs in order, then into the epoch's
   for (let first = 0; first < m; first += chunk) {
@@ -159,28 +141,21 @@ function trainStep(context: WorkerContext, kernel: StepKernel, k: number, start:
       return false;
     }
     const t2 = performance.now();
-    let updating = 0;
-    for (let j = 0; j < threads; j++) {
-      const owner = (k + j) % threads; // its own blocks first, then the others' not yet taken
-      const { from, to } = homes[owner]!;
-      const counter = owner * BLOCK_CLAIM_STRIDE;
-      for (let b = from + Atomics.add(blockClaims, counter, 1); b < to; b = from + Atomics.add(blockClaims, counter, 1)) {
-        kernel.accumulate(b, count);
-        if (last) {
-          const u = performance.now();
-          if (!kernel.update(b, eta / m)) Atomics.store(control, BAD_UPDATE, 1);
-          updating += performance.now() - u;
-        }
-      }
-    }
+    kernel.accumulate(count);
     const t3 = performance.now();
+    if (last && !kernel.update(eta / m)) Atomics.store(control, BAD_UPDATE, 1);
+    const t4 = performance.now();
     arrive(control, threads, last ? endStep : undefined); // every row is updated (or every slot read)
-    tally.compute += t3 - t2 - updating;
-    tally.update += updating;
-    tally.synchronisation += performance.now() - t3;
+    tally.compute += t3 - t2;
+    tally.synchronisation += performance.now() - t4;
+    tally.update += t4 - t3;
   }
   tally.costSum += stepCost;
   return true;
+}
+
+function resetClaims(control: Int32Array): void {
+  Atomics.store(control, CLAIM, 0);
 }
 
 function injectFault(fault: TestFault): never {

@@ -13,18 +13,15 @@ import { kernelLayoutOf, pack, scratchBytes, slotBytes, unpack, type KernelLayou
  * | train, test | coordinator (wasm: training inputs as   | once, before the pool starts; read-only after |
  * |             | their non-zero entries, SparseInputs)   |                                               |
  * | order       | coordinator                             | before each epoch's tasks; read-only during   |
- * | params,     | a block's rows: the worker that claimed | after a step's first barrier, before its last |
- * | gradient    | the block for this mini-batch (chunk);  | (the gradient: after each chunk's first one)  |
- * |             | zeroed by the coordinator at epoch start|                                               |
+ * | params      | worker k, its own rows only             | after a step's first barrier, before its last |
  * | slots,      | slot s by the worker that ran example s | before the barrier that ends a batch's        |
  * | costs       | of the mini-batch; read by every worker | examples (then read until the next barrier)   |
- * | blocks      | Atomics only (block claims, see         | any time                                      |
- * |             | epoch-share.ts)                         |                                               |
+ * | gradients   | region k by worker k only, its own rows | any time (its private gradient sum)           |
  * | scratch     | worker k, its own scratch only          | any time (wasm kernel's working memory)       |
  * | control     | Atomics only (see barrier.ts)           | any time                                      |
  *
  * The coordinator reads params only when no epoch is running (between epochs or after the run).
- * With the wasm kernel, params and gradient are in the kernel layout (wasm-kernel.ts), else in
+ * With the wasm kernel, params and gradients are in the kernel layout (wasm-kernel.ts), else in
  * the network's own layout.
  */
 export interface SharedRun {
@@ -57,7 +54,7 @@ export type KernelName = "js" | "wasm";
 
 /**
  * Byte offsets (all 16-aligned) of a run's regions in the shared memory. Whatever threads write at
- * the same time (control words, example slots, costs, block claims, each thread's scratch) starts
+ * the same time (control words, example slots, costs, each thread's gradient and scratch) starts
  * on a cache line of its own: two threads writing one line pass it between their cores on every write.
  */
 export interface Regions {
@@ -66,10 +63,9 @@ export interface Regions {
   readonly params: number;
   /** Parameters in the run's layout (the kernel layout for wasm). */
   readonly paramCount: number;
-  /** The mini-batch's gradient sum, in the layout of params. */
-  readonly gradient: number;
-  /** Worker k's block-claim counter is the Int32 at blocks + k · 64 bytes. */
-  readonly blocks: number;
+  /** Worker k's gradient region starts at gradients + k · gradientStride. */
+  readonly gradients: number;
+  readonly gradientStride: number;
   /** Example slot s (an example's activations and δs, see epoch-share.ts) starts at slots + s · slotStride. */
   readonly slots: number;
   readonly slotStride: number;
@@ -100,9 +96,7 @@ export interface SharedDataset {
 /** The run's typed views, as each thread maps them once. */
 export interface RunViews {
   readonly params: Params;
-  readonly gradient: Params;
-  /** Worker k's block-claim counter is blockClaims[k · BLOCK_CLAIM_STRIDE]. */
-  readonly blockClaims: Int32Array;
+  readonly gradients: Params[];
   readonly train: Dataset;
   readonly test: Dataset | undefined;
   readonly order: Int32Array;
@@ -114,8 +108,6 @@ export interface RunViews {
 export const CONTROL_WORDS = 32;
 /** Float64s from one example's cost to the next: one cache line. */
 export const COST_STRIDE = 8;
-/** Int32s from one worker's block-claim counter to the next: one cache line. */
-export const BLOCK_CLAIM_STRIDE = 16;
 const CACHE_LINE = 64;
 /** At most this many example slots, and at most SLOT_MEMORY bytes of them (but one per thread at least). */
 const MAX_SLOTS = 256;
@@ -212,8 +204,8 @@ export function createSharedRun(
   const control = arena.take(CONTROL_WORDS * 4, CACHE_LINE);
   const order = arena.take(train.count * 4);
   const paramsAt = arena.take(paramBytes);
-  const gradient = arena.take(paramBytes, CACHE_LINE);
-  const blocks = arena.take(threads * BLOCK_CLAIM_STRIDE * 4, CACHE_LINE);
+  const gradientStride = Math.ceil(paramBytes / CACHE_LINE) * CACHE_LINE;
+  const gradients = arena.take(threads * gradientStride, CACHE_LINE);
   const slotStride = Math.ceil((wasmLayout ? slotBytes(wasmLayout) : exampleBytes(spec.sizes)) / CACHE_LINE) * CACHE_LINE;
   const budget = Math.max(threads, Math.min(MAX_SLOTS, Math.floor(SLOT_MEMORY / slotStride)));
   const slotCount = Math.max(1, Math.min(settings.miniBatchSize, train.count, budget));
@@ -229,7 +221,7 @@ export function createSharedRun(
     spec,
     ...settings,
     memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }),
-    regions: { control, order, params: paramsAt, paramCount, gradient, blocks, slots, slotStride, slotCount, costs, scratch, scratchStride },
+    regions: { control, order, params: paramsAt, paramCount, gradients, gradientStride, slots, slotStride, slotCount, costs, scratch, scratchStride },
     train: sharedTrain,
     test: sharedTest,
   };
@@ -245,10 +237,13 @@ export function mapRun(run: SharedRun): RunViews {
   const buffer = run.memory.buffer;
   const { regions, spec } = run;
   const dtype = run.kernel === "wasm" ? "float32" : spec.dtype;
+  const gradients: Params[] = [];
+  for (let k = 0; k < run.threads; k++) {
+    gradients.push(allocateParams(dtype, regions.paramCount, buffer, regions.gradients + k * regions.gradientStride));
+  }
   return {
     params: allocateParams(dtype, regions.paramCount, buffer, regions.params),
-    gradient: allocateParams(dtype, regions.paramCount, buffer, regions.gradient),
-    blockClaims: new Int32Array(buffer, regions.blocks, run.threads * BLOCK_CLAIM_STRIDE),
+    gradients,
     train: mapDataset(buffer, run.train),
     test: run.test && mapDataset(buffer, run.test),
     order: new Int32Array(buffer, regions.order, run.train.count),

@@ -76,8 +76,8 @@ export interface EpochReport {
   seconds: number;
   /**
    * Threaded runs only: where a worker's step time went, in seconds over the epoch (mean over
-   * workers): `compute` in the kernel (its examples' passes and the batch gradient of the blocks
-   * it claimed), `synchronisation` waiting at barriers, `update` applying the SGD step to them.
+   * workers): `compute` in the kernel (its examples' passes and its rows' share of the batch
+   * gradient), `synchronisation` waiting at barriers, `update` applying the SGD step to its rows.
    */
   phases?: StepPhases;
 }

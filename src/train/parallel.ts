@@ -39,7 +39,6 @@ export function parallelEngine(
       Atomics.store(views.control, BAD_UPDATE, 0);
       Atomics.store(views.control, LIMIT, stopBefore);
       Atomics.store(views.control, CLAIM, 0);
-      views.gradient.fill(0); // a previous epoch may have stopped between a batch's chunks
       epoch++;
       const tasks = Array.from({ length: threads }, (_, worker) =>
         (pool.run({ worker, epoch }) as Promise<EpochShareResult>).catch((error: unknown) => {

@@ -156,7 +156,7 @@ export interface KernelMemory {
   /** The training inputs, by their non-zero entries. */
   readonly inputs: SparseInputs;
   readonly params: number;
-  /** The gradient buffer (kernel layout), shared: a block's rows are summed by one thread at a time. */
+  /** This thread's own gradient buffer (kernel layout); only its rows are used. */
   readonly gradient: number;
   /** Slot 0 of the mini-batch's example slots, each slotBytes long. */
   readonly slots: number;
@@ -167,10 +167,10 @@ export interface KernelMemory {
 
 /**
  * One thread's instance of the kernel over a shared memory. Each layer's parameters are n_in + 1
- * rows in the kernel layout (n_in weight rows, then the biases). The parameters are cut into
- * `blocks` blocks, block b holding a contiguous share of every layer's rows (for layer 1, a share
- * of the work its rows cost over the training set); accumulate(b) sums the gradient of every
- * example of the mini-batch into block b's rows and update(b) applies the SGD step to them.
+ * rows in the kernel layout (n_in weight rows, then the biases); thread `part.index` of
+ * `part.count` owns a contiguous share of each layer's rows (for layer 1, a share of the work its
+ * rows cost over the training set), sums the gradient of every example of
+ * the mini-batch into those rows (accumulate) and applies the SGD step to them (update).
  */
 export class WasmKernel {
   private readonly wasm: Exports;
@@ -184,14 +184,14 @@ export class WasmKernel {
   private readonly ownVal: number;
   private readonly int32: Int32Array;
   private readonly slotStride: number;
-  /** Block b's rows [from, to) of each layer (row n_in is the biases). */
-  private readonly rows: { from: number; to: number }[][];
+  /** This thread's rows [from, to) of each layer (row n_in is the biases). */
+  private readonly rows: { from: number; to: number }[];
 
   constructor(
     private readonly arch: Architecture,
     private readonly kernel: KernelLayout,
     private readonly at: KernelMemory,
-    blocks = 1,
+    part: { readonly index: number; readonly count: number } = { index: 0, count: 1 },
   ) {
     const { memory } = at;
     this.wasm = new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports as unknown as Exports;
@@ -216,9 +216,8 @@ export class WasmKernel {
     this.own = slotAt(buffer, kernel, scratch);
     this.slotStride = slotBytes(kernel);
     for (let s = 0; s < at.slotCount; s++) this.slots.push(slotAt(buffer, kernel, at.slots + s * this.slotStride));
-    const work = this.inputRowWork();
-    this.rows = Array.from({ length: blocks }, (_, b) =>
-      kernel.padded.map((_, l) => (l === 0 ? weightedShare(work, b, blocks) : share(kernel.sizes[l]! + 1, b, blocks))),
+    this.rows = kernel.padded.map((_, l) =>
+      l === 0 ? weightedShare(this.inputRowWork(), part.index, part.count) : share(kernel.sizes[l]! + 1, part.index, part.count),
     );
   }
 
@@ -284,18 +283,17 @@ export class WasmKernel {
   }
 
   /**
-   * BP3 and BP4 of the examples in slots [0, count), added in slot order to block `block`'s rows of
-   * the gradient buffer: row k of layer l gets a_k^(l−1) · δ^l (layer 1: non-zero inputs only), the
+   * BP3 and BP4 of the examples in slots [0, count), added in slot order to this thread's rows of
+   * its gradient buffer: row k of layer l gets a_k^(l−1) · δ^l (layer 1: non-zero inputs only), the
    * bias row gets δ^l.
    */
-  accumulate(block: number, count: number): void {
+  accumulate(count: number): void {
     const { wasm, kernel, at } = this;
     if (count === 0) return;
     const slot = this.slots[0]!;
-    const rows = this.rows[block]!;
     for (let l = 0; l < kernel.padded.length; l++) {
       const nIn = kernel.sizes[l]!;
-      const { from, to } = rows[l]!;
+      const { from, to } = this.rows[l]!;
       const bias = from <= nIn && nIn < to ? 1 : 0;
       // δ and a^(l−1) are at the same place in every slot; layer 1 reads the slot's non-zero inputs (−1)
       const prev = l === 0 ? -1 : slot.a[l - 1]! - slot.inputs;
@@ -306,13 +304,12 @@ export class WasmKernel {
     }
   }
 
-  /** The SGD step on block `block`'s rows: w −= scale · gradient, zeroing it. False if a new weight is not finite. */
-  update(block: number, scale: number): boolean {
+  /** The SGD step on this thread's rows: w −= scale · gradient, zeroing it. False if a new weight is not finite. */
+  update(scale: number): boolean {
     const { wasm, kernel, at } = this;
-    const rows = this.rows[block]!;
     let bad = 0;
     for (let l = 0; l < kernel.padded.length; l++) {
-      const { from, to } = rows[l]!;
+      const { from, to } = this.rows[l]!;
       const np = kernel.padded[l]!;
       const offset = 4 * (kernel.weightOffsets[l]! + from * np);
       bad |= wasm.update(at.params + offset, at.gradient + offset, to - from, np, scale);

@@ -10,9 +10,10 @@
  * share of a worker's step time spent at barriers and applying the update to its rows.
  *
  *   npm run bench -- [--threads 1,2] [--runs 5] [--nets 784-30-10,784-100-10,784-256-128-10]
- *                    [--batches 10,100] [--dtypes float32,float64] [--no-record]
+ *                    [--batches 10,100] [--dtypes float32,float64] [--section scaling] [--no-record]
  *
- * Writes its table into bench/RESULTS.md (section "scaling") and a plot to bench/scaling.svg.
+ * Writes its table into bench/RESULTS.md (section "scaling", or the one given: a focused rerun
+ * then sits beside the full table instead of replacing it) and a plot to bench/<section>.svg.
  */
 import { writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     nets: { type: "string", default: "784-30-10,784-100-10,784-256-128-10" },
     batches: { type: "string", default: "10,100" },
     dtypes: { type: "string", default: "float32,float64" },
+    section: { type: "string", default: "scaling" },
     record: { type: "boolean", default: true },
   },
   allowNegative: true,
@@ -44,7 +46,11 @@ const busiest = Math.max(...threadCounts);
 await warmUp(() => train(Network.create([784, 30, 10], { seed: 1 }), data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 1, threads: busiest }));
 const rows: string[][] = [];
 const points: { config: string; threads: number; examplesPerSecond: number }[] = [];
-const command = `npm run bench -- --threads ${threadCounts.join(",")} --runs ${runs} --nets ${values.nets} --batches ${values.batches} --dtypes ${values.dtypes}`;
+const section = values.section;
+if (!/^[a-z0-9-]+$/.test(section)) throw new Error(`--section must be lowercase letters, digits and dashes, got ${JSON.stringify(section)}`);
+const command =
+  `npm run bench -- --threads ${threadCounts.join(",")} --runs ${runs} --nets ${values.nets} --batches ${values.batches} --dtypes ${values.dtypes}` +
+  (section === "scaling" ? "" : ` --section ${section}`);
 console.log(`${command}\n${machine()}\n`);
 
 for (const dtype of dtypes) {
@@ -90,10 +96,10 @@ const header = [
   "network", "batch", "dtype", "threads", "examples/s median (min–max)", "speedup vs 1 thread", "efficiency", "sync + update share", "of which update",
   "host steal, median (max)",
 ];
-const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). 3 epochs in each of ${runs} runs, after the run's JIT warm-up (≥ 2 epochs and ≥ 1 s of training; runs interleaved, 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max). "sync + update share": a worker's time at the barriers and applying the step to its rows, of its step time. "host steal": CPU time the hypervisor took from this machine during the measured epochs (/proc/stat), as a share of all its cores' time; a 2-thread step waits whenever either thread is stolen from.\n\n${table(header, rows)}\n\n![examples/s vs threads](scaling.svg)`;
+const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). 3 epochs in each of ${runs} runs, after the run's JIT warm-up (≥ 2 epochs and ≥ 1 s of training; runs interleaved, 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max). "sync + update share": a worker's time at the barriers and applying the step to its rows, of its step time. "host steal": CPU time the hypervisor took from this machine during the measured epochs (/proc/stat), as a share of all its cores' time; a 2-thread step waits whenever either thread is stolen from.\n\n${table(header, rows)}\n\n![examples/s vs threads](${section}.svg)`;
 console.log(`\n${markdown}`);
 if (values.record) {
-  await recordSection("scaling", markdown);
+  await recordSection(section, markdown);
   const svg = await renderSvg({
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: `shoal: training examples/s vs worker threads (${machine()})`,
@@ -107,6 +113,6 @@ if (values.record) {
       color: { field: "config", type: "nominal", title: "network, batch, dtype", scale: { scheme: "category20" }, legend: { labelLimit: 400 } },
     },
   });
-  await writeFile(new URL("./scaling.svg", import.meta.url), svg);
-  console.log("recorded in bench/RESULTS.md and bench/scaling.svg");
+  await writeFile(new URL(`./${section}.svg`, import.meta.url), svg);
+  console.log(`recorded in bench/RESULTS.md and bench/${section}.svg`);
 }

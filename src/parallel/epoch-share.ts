@@ -106,9 +106,9 @@ interface Tally {
 /**
  * Worker k's part of one mini-batch, the m examples at order[start …]: steps 1–4 above, adding its
  * cost and phase times to `tally`. Returns false, without applying the step, if the batch's cost
- * was NaN or infinite. A function of its own, not a loop body inside runEpochShare, so
- * that V8 optimises it within the first epoch: a long-running function is only compiled after
- * several calls (measured: in the fifth epoch, ~30–40 ms of compiling that stalled both threads).
+ * was NaN or infinite. A function of its own, not a loop body inside runEpochShare, so that V8
+ * optimises it within the first epoch: a long-running function is only compiled after several
+ * calls (measured: in the fifth epoch, ~30–40 ms of compiling that stalled both threads).
  */
 function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: number, start: number, m: number, tally: Tally): boolean {
   const { threads, eta } = run;
@@ -134,8 +134,9 @@ function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: numbe
     }
     tally.synchronisation += performance.now() - t1;
     // Divergence guard: a NaN or infinite cost anywhere in this batch means its gradient is no good.
-    // Every worker reads the flag here, between the batch's two barriers (after the second, a faster
-    // worker may already have set it for the next batch), so all stop at the same batch, before its update.
+    // Every worker reads the flag here, between the batch's two barriers (after the second, a
+    // faster worker may already have set it for the next batch), so all stop at the same batch,
+    // before its update.
     if (Atomics.load(control, DIVERGED) !== 0) {
       tally.costSum += stepCost;
       return false;

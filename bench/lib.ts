@@ -4,7 +4,11 @@ import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import { AbortError, train, type Dataset, type EpochReport, type Network, type TrainOptions } from "../src/index.js";
+import * as thisShoal from "../src/index.js";
+import type { Dataset, EpochReport, Network, TrainOptions } from "../src/index.js";
+
+/** What steadyEpochs needs of a shoal build: this repository's, or another checkout's (bench/ab.ts). */
+export type Shoal = Pick<typeof thisShoal, "train" | "AbortError">;
 
 /** Median of a non-empty list. */
 export function median(xs: readonly number[]): number {
@@ -98,7 +102,7 @@ export interface SteadyRun {
  * thread compiles runs at half speed (the other waits at the barrier).
  */
 export async function steadyEpochs(
-  network: Network, data: Dataset, options: Omit<TrainOptions, "epochs">, measured = 3, warmSeconds = 1,
+  network: Network, data: Dataset, options: Omit<TrainOptions, "epochs">, measured = 3, warmSeconds = 1, shoal: Shoal = thisShoal,
 ): Promise<SteadyRun> {
   const reports: EpochReport[] = [];
   let warm = -1;
@@ -122,9 +126,9 @@ export async function steadyEpochs(
     }
   };
   try {
-    await train(network, data, { ...options, epochs: 1_000_000, signal: controller.signal, onEpoch });
+    await shoal.train(network, data, { ...options, epochs: 1_000_000, signal: controller.signal, onEpoch });
   } catch (error) {
-    if (!(error instanceof AbortError)) throw error;
+    if (!(error instanceof shoal.AbortError)) throw error;
   }
   return { epochs: reports.slice(warm, warm + measured), steal };
 }

@@ -20,7 +20,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type * as ShoalModule from "../src/index.js";
-import { machine, median, recordSection, spread, steadyEpochs, table, warmUp } from "./lib.js";
+import { machine, median, recordSection, sectionName, spread, steadyEpochs, table, warmUp } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -36,7 +36,7 @@ const { values } = parseArgs({
   allowNegative: true,
 });
 if (values.a === undefined) throw new Error("--a <checkout> is required (see the comment at the top of bench/ab.ts)");
-if (!/^[a-z0-9-]+$/.test(values.section)) throw new Error(`--section must be lowercase letters, digits and dashes, got ${JSON.stringify(values.section)}`);
+const section = sectionName(values.section);
 const sizes = values.net.split("-").map(Number);
 const miniBatchSize = Number(values.batch);
 const threads = Number(values.threads);
@@ -84,7 +84,7 @@ const rows = (["A", "B"] as const).map((w) => [
 ]);
 const command =
   `npm run bench:ab -- --a ${values.a} --b ${values.b} --net ${values.net} --batch ${miniBatchSize} --threads ${threads} --pairs ${pairs}` +
-  (values.section === "ab" ? "" : ` --section ${values.section}`);
+  (section === "ab" ? "" : ` --section ${section}`);
 const markdown =
   `### A/B (\`${command}\`)\n\n${machine()}. ${values.net}, batch ${miniBatchSize}, ${threads} thread(s), float32; ${pairs} ABBA pairs in one process, ` +
   `3 epochs per run after its JIT warm-up: median (min–max).\n\n` +
@@ -92,4 +92,4 @@ const markdown =
   `B ÷ A (medians): **${(median(rates("B")) / median(rates("A"))).toFixed(3)}**; per pair: ${ratios.map((r) => r.toFixed(2)).join(" ")} ` +
   `(B faster in ${ratios.filter((r) => r > 1).length} of ${pairs}).`;
 console.log(markdown);
-if (values.record) await recordSection(values.section, markdown);
+if (values.record) await recordSection(section, markdown);

@@ -36,6 +36,15 @@ export function table(header: readonly string[], rows: readonly (readonly string
 
 const RESULTS = new URL("./RESULTS.md", import.meta.url);
 
+/**
+ * A --section value, checked before a benchmark runs: it names an HTML comment marker in
+ * RESULTS.md and, for the scaling plot, a file next to it.
+ */
+export function sectionName(value: string): string {
+  if (!/^[a-z0-9-]+$/.test(value)) throw new Error(`--section must be lowercase letters, digits and dashes, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** Replaces (or appends) the section `name` of bench/RESULTS.md, between marker comments. */
 export async function recordSection(name: string, markdown: string): Promise<void> {
   const start = `<!-- ${name}:start -->`;

@@ -20,7 +20,7 @@ import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train, type DType, type EpochReport } from "../src/index.js";
-import { machine, median, recordSection, renderSvg, spread, stealCell, steadyEpochs, table, warmUp } from "./lib.js";
+import { machine, median, recordSection, renderSvg, sectionName, spread, stealCell, steadyEpochs, table, warmUp } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -46,8 +46,7 @@ const busiest = Math.max(...threadCounts);
 await warmUp(() => train(Network.create([784, 30, 10], { seed: 1 }), data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 1, threads: busiest }));
 const rows: string[][] = [];
 const points: { config: string; threads: number; examplesPerSecond: number }[] = [];
-const section = values.section;
-if (!/^[a-z0-9-]+$/.test(section)) throw new Error(`--section must be lowercase letters, digits and dashes, got ${JSON.stringify(section)}`);
+const section = sectionName(values.section);
 const command =
   `npm run bench -- --threads ${threadCounts.join(",")} --runs ${runs} --nets ${values.nets} --batches ${values.batches} --dtypes ${values.dtypes}` +
   (section === "scaling" ? "" : ` --section ${section}`);

@@ -135,7 +135,7 @@ async function readIdx(file: string, kind: "images" | "labels"): Promise<{ dims:
   if (bytes.length < headerSize) {
     throw new DataFileError(file, `${file}: truncated: ${bytes.length} bytes, an IDX ${kind} header needs ${headerSize}`);
   }
-  const dims = Array.from({ length: ndims }, (_, k) => bytes.readUInt32BE(4 + 4 * k));
+  const dims = headerDims(bytes, ndims);
   // BigInt: three uint32 sizes can multiply past 2^53. Nothing is allocated from the declared size.
   const declared = dims.reduce((n, d) => n * BigInt(d), 1n);
   const actual = bytes.length - headerSize;
@@ -156,8 +156,7 @@ async function readIdx(file: string, kind: "images" | "labels"): Promise<{ dims:
  * The file's bytes, gunzipped if it is named `.gz` or starts with the gzip magic 1f 8b. Gzip data
  * is inflated only up to the size its IDX header (the first `headerSize` bytes) declares, plus
  * SLACK: a small .gz that inflates to gigabytes (a "gzip bomb") is refused without allocating
- * them. A header that is not valid stops inflating at once; readIdx reports it, and a few extra
- * bytes too.
+ * them. A header that is not a valid one stops inflating at once (readIdx then reports it).
  */
 async function readMaybeGzipped(file: string, headerSize: number): Promise<{ bytes: Buffer; gzipped: boolean }> {
   const raw = await readDataFile(file);
@@ -165,39 +164,47 @@ async function readMaybeGzipped(file: string, headerSize: number): Promise<{ byt
   if (!gzipped) return { bytes: raw, gzipped };
   const chunks: Buffer[] = [];
   let size = 0;
-  let limit = Infinity; // bytes to keep, known once the header is in
+  let declared: number | undefined; // header + data bytes, once a valid header is in
+  let stopAt = Infinity;
   const gunzip = createGunzip();
   try {
     gunzip.end(raw);
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       chunks.push(chunk);
       size += chunk.length;
-      if (limit === Infinity && size >= headerSize) limit = declaredLength(file, Buffer.concat(chunks), headerSize);
-      if (size > limit + SLACK) break;
+      if (stopAt === Infinity && size >= headerSize) {
+        declared = declaredLength(file, Buffer.concat(chunks), headerSize);
+        stopAt = declared === undefined ? headerSize : declared + SLACK;
+      }
+      if (size > stopAt) break;
     }
   } catch (err) {
     throw new DataFileError(file, `${file}: cannot decompress gzip data: ${(err as Error).message}`, { cause: err });
   } finally {
     gunzip.destroy();
   }
-  if (size > limit + SLACK && limit > headerSize) {
+  if (declared !== undefined && size > stopAt) {
     throw new DataFileError(
       file,
-      `${file}: header declares ${limit - headerSize} bytes after the header, but the decompressed data is longer (stopped decompressing at ${size - headerSize})`,
+      `${file}: header declares ${declared - headerSize} bytes after the header, but the decompressed data is longer (stopped decompressing at ${size - headerSize})`,
     );
   }
   return { bytes: Buffer.concat(chunks), gzipped };
 }
 
-/** Bytes inflated beyond the declared size before giving up (less is reported exactly by readIdx). */
+/** Bytes inflated beyond the declared size before giving up (fewer extra bytes are reported exactly by readIdx). */
 const SLACK = 1 << 20;
 
-/** Header plus data bytes that an IDX header declares, or just the header if it is not a valid one. */
-function declaredLength(file: string, head: Buffer, headerSize: number): number {
+/** The d sizes of an IDX header with d dimensions (big-endian uint32s after the magic number). */
+function headerDims(bytes: Buffer, ndims: number): number[] {
+  return Array.from({ length: ndims }, (_, k) => bytes.readUInt32BE(4 + 4 * k));
+}
+
+/** Header plus data bytes that a valid unsigned-byte IDX header declares, or undefined for any other header. */
+function declaredLength(file: string, head: Buffer, headerSize: number): number | undefined {
   const ndims = (headerSize - 4) / 4;
-  if (head[0] !== 0 || head[1] !== 0 || head[2] !== 0x08 || head[3] !== ndims) return headerSize;
-  let length = 1;
-  for (let k = 0; k < ndims; k++) length *= head.readUInt32BE(4 + 4 * k);
+  if (head[0] !== 0 || head[1] !== 0 || head[2] !== 0x08 || head[3] !== ndims) return undefined;
+  const length = headerDims(head, ndims).reduce((n, d) => n * d, 1);
   if (length > constants.MAX_LENGTH - headerSize) {
     throw new DataFileError(file, `${file}: header declares ${length} bytes of data, more than one buffer can hold (${constants.MAX_LENGTH})`);
   }

@@ -4,33 +4,52 @@ import { kernelLayoutOf, pack, scratchBytes, slotBytes, unpack, WasmKernel } fro
 import { Network, train, ValidationError, type ActivationName, type CostName } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
 
+/**
+ * A shared memory laid out as a run's: examples `xs` dense (for forward) and as their non-zero
+ * entries (for backpropagate), packed parameters, one slot per example, and a gradient buffer and
+ * scratch for each of `parts` threads; kernelFor(k) is thread k's kernel over it.
+ */
+function kernelMemory(net: Network, xs: Float32Array[], parts = 1) {
+  const kernel = kernelLayoutOf(net.sizes);
+  let size = 0;
+  const take = (bytes: number): number => {
+    const start = size;
+    size += 16 * Math.ceil(bytes / 16);
+    return start;
+  };
+  const n0 = net.sizes[0]!;
+  const nonZeros = xs.map((x) => [...x.keys()].filter((k) => x[k] !== 0));
+  const entries = nonZeros.flat();
+  const at = { x: take(4 * n0 * xs.length), offsets: take(4 * (xs.length + 1)), indices: take(4 * entries.length), values: take(4 * entries.length) };
+  const params = take(4 * kernel.paramCount);
+  const slots = take(slotBytes(kernel) * xs.length);
+  const gradients = Array.from({ length: parts }, () => take(4 * kernel.paramCount));
+  const scratches = Array.from({ length: parts }, () => take(scratchBytes(kernel, xs.length)));
+  const pages = Math.ceil(size / 65536);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  xs.forEach((x, i) => new Float32Array(memory.buffer, at.x + 4 * n0 * i, n0).set(x));
+  let offset = 0;
+  new Int32Array(memory.buffer, at.offsets, xs.length + 1).set([0, ...nonZeros.map((nz) => (offset += nz.length))]);
+  new Int32Array(memory.buffer, at.indices, entries.length).set(entries);
+  new Float32Array(memory.buffer, at.values, entries.length).set(nonZeros.flatMap((nz, i) => nz.map((k) => xs[i]![k]!)));
+  pack(net.architecture.layout, net.params, kernel, new Float32Array(memory.buffer, params, kernel.paramCount));
+  const inputs = { count: xs.length, offsets: at.offsets, indices: at.indices, values: at.values };
+  const kernelFor = (index: number): WasmKernel =>
+    new WasmKernel(net.architecture, kernel, {
+      memory, inputs, params, gradient: gradients[index]!, slots, slotCount: xs.length, scratch: scratches[index]!,
+    }, { index, count: parts });
+  return { memory, kernel, x: at.x, params, gradients, kernelFor };
+}
+
 /** One example's gradient from the wasm kernel, in the network's own layout. */
 function wasmGradient(net: Network, x: Float32Array, y: Float64Array): { gradient: Float32Array; cost: number; output: Float32Array } {
-  const kernel = kernelLayoutOf(net.sizes);
-  const bytes = kernel.paramCount * 4;
-  // the example twice: dense at x (for forward) and as its non-zero entries (for backpropagate)
-  const nonZeros = [...x.keys()].filter((k) => x[k] !== 0);
-  const at = { x: 0, offsets: 16 * Math.ceil(x.byteLength / 16), indices: 0, values: 0, params: 0 };
-  at.indices = at.offsets + 16;
-  at.values = at.indices + 16 * Math.ceil((4 * nonZeros.length) / 16);
-  at.params = at.values + 16 * Math.ceil((4 * nonZeros.length) / 16);
-  const gradients = at.params + 16 * Math.ceil(bytes / 16);
-  const slots = gradients + 16 * Math.ceil(bytes / 16);
-  const scratch = slots + slotBytes(kernel);
-  const pages = Math.ceil((scratch + scratchBytes(kernel)) / 65536);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  new Float32Array(memory.buffer, at.x, x.length).set(x);
-  new Int32Array(memory.buffer, at.offsets, 2).set([0, nonZeros.length]);
-  new Int32Array(memory.buffer, at.indices, nonZeros.length).set(nonZeros);
-  new Float32Array(memory.buffer, at.values, nonZeros.length).set(nonZeros.map((k) => x[k]!));
-  pack(net.architecture.layout, net.params, kernel, new Float32Array(memory.buffer, at.params, kernel.paramCount));
-  const inputs = { count: 1, offsets: at.offsets, indices: at.indices, values: at.values };
-  const wasm = new WasmKernel(net.architecture, kernel, { memory, inputs, params: at.params, gradient: gradients, slots, slotCount: 1, scratch });
+  const { memory, kernel, x: dense, gradients, kernelFor } = kernelMemory(net, [x]);
+  const wasm = kernelFor(0);
   const cost = wasm.backpropagate(0, y, 0);
   wasm.accumulate(1);
-  const output = wasm.forward(at.x).slice();
+  const output = wasm.forward(dense).slice();
   const gradient = new Float32Array(net.params.length);
-  unpack(kernel, new Float32Array(memory.buffer, gradients, kernel.paramCount), net.architecture.layout, gradient);
+  unpack(kernel, new Float32Array(memory.buffer, gradients[0]!, kernel.paramCount), net.architecture.layout, gradient);
   return { gradient, cost, output };
 }
 
@@ -63,6 +82,42 @@ describe("WebAssembly SIMD kernel", () => {
       }
     });
   }
+
+  it("step (BP3, BP4 and the update in one pass, no gradient written) gives the bits of accumulate + update, however the rows are split", () => {
+    for (const sizes of [[70, 40, 10], [21, 7, 5, 3]]) {
+      const net = Network.create(sizes, { seed: 3 });
+      // six examples, half their inputs zero; inputs 0, 5, 10, … are zero in all of them
+      const xs = Array.from({ length: 6 }, (_, i) =>
+        Float32Array.from({ length: sizes[0]! }, (_, k) => (k % 5 === 0 || (k + i) % 2 === 0 ? 0 : Math.cos(3 * k + i))),
+      );
+      const ys = xs.map((_, i) => Float64Array.from({ length: sizes.at(-1)! }, (_, j) => (j === i % sizes.at(-1)! ? 1 : 0)));
+      for (const parts of [1, 2, 3]) {
+        const trainOnce = (fused: boolean, scale = 0.37) => {
+          const { memory, kernel, params, gradients, kernelFor } = kernelMemory(net, xs, parts);
+          const kernels = Array.from({ length: parts }, (_, k) => kernelFor(k));
+          xs.forEach((_, s) => kernels[s % parts]!.backpropagate(s, ys[s]!, s));
+          const finite = kernels.map((k) => (fused ? k.step(xs.length, scale) : (k.accumulate(xs.length), k.update(scale))));
+          const gradientBits = gradients.map((g) => new Uint32Array(memory.buffer, g, kernel.paramCount).some((v) => v !== 0));
+          return { finite, gradientBits, params: new Uint32Array(memory.buffer, params, kernel.paramCount).slice(), kernel };
+        };
+        const plain = trainOnce(false);
+        const fused = trainOnce(true);
+        expect(fused.finite).toEqual(plain.finite.map(() => true));
+        expect(plain.finite.every(Boolean)).toBe(true);
+        expect(fused.gradientBits.some(Boolean)).toBe(false); // no gradient was written
+        expect(fused.params).toEqual(plain.params);
+        // the step did change weights, and left the rows of inputs that are 0 in every example alone
+        const start = trainOnce(true, 0).params;
+        const np = fused.kernel.padded[0]!;
+        let changed = 0;
+        for (let i = 0; i < start.length; i++) if (fused.params[i] !== start[i]) changed++;
+        expect(changed).toBeGreaterThan(sizes[1]! * 5);
+        for (let k = 0; k < sizes[0]!; k += 5) expect(fused.params.slice(k * np, (k + 1) * np)).toEqual(start.slice(k * np, (k + 1) * np));
+        // a step to infinite weights is reported, as update reports it
+        expect(trainOnce(true, Infinity).finite.some((f) => !f)).toBe(true);
+      }
+    }
+  });
 
   it("pack and unpack are inverse (the kernel layout is a permutation plus zero pads)", () => {
     const net = Network.create([7, 5, 3], { seed: 2 });

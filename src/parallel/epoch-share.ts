@@ -26,11 +26,11 @@ export interface EpochShareResult {
 
 /** Where a worker's step time went, in seconds summed over the epoch. */
 export interface StepPhases {
-  /** The kernel: forward and backward passes of its examples, and summing the batch's gradient for its rows. */
+  /** Forward pass, BP1 and BP2 of the examples it took. */
   readonly compute: number;
   /** Waiting at the two barriers of each step. */
   readonly synchronisation: number;
-  /** Applying the SGD step to its rows (w ← w − (η/m)Σ), and zeroing its gradient sum. */
+  /** Its rows' share of the batch: BP3 and BP4 summed over the batch's examples, and the SGD step w ← w − (η/m)Σ. */
   readonly update: number;
 }
 
@@ -142,14 +142,17 @@ function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: numbe
       return false;
     }
     const t2 = performance.now();
-    kernel.accumulate(count);
+    let finite = true;
+    if (first === 0 && last) finite = kernel.step(count, eta / m); // the whole batch is in the slots
+    else {
+      kernel.accumulate(count);
+      if (last) finite = kernel.update(eta / m);
+    }
+    if (!finite) Atomics.store(control, BAD_UPDATE, 1);
     const t3 = performance.now();
-    if (last && !kernel.update(eta / m)) Atomics.store(control, BAD_UPDATE, 1);
-    const t4 = performance.now();
     arrive(control, threads, last ? endStep : undefined); // every row is updated (or every slot read)
-    tally.compute += t3 - t2;
-    tally.synchronisation += performance.now() - t4;
-    tally.update += t4 - t3;
+    tally.update += t3 - t2;
+    tally.synchronisation += performance.now() - t3;
   }
   tally.costSum += stepCost;
   return true;

@@ -16,7 +16,8 @@ import { kernelLayoutOf, pack, scratchBytes, slotBytes, unpack, type KernelLayou
  * | params      | worker k, its own rows only             | after a step's first barrier, before its last |
  * | slots,      | slot s by the worker that ran example s | before the barrier that ends a batch's        |
  * | costs       | of the mini-batch; read by every worker | examples (then read until the next barrier)   |
- * | gradients   | region k by worker k only, its own rows | any time (its private gradient sum)           |
+ * | gradients   | region k by worker k only, its own rows | any time (its private gradient sum; empty for |
+ * |             |                                         | wasm unless a batch is larger than the slots) |
  * | scratch     | worker k, its own scratch only          | any time (wasm kernel's working memory)       |
  * | control     | Atomics only (see barrier.ts)           | any time                                      |
  *
@@ -63,7 +64,7 @@ export interface Regions {
   readonly params: number;
   /** Parameters in the run's layout (the kernel layout for wasm). */
   readonly paramCount: number;
-  /** Worker k's gradient region starts at gradients + k · gradientStride. */
+  /** Worker k's gradient region starts at gradients + k · gradientStride; a stride of 0: no gradient regions. */
   readonly gradients: number;
   readonly gradientStride: number;
   /** Example slot s (an example's activations and δs, see epoch-share.ts) starts at slots + s · slotStride. */
@@ -204,14 +205,16 @@ export function createSharedRun(
   const control = arena.take(CONTROL_WORDS * 4, CACHE_LINE);
   const order = arena.take(train.count * 4);
   const paramsAt = arena.take(paramBytes);
-  const gradientStride = Math.ceil(paramBytes / CACHE_LINE) * CACHE_LINE;
-  const gradients = arena.take(threads * gradientStride, CACHE_LINE);
   const slotStride = Math.ceil((wasmLayout ? slotBytes(wasmLayout) : exampleBytes(spec.sizes)) / CACHE_LINE) * CACHE_LINE;
   const budget = Math.max(threads, Math.min(MAX_SLOTS, Math.floor(SLOT_MEMORY / slotStride)));
   const slotCount = Math.max(1, Math.min(settings.miniBatchSize, train.count, budget));
+  // The wasm kernel sums a batch that fits in the slots without a gradient buffer (WasmKernel.step).
+  const needsGradients = !wasmLayout || slotCount < Math.min(settings.miniBatchSize, train.count);
+  const gradientStride = needsGradients ? Math.ceil(paramBytes / CACHE_LINE) * CACHE_LINE : 0;
+  const gradients = arena.take(threads * gradientStride, CACHE_LINE);
   const slots = arena.take(slotCount * slotStride, CACHE_LINE);
   const costs = arena.take(slotCount * COST_STRIDE * 8, CACHE_LINE);
-  const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout) / CACHE_LINE) * CACHE_LINE : 0;
+  const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout, slotCount) / CACHE_LINE) * CACHE_LINE : 0;
   const scratch = arena.take(threads * scratchStride, CACHE_LINE);
   const sharedTrain = planDataset(arena, train, wasmLayout !== undefined);
   const sharedTest = test && planDataset(arena, test);
@@ -239,7 +242,8 @@ export function mapRun(run: SharedRun): RunViews {
   const dtype = run.kernel === "wasm" ? "float32" : spec.dtype;
   const gradients: Params[] = [];
   for (let k = 0; k < run.threads; k++) {
-    gradients.push(allocateParams(dtype, regions.paramCount, buffer, regions.gradients + k * regions.gradientStride));
+    const length = regions.gradientStride === 0 ? 0 : regions.paramCount;
+    gradients.push(allocateParams(dtype, length, buffer, regions.gradients + k * regions.gradientStride));
   }
   return {
     params: allocateParams(dtype, regions.paramCount, buffer, regions.params),

@@ -17,6 +17,11 @@ export interface StepKernel {
   accumulate(count: number): void;
   /** The SGD step on this worker's rows: w −= scale · gradient sum, zeroing it. False if a new value is not finite. */
   update(scale: number): boolean;
+  /**
+   * A whole mini-batch in slots [0, count): accumulate(count) then update(scale), or the same sums
+   * and step fused (wasm). Needs a zero gradient sum. False if a new value is not finite.
+   */
+  step(count: number, scale: number): boolean;
   /** How many of test examples [from, to) the network classifies correctly. */
   countCorrect(from: number, to: number): number;
 }
@@ -60,6 +65,10 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
         for (const r of ranges) finite = descend(params, gradient, r.from, r.to, scale) && finite; // every range, even after a bad one
         return finite;
       },
+      step(count, scale) {
+        this.accumulate(count);
+        return this.update(scale);
+      },
       countCorrect: (from, to) => (test ? countCorrect(arch, params, test, from, to, own) : 0),
     };
   }
@@ -84,6 +93,7 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
     },
     accumulate: (count) => wasm.accumulate(count),
     update: (scale) => wasm.update(scale),
+    step: (count, scale) => wasm.step(count, scale),
     countCorrect(from, to) {
       let correct = 0;
       for (let i = from; i < to; i++) {

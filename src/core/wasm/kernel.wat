@@ -183,7 +183,232 @@
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $rows))))
 
-;; The SGD step over `rows` rows of `np` floats: w −= scale · g, then g = 0, where g is this thread's
+  ;; The SGD step of one row of `np` floats from a mini-batch, without writing its gradient anywhere:
+  ;; g = Σ val · δ over the list of entries that starts at byte $list — each entry is 12 bytes: the
+  ;; byte offset of a δ, an f32 value, and the next entry's byte offset (0 ends the list) — added in
+  ;; list order from 0, the very additions accumulate makes; then row −= s · g as update does, so the
+  ;; new row has the same bits as accumulate + update. g is built in registers, up to 32 floats at a
+  ;; time. Returns 1 if a new weight is NaN or infinite, else 0.
+  (func $stepRow (param $row i32) (param $list i32) (param $np i32) (param $s v128) (result i32)
+    (local $j i32) (local $end i32) (local $p i32) (local $d i32) (local $v v128) (local $w v128) (local $bad v128)
+    (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $g4 v128) (local $g5 v128) (local $g6 v128) (local $g7 v128)
+    (local.set $end (i32.shl (local.get $np) (i32.const 2)))
+    ;; 32 floats at a time: eight independent sums, so each example's eight products overlap
+    (block $widedone
+      (loop $wide
+        (br_if $widedone (i32.gt_u (i32.add (local.get $j) (i32.const 128)) (local.get $end)))
+        (local.set $g0 (v128.const i32x4 0 0 0 0))
+        (local.set $g1 (v128.const i32x4 0 0 0 0))
+        (local.set $g2 (v128.const i32x4 0 0 0 0))
+        (local.set $g3 (v128.const i32x4 0 0 0 0))
+        (local.set $g4 (v128.const i32x4 0 0 0 0))
+        (local.set $g5 (v128.const i32x4 0 0 0 0))
+        (local.set $g6 (v128.const i32x4 0 0 0 0))
+        (local.set $g7 (v128.const i32x4 0 0 0 0))
+        (local.set $p (local.get $list))
+        (block $listdone
+          (loop $each
+            (br_if $listdone (i32.eqz (local.get $p)))
+            (local.set $d (i32.add (i32.load (local.get $p)) (local.get $j)))
+            (local.set $v (f32x4.splat (f32.load offset=4 (local.get $p))))
+            (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (local.get $v) (v128.load offset=0 (local.get $d)))))
+            (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (local.get $v) (v128.load offset=16 (local.get $d)))))
+            (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (local.get $v) (v128.load offset=32 (local.get $d)))))
+            (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (local.get $v) (v128.load offset=48 (local.get $d)))))
+            (local.set $g4 (f32x4.add (local.get $g4) (f32x4.mul (local.get $v) (v128.load offset=64 (local.get $d)))))
+            (local.set $g5 (f32x4.add (local.get $g5) (f32x4.mul (local.get $v) (v128.load offset=80 (local.get $d)))))
+            (local.set $g6 (f32x4.add (local.get $g6) (f32x4.mul (local.get $v) (v128.load offset=96 (local.get $d)))))
+            (local.set $g7 (f32x4.add (local.get $g7) (f32x4.mul (local.get $v) (v128.load offset=112 (local.get $d)))))
+            (local.set $p (i32.load offset=8 (local.get $p)))
+            (br $each)))
+        (local.set $w (f32x4.sub (v128.load offset=0 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g0))))
+        (v128.store offset=0 (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $w (f32x4.sub (v128.load offset=16 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g1))))
+        (v128.store offset=16 (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $w (f32x4.sub (v128.load offset=32 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g2))))
+        (v128.store offset=32 (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $w (f32x4.sub (v128.load offset=48 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g3))))
+        (v128.store offset=48 (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $w (f32x4.sub (v128.load offset=64 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g4))))
+        (v128.store offset=64 (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $w (f32x4.sub (v128.load offset=80 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g5))))
+        (v128.store offset=80 (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $w (f32x4.sub (v128.load offset=96 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g6))))
+        (v128.store offset=96 (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $w (f32x4.sub (v128.load offset=112 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g7))))
+        (v128.store offset=112 (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $j (i32.add (local.get $j) (i32.const 128)))
+        (br $wide)))
+    ;; then 16 floats, then 4 at a time (np is a multiple of 4)
+    (block $halfdone
+      (block $half
+        (br_if $halfdone (i32.gt_u (i32.add (local.get $j) (i32.const 64)) (local.get $end)))
+        (local.set $g0 (v128.const i32x4 0 0 0 0))
+        (local.set $g1 (v128.const i32x4 0 0 0 0))
+        (local.set $g2 (v128.const i32x4 0 0 0 0))
+        (local.set $g3 (v128.const i32x4 0 0 0 0))
+        (local.set $p (local.get $list))
+        (block $listdone
+          (loop $each
+            (br_if $listdone (i32.eqz (local.get $p)))
+            (local.set $d (i32.add (i32.load (local.get $p)) (local.get $j)))
+            (local.set $v (f32x4.splat (f32.load offset=4 (local.get $p))))
+            (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (local.get $v) (v128.load offset=0 (local.get $d)))))
+            (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (local.get $v) (v128.load offset=16 (local.get $d)))))
+            (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (local.get $v) (v128.load offset=32 (local.get $d)))))
+            (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (local.get $v) (v128.load offset=48 (local.get $d)))))
+            (local.set $p (i32.load offset=8 (local.get $p)))
+            (br $each)))
+        (local.set $w (f32x4.sub (v128.load offset=0 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g0))))
+        (v128.store offset=0 (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $w (f32x4.sub (v128.load offset=16 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g1))))
+        (v128.store offset=16 (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $w (f32x4.sub (v128.load offset=32 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g2))))
+        (v128.store offset=32 (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $w (f32x4.sub (v128.load offset=48 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g3))))
+        (v128.store offset=48 (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $j (i32.add (local.get $j) (i32.const 64)))
+        ))
+    (block $lanesdone
+      (loop $lanes
+        (br_if $lanesdone (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
+        (local.set $g0 (v128.const i32x4 0 0 0 0))
+        (local.set $p (local.get $list))
+        (block $listdone
+          (loop $each
+            (br_if $listdone (i32.eqz (local.get $p)))
+            (local.set $d (i32.add (i32.load (local.get $p)) (local.get $j)))
+            (local.set $v (f32x4.splat (f32.load offset=4 (local.get $p))))
+            (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (local.get $v) (v128.load offset=0 (local.get $d)))))
+            (local.set $p (i32.load offset=8 (local.get $p)))
+            (br $each)))
+        (local.set $w (f32x4.sub (v128.load offset=0 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g0))))
+        (v128.store offset=0 (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $lanes)))
+    (v128.any_true (local.get $bad)))
+
+  ;; Writes an entry for $stepRow at $e (δ at $d, value $v, next entry $next); returns $e.
+  (func $entry (param $e i32) (param $d i32) (param $v f32) (param $next i32) (result i32)
+    (i32.store (local.get $e) (local.get $d))
+    (f32.store offset=4 (local.get $e) (local.get $v))
+    (i32.store offset=8 (local.get $e) (local.get $next))
+    (local.get $e))
+
+  ;; BP3, BP4 and the SGD step of a whole mini-batch for one thread's rows [from, end) of one layer
+  ;; (and its biases if $bias), with no gradient buffer: each row's examples are listed, in slot
+  ;; order, and applied with $stepRow. Slots, $delta and $prev are as for accumulateBatch; $list is
+  ;; private memory for 12-byte entries. Layer 1 ($prev = −1) first sorts the batch's non-zero inputs
+  ;; in [from, end) by row: walking the slots from last to first and putting each entry at the head
+  ;; of its row's list (heads at $heads, 4 bytes per input, all 0 between calls) leaves every list in
+  ;; slot order; a row no example touches is not written at all. Returns 1 if a new weight is not finite.
+  (func (export "stepLayer") (param $wt i32) (param $wb i32) (param $slots i32) (param $stride i32)
+        (param $count i32) (param $delta i32) (param $prev i32) (param $from i32) (param $end i32)
+        (param $np i32) (param $bias i32) (param $scale f32) (param $list i32) (param $heads i32) (result i32)
+    (local $s i32) (local $slot i32) (local $e i32) (local $t i32) (local $stop i32) (local $k i32) (local $h i32)
+    (local $idx i32) (local $val i32) (local $n i32) (local $d i32) (local $bad i32) (local $rowBytes i32) (local $sv v128)
+    (local.set $sv (f32x4.splat (local.get $scale)))
+    (local.set $rowBytes (i32.shl (local.get $np) (i32.const 2)))
+    (local.set $e (local.get $list))
+    (if (i32.lt_s (local.get $prev) (i32.const 0))
+      (then
+        (local.set $s (local.get $count))
+        (block $sorted
+          (loop $slotsdown
+            (br_if $sorted (i32.eqz (local.get $s)))
+            (local.set $s (i32.sub (local.get $s) (i32.const 1)))
+            (local.set $slot (i32.add (local.get $slots) (i32.mul (local.get $s) (local.get $stride))))
+            (local.set $idx (i32.load (local.get $slot)))
+            (local.set $val (i32.load offset=4 (local.get $slot)))
+            (local.set $n (i32.load offset=8 (local.get $slot)))
+            (local.set $t (call $lowerBound (local.get $idx) (local.get $n) (local.get $from)))
+            (local.set $stop (call $lowerBound (local.get $idx) (local.get $n) (local.get $end)))
+            (local.set $d (i32.add (local.get $slot) (local.get $delta)))
+            (block $entered
+              (loop $inputs
+                (br_if $entered (i32.ge_u (local.get $t) (local.get $stop)))
+                (local.set $h (i32.add (local.get $heads)
+                  (i32.shl (i32.sub (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))) (local.get $from)) (i32.const 2))))
+                (i32.store (local.get $e) (local.get $d))
+                (f32.store offset=4 (local.get $e) (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2)))))
+                (i32.store offset=8 (local.get $e) (i32.load (local.get $h)))
+                (i32.store (local.get $h) (local.get $e))
+                (local.set $e (i32.add (local.get $e) (i32.const 12)))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $inputs)))
+            (br $slotsdown)))
+        (local.set $k (local.get $from))
+        (local.set $h (local.get $heads))
+        (block $rowsdone
+          (loop $rows
+            (br_if $rowsdone (i32.ge_s (local.get $k) (local.get $end)))
+            (if (i32.load (local.get $h))
+              (then
+                (local.set $bad (i32.or (local.get $bad)
+                  (call $stepRow (i32.add (local.get $wt) (i32.mul (local.get $k) (local.get $rowBytes))) (i32.load (local.get $h))
+                    (local.get $np) (local.get $sv))))
+                (i32.store (local.get $h) (i32.const 0))))
+            (local.set $h (i32.add (local.get $h) (i32.const 4)))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $rows))))
+      (else
+        ;; a hidden layer's inputs are dense: every slot adds to every row
+        (local.set $k (local.get $from))
+        (block $rowsdone
+          (loop $rows
+            (br_if $rowsdone (i32.ge_s (local.get $k) (local.get $end)))
+            (local.set $e (i32.const 0))
+            (local.set $s (local.get $count))
+            (block $listed
+              (loop $slotsdown
+                (br_if $listed (i32.eqz (local.get $s)))
+                (local.set $s (i32.sub (local.get $s) (i32.const 1)))
+                (local.set $slot (i32.add (local.get $slots) (i32.mul (local.get $s) (local.get $stride))))
+                (local.set $e (call $entry (i32.add (local.get $list) (i32.mul (local.get $s) (i32.const 12)))
+                  (i32.add (local.get $slot) (local.get $delta))
+                  (f32.load (i32.add (i32.add (local.get $slot) (local.get $prev)) (i32.shl (local.get $k) (i32.const 2))))
+                  (local.get $e)))
+                (br $slotsdown)))
+            (if (local.get $e)
+              (then
+                (local.set $bad (i32.or (local.get $bad)
+                  (call $stepRow (i32.add (local.get $wt) (i32.mul (local.get $k) (local.get $rowBytes))) (local.get $e)
+                    (local.get $np) (local.get $sv))))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $rows)))))
+    ;; BP3: the biases' gradient is Σ δ, i.e. every slot with value 1 (1 · δ is δ exactly)
+    (if (local.get $bias)
+      (then
+        (local.set $e (i32.const 0))
+        (local.set $s (local.get $count))
+        (block $listed
+          (loop $slotsdown
+            (br_if $listed (i32.eqz (local.get $s)))
+            (local.set $s (i32.sub (local.get $s) (i32.const 1)))
+            (local.set $e (call $entry (i32.add (local.get $list) (i32.mul (local.get $s) (i32.const 12)))
+              (i32.add (i32.add (local.get $slots) (i32.mul (local.get $s) (local.get $stride))) (local.get $delta))
+              (f32.const 1) (local.get $e)))
+            (br $slotsdown)))
+        (if (local.get $e)
+          (then
+            (local.set $bad (i32.or (local.get $bad)
+              (call $stepRow (local.get $wb) (local.get $e) (local.get $np) (local.get $sv))))))))
+    (local.get $bad))
+
+  ;; The SGD step over `rows` rows of `np` floats: w −= scale · g, then g = 0, where g is this thread's
   ;; sum of the batch's gradients. Rows whose g is all zero (first-layer rows of pixels that are 0 in
   ;; every example of the batch) are not written at all: the other threads' cached copies stay valid.
   ;; Returns 1 if any new weight is NaN or infinite (for the divergence guard), else 0.

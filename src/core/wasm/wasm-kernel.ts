@@ -75,6 +75,10 @@ interface Exports {
   ): void;
   backward(wt: number, n: number, delta: number, out: number, np: number): void;
   update(params: number, grads: number, rows: number, np: number, scale: number): number;
+  stepLayer(
+    wt: number, wb: number, slots: number, stride: number, count: number, delta: number, prev: number,
+    from: number, end: number, np: number, bias: number, scale: number, list: number, heads: number,
+  ): number;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -117,11 +121,15 @@ export function slotBytes(kernel: KernelLayout): number {
   return 16 + kernel.padded.reduce((sum, np) => sum + 2 * aligned(4 * np), 0);
 }
 
-/** Bytes of per-thread private memory the kernel needs: z of every layer, index vectors, one slot. */
-export function scratchBytes(kernel: KernelLayout): number {
+/**
+ * Bytes of per-thread private memory the kernel needs: z of every layer, index vectors, one slot,
+ * and step's lists (a 12-byte entry per input of each slot; a list head per input).
+ */
+export function scratchBytes(kernel: KernelLayout, slotCount: number): number {
   const widest = Math.max(...kernel.sizes);
   const n0 = kernel.sizes[0]!;
-  return kernel.padded.reduce((sum, np) => sum + aligned(4 * np), 0) + aligned(4 * widest) + 2 * aligned(4 * n0) + slotBytes(kernel);
+  return kernel.padded.reduce((sum, np) => sum + aligned(4 * np), 0) + aligned(4 * widest) + 3 * aligned(4 * n0) + slotBytes(kernel) +
+    aligned(12 * slotCount * widest);
 }
 
 /** One example's slot: byte offsets into the memory, and views for the activation functions. */
@@ -161,7 +169,7 @@ export interface KernelMemory {
   /** Slot 0 of the mini-batch's example slots, each slotBytes long. */
   readonly slots: number;
   readonly slotCount: number;
-  /** This thread's private memory, scratchBytes long. */
+  /** This thread's private memory, scratchBytes(kernel, slotCount) long. */
   readonly scratch: number;
 }
 
@@ -182,6 +190,9 @@ export class WasmKernel {
   private readonly own: Slot;
   private readonly ownIdx: number;
   private readonly ownVal: number;
+  /** step's private lists: entries (12 bytes per input of each slot), and layer 1's list heads (one per input, 0 between steps). */
+  private readonly list: number;
+  private readonly heads: number;
   private readonly int32: Int32Array;
   private readonly slotStride: number;
   /** This thread's rows [from, to) of each layer (row n_in is the biases). */
@@ -213,6 +224,8 @@ export class WasmKernel {
     for (let k = 0; k < widest; k++) identity[k] = k;
     this.ownIdx = take(4 * kernel.sizes[0]!);
     this.ownVal = take(4 * kernel.sizes[0]!);
+    this.list = take(12 * at.slotCount * widest);
+    this.heads = take(4 * kernel.sizes[0]!);
     this.own = slotAt(buffer, kernel, scratch);
     this.slotStride = slotBytes(kernel);
     for (let s = 0; s < at.slotCount; s++) this.slots.push(slotAt(buffer, kernel, at.slots + s * this.slotStride));
@@ -302,6 +315,30 @@ export class WasmKernel {
         slot.delta[l]! - slot.inputs, prev, from, Math.min(to, nIn), this.identity, kernel.padded[l]!, bias,
       );
     }
+  }
+
+  /**
+   * BP3, BP4 and the SGD step of the whole mini-batch in slots [0, count) on this thread's rows, in
+   * one pass over them that writes no gradient: each row's sum is made in registers, in slot order,
+   * and applied at once. The new weights have the same bits as accumulate(count) then update(scale)
+   * (from a zero gradient); the gradient buffer is neither read nor written. False if a new weight
+   * is not finite.
+   */
+  step(count: number, scale: number): boolean {
+    const { wasm, kernel, at } = this;
+    const slot = this.slots[0]!;
+    let bad = 0;
+    for (let l = 0; l < kernel.padded.length; l++) {
+      const nIn = kernel.sizes[l]!;
+      const { from, to } = this.rows[l]!;
+      const bias = from <= nIn && nIn < to ? 1 : 0;
+      const prev = l === 0 ? -1 : slot.a[l - 1]! - slot.inputs;
+      bad |= wasm.stepLayer(
+        at.params + 4 * kernel.weightOffsets[l]!, at.params + 4 * kernel.biasOffsets[l]!, at.slots, this.slotStride, count,
+        slot.delta[l]! - slot.inputs, prev, from, Math.min(to, nIn), kernel.padded[l]!, bias, scale, this.list, this.heads,
+      );
+    }
+    return bad === 0;
   }
 
   /** The SGD step on this thread's rows: w −= scale · gradient, zeroing it. False if a new weight is not finite. */

@@ -7,7 +7,8 @@
  * threads and memory are being released measured ~20% slower);
  * runs of the thread counts are interleaved and the median of all measured epochs is reported with
  * min–max, the speedup and parallel efficiency against 1 thread measured in the same run, and the
- * share of a worker's step time spent at barriers and applying the update to its rows.
+ * shares of a worker's step time spent at the barriers and on its rows (their gradient sums over
+ * the batch and the SGD step).
  *
  *   npm run bench -- [--threads 1,2] [--runs 5] [--nets 784-30-10,784-100-10,784-256-128-10]
  *                    [--batches 10,100] [--dtypes float32,float64] [--section scaling] [--no-record]
@@ -72,17 +73,14 @@ for (const dtype of dtypes) {
       for (const threads of threadCounts) {
         const rs = reports.get(threads)!;
         const rate = median(rs.map((r) => r.examplesPerSecond));
-        const overhead = rs.map((r) => {
-          const p = r.phases!;
-          return (100 * (p.synchronisation + p.update)) / (p.compute + p.synchronisation + p.update);
-        });
-        const update = rs.map((r) => (100 * r.phases!.update) / (r.phases!.compute + r.phases!.synchronisation + r.phases!.update));
+        const share = (phase: "synchronisation" | "update"): number[] =>
+          rs.map(({ phases: p }) => (100 * p![phase]) / (p!.compute + p!.synchronisation + p!.update));
         points.push({ config, threads, examplesPerSecond: rate });
         const row = [
           sizes.join("-"), String(miniBatchSize), dtype, String(threads), spread(rs.map((r) => r.examplesPerSecond)),
           base ? `${(rate / base).toFixed(2)}×` : "–",
           base ? `${((100 * rate) / (base * threads)).toFixed(0)}%` : "–",
-          `${median(overhead).toFixed(1)}%`, `${median(update).toFixed(1)}%`, stealCell(steals.get(threads)!),
+          `${median(share("synchronisation")).toFixed(1)}%`, `${median(share("update")).toFixed(1)}%`, stealCell(steals.get(threads)!),
         ];
         rows.push(row);
         console.log(row.join("  "));
@@ -92,10 +90,10 @@ for (const dtype of dtypes) {
 }
 
 const header = [
-  "network", "batch", "dtype", "threads", "examples/s median (min–max)", "speedup vs 1 thread", "efficiency", "sync + update share", "of which update",
+  "network", "batch", "dtype", "threads", "examples/s median (min–max)", "speedup vs 1 thread", "efficiency", "barrier share", "rows' sum + update share",
   "host steal, median (max)",
 ];
-const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). 3 epochs in each of ${runs} runs, after the run's JIT warm-up (≥ 2 epochs and ≥ 1 s of training; runs interleaved, 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max). "sync + update share": a worker's time at the barriers and applying the step to its rows, of its step time. "host steal": CPU time the hypervisor took from this machine during the measured epochs (/proc/stat), as a share of all its cores' time; a 2-thread step waits whenever either thread is stolen from.\n\n${table(header, rows)}\n\n![examples/s vs threads](${section}.svg)`;
+const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). 3 epochs in each of ${runs} runs, after the run's JIT warm-up (≥ 2 epochs and ≥ 1 s of training; runs interleaved, 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max). "barrier share": a worker's time waiting at the step's two barriers, of its step time; "rows' sum + update share": its time summing the batch's BP3/BP4 into its rows and applying the SGD step (one pass in the SIMD kernel), work a serial trainer does too. (Tables recorded before 2026-11-30 21:30 UTC showed "sync + update" instead, which left out the sums.) "host steal": CPU time the hypervisor took from this machine during the measured epochs (/proc/stat), as a share of all its cores' time; a 2-thread step waits whenever either thread is stolen from.\n\n${table(header, rows)}\n\n![examples/s vs threads](${section}.svg)`;
 console.log(`\n${markdown}`);
 if (values.record) {
   await recordSection(section, markdown);

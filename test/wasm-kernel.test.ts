@@ -1,45 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { backprop, createScratch } from "../src/core/backprop.js";
-import { kernelLayoutOf, pack, scratchBytes, slotBytes, unpack, WasmKernel } from "../src/core/wasm/wasm-kernel.js";
+import { kernelLayoutOf, pack, unpack } from "../src/core/wasm/wasm-kernel.js";
 import { Network, train, ValidationError, type ActivationName, type CostName } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
-
-/**
- * A shared memory laid out as a run's: examples `xs` dense (for forward) and as their non-zero
- * entries (for backpropagate), packed parameters, one slot per example, and a gradient buffer and
- * scratch for each of `parts` threads; kernelFor(k) is thread k's kernel over it.
- */
-function kernelMemory(net: Network, xs: Float32Array[], parts = 1) {
-  const kernel = kernelLayoutOf(net.sizes);
-  let size = 0;
-  const take = (bytes: number): number => {
-    const start = size;
-    size += 16 * Math.ceil(bytes / 16);
-    return start;
-  };
-  const n0 = net.sizes[0]!;
-  const nonZeros = xs.map((x) => [...x.keys()].filter((k) => x[k] !== 0));
-  const entries = nonZeros.flat();
-  const at = { x: take(4 * n0 * xs.length), offsets: take(4 * (xs.length + 1)), indices: take(4 * entries.length), values: take(4 * entries.length) };
-  const params = take(4 * kernel.paramCount);
-  const slots = take(slotBytes(kernel) * xs.length);
-  const gradients = Array.from({ length: parts }, () => take(4 * kernel.paramCount));
-  const scratches = Array.from({ length: parts }, () => take(scratchBytes(kernel, xs.length)));
-  const pages = Math.ceil(size / 65536);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  xs.forEach((x, i) => new Float32Array(memory.buffer, at.x + 4 * n0 * i, n0).set(x));
-  let offset = 0;
-  new Int32Array(memory.buffer, at.offsets, xs.length + 1).set([0, ...nonZeros.map((nz) => (offset += nz.length))]);
-  new Int32Array(memory.buffer, at.indices, entries.length).set(entries);
-  new Float32Array(memory.buffer, at.values, entries.length).set(nonZeros.flatMap((nz, i) => nz.map((k) => xs[i]![k]!)));
-  pack(net.architecture.layout, net.params, kernel, new Float32Array(memory.buffer, params, kernel.paramCount));
-  const inputs = { count: xs.length, offsets: at.offsets, indices: at.indices, values: at.values };
-  const kernelFor = (index: number): WasmKernel =>
-    new WasmKernel(net.architecture, kernel, {
-      memory, inputs, params, gradient: gradients[index]!, slots, slotCount: xs.length, scratch: scratches[index]!,
-    }, { index, count: parts });
-  return { memory, kernel, x: at.x, params, gradients, kernelFor };
-}
+import { kernelMemory } from "./fixtures/kernel-memory.js";
 
 /** One example's gradient from the wasm kernel, in the network's own layout. */
 function wasmGradient(net: Network, x: Float32Array, y: Float64Array): { gradient: Float32Array; cost: number; output: Float32Array } {

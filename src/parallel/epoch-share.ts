@@ -56,7 +56,7 @@ export function workerContext(run: SharedRun): WorkerContext {
  * 2. Barrier: every slot is written.
  * 3. Worker k owns a fixed part of the parameters (its rows: a share of every layer's weights and
  *    biases). It adds BP3 and BP4 of every example of the batch to its rows, in example order, then
- *    applies w ← w − (η/m)Σ to them.
+ *    applies w ← w − (η/m)Σ to them (kernel.step: the wasm kernel does both in one pass per row).
  * 4. Barrier: every parameter is updated and the next mini-batch can start.
  *
  * The sum for each parameter is made by one thread in example order, so the result does not depend

@@ -76,8 +76,8 @@ export interface EpochReport {
   seconds: number;
   /**
    * Threaded runs only: where a worker's step time went, in seconds over the epoch (mean over
-   * workers): `compute` in the kernel (its examples' passes and its rows' share of the batch
-   * gradient), `synchronisation` waiting at barriers, `update` applying the SGD step to its rows.
+   * workers): `compute` the forward pass, BP1 and BP2 of the examples it took, `synchronisation`
+   * waiting at barriers, `update` its rows' BP3/BP4 sums over the batch and their SGD step.
    */
   phases?: StepPhases;
 }

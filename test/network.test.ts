@@ -64,6 +64,7 @@ describe("Network.create validation", () => {
     expect(validationError(create({ init: "xavier" })).message).toBe('init must be one of gaussian, scaled-gaussian, got "xavier"');
     expect(validationError(create({ seed: -1 })).message).toBe("seed must be an integer ≥ 0, got -1");
     expect(validationError(create({ seed: 1.5 })).message).toBe("seed must be an integer ≥ 0, got 1.5");
+    expect(validationError(create({ seed: 2 ** 53 })).message).toBe("seed must be an integer ≥ 0 below 2^53, got 9007199254740992");
   });
 
   it("the constructor checks the parameter vector against the spec", () => {
@@ -83,6 +84,16 @@ describe("initialisation", () => {
     expect(Array.from(a.params)).toEqual(Array.from(b.params));
     expect(Array.from(a.params)).not.toEqual(Array.from(c.params));
     expect(a.params.some((v) => v !== 0)).toBe(true);
+  });
+
+  it("every seed below 2^53 has its own weights; seeds below 2^32 keep the weights they always had", () => {
+    const weights = (seed: number): number[] => Array.from(Network.create([3, 2], { seed, dtype: "float64" }).params);
+    // first weights of seeds 5 and 2^32 − 1 as recorded before the bits above 32 were used
+    expect(weights(5)[0]).toBe(-0.4539924004950854);
+    expect(weights(2 ** 32 - 1)[0]).toBe(-0.5770781085301061);
+    expect(weights(2 ** 32 + 5)).not.toEqual(weights(5));
+    expect(weights(2 ** 40 + 5)).not.toEqual(weights(2 ** 32 + 5));
+    expect(weights(Number.MAX_SAFE_INTEGER)).not.toEqual(weights(2 ** 32 - 1));
   });
 
   it("uses float32 by default and float64 on request, from the same draws", () => {

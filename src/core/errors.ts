@@ -55,9 +55,12 @@ export function show(value: unknown): string {
 
 /** `name must be a positive integer` unless value is an integer ≥ min. */
 export function checkInteger(name: string, value: unknown, min = 1): asserts value is number {
+  // an integer past 2^53 is not one number but a run of them (2^53 + 1 reads as 2^53): a seed so
+  // large would silently be another seed
+  const tooLarge = Number.isInteger(value) && !Number.isSafeInteger(value) ? " below 2^53" : "";
   check(
-    typeof value === "number" && Number.isInteger(value) && value >= min,
-    `${name} must be ${min === 1 ? "a positive integer" : `an integer ≥ ${min}`}, got ${show(value)}`,
+    typeof value === "number" && Number.isSafeInteger(value) && value >= min,
+    `${name} must be ${min === 1 ? "a positive integer" : `an integer ≥ ${min}`}${tooLarge}, got ${show(value)}`,
   );
 }
 

@@ -5,18 +5,19 @@
 export class Rng {
   private s: Uint32Array;
 
-  /** Seeds the generator from any integer (only its low 32 bits and sign matter). */
+  /**
+   * Seeds the generator from a safe integer (|seed| < 2^53); different seeds give different
+   * streams. The low 32 bits fill the state through splitmix32; bits above them, if any, are mixed
+   * in by a second splitmix32 stream (so seeds below 2^32 give the streams they always gave).
+   */
   constructor(seed: number) {
-    let x = (seed | 0) >>> 0;
-    const next = (): number => {
-      // splitmix32: spreads a small seed over the whole state
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s = new Uint32Array([next(), next(), next(), next()]);
+    const low = splitmix32(seed >>> 0);
+    this.s = new Uint32Array([low(), low(), low(), low()]);
+    const high = Math.trunc(seed / 2 ** 32);
+    if (high !== 0) {
+      const more = splitmix32((high ^ 0x6a09e667) >>> 0);
+      for (let i = 0; i < 4; i++) this.s[i]! ^= more();
+    }
   }
 
   /** The generator's state, to continue the same stream later with {@link Rng.fromState}. */
@@ -65,6 +66,17 @@ export class Rng {
     const v = this.uniform();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
+}
+
+/** splitmix32 from state x: spreads a small seed over 32-bit words, one per call. */
+function splitmix32(x: number): () => number {
+  return () => {
+    x = (x + 0x9e3779b9) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return (z ^ (z >>> 16)) >>> 0;
+  };
 }
 
 /** Shuffles `order` in place with Fisher–Yates, drawing from `rng`. */

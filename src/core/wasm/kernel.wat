@@ -26,16 +26,56 @@
     (local.get $count))
 
   ;; z^l = w^l a^(l−1) + b^l, as z = b + Σ_t val[t] · row idx[t] of the transposed weights. z is
-  ;; built 16 floats at a time in four registers (a sum kept in memory would make every row wait on
-  ;; the previous row's store); each lane still adds the rows in order t = 0, 1, …
+  ;; built up to 32 floats at a time in registers (a sum kept in memory would make every row wait on
+  ;; the previous row's store; eight independent sums keep the adds from waiting on each other);
+  ;; each lane still adds the rows in order t = 0, 1, …, so the width changes no bit.
   (func (export "forward") (param $wt i32) (param $b i32) (param $idx i32) (param $val i32) (param $count i32)
                            (param $z i32) (param $np i32)
     (local $j i32) (local $end i32) (local $t i32) (local $row i32) (local $s v128)
-    (local $z0 v128) (local $z1 v128) (local $z2 v128) (local $z3 v128)
+    (local $z0 v128) (local $z1 v128) (local $z2 v128) (local $z3 v128) (local $z4 v128) (local $z5 v128) (local $z6 v128) (local $z7 v128)
     (local.set $end (i32.shl (local.get $np) (i32.const 2)))
-    (block $blocksdone
-      (loop $blocks
-        (br_if $blocksdone (i32.gt_u (i32.add (local.get $j) (i32.const 64)) (local.get $end)))
+    (block $widedone
+      (loop $wide
+        (br_if $widedone (i32.gt_u (i32.add (local.get $j) (i32.const 128)) (local.get $end)))
+        (local.set $z0 (v128.load offset=0 (i32.add (local.get $b) (local.get $j))))
+        (local.set $z1 (v128.load offset=16 (i32.add (local.get $b) (local.get $j))))
+        (local.set $z2 (v128.load offset=32 (i32.add (local.get $b) (local.get $j))))
+        (local.set $z3 (v128.load offset=48 (i32.add (local.get $b) (local.get $j))))
+        (local.set $z4 (v128.load offset=64 (i32.add (local.get $b) (local.get $j))))
+        (local.set $z5 (v128.load offset=80 (i32.add (local.get $b) (local.get $j))))
+        (local.set $z6 (v128.load offset=96 (i32.add (local.get $b) (local.get $j))))
+        (local.set $z7 (v128.load offset=112 (i32.add (local.get $b) (local.get $j))))
+        (local.set $t (i32.const 0))
+        (block $rowsdone
+          (loop $rows
+            (br_if $rowsdone (i32.ge_u (local.get $t) (local.get $count)))
+            (local.set $row (i32.add (i32.add (local.get $wt) (local.get $j))
+              (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))) (local.get $end))))
+            (local.set $s (f32x4.splat (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2))))))
+            (local.set $z0 (f32x4.add (local.get $z0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $row)))))
+            (local.set $z1 (f32x4.add (local.get $z1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $row)))))
+            (local.set $z2 (f32x4.add (local.get $z2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $row)))))
+            (local.set $z3 (f32x4.add (local.get $z3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $row)))))
+            (local.set $z4 (f32x4.add (local.get $z4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $row)))))
+            (local.set $z5 (f32x4.add (local.get $z5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $row)))))
+            (local.set $z6 (f32x4.add (local.get $z6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $row)))))
+            (local.set $z7 (f32x4.add (local.get $z7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $row)))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $rows)))
+        (v128.store offset=0 (i32.add (local.get $z) (local.get $j)) (local.get $z0))
+        (v128.store offset=16 (i32.add (local.get $z) (local.get $j)) (local.get $z1))
+        (v128.store offset=32 (i32.add (local.get $z) (local.get $j)) (local.get $z2))
+        (v128.store offset=48 (i32.add (local.get $z) (local.get $j)) (local.get $z3))
+        (v128.store offset=64 (i32.add (local.get $z) (local.get $j)) (local.get $z4))
+        (v128.store offset=80 (i32.add (local.get $z) (local.get $j)) (local.get $z5))
+        (v128.store offset=96 (i32.add (local.get $z) (local.get $j)) (local.get $z6))
+        (v128.store offset=112 (i32.add (local.get $z) (local.get $j)) (local.get $z7))
+        (local.set $j (i32.add (local.get $j) (i32.const 128)))
+        (br $wide)))
+    ;; then 16 floats, then 4 at a time (np is a multiple of 4)
+    (block $halfdone
+      (block $half
+        (br_if $halfdone (i32.gt_u (i32.add (local.get $j) (i32.const 64)) (local.get $end)))
         (local.set $z0 (v128.load offset=0 (i32.add (local.get $b) (local.get $j))))
         (local.set $z1 (v128.load offset=16 (i32.add (local.get $b) (local.get $j))))
         (local.set $z2 (v128.load offset=32 (i32.add (local.get $b) (local.get $j))))
@@ -58,26 +98,25 @@
         (v128.store offset=32 (i32.add (local.get $z) (local.get $j)) (local.get $z2))
         (v128.store offset=48 (i32.add (local.get $z) (local.get $j)) (local.get $z3))
         (local.set $j (i32.add (local.get $j) (i32.const 64)))
-        (br $blocks)))
-    ;; the last 4, 8 or 12 floats (np is a multiple of 4), one register at a time
-    (block $done
+        ))
+    (block $lanesdone
       (loop $lanes
-        (br_if $done (i32.ge_u (local.get $j) (local.get $end)))
-        (local.set $z0 (v128.load (i32.add (local.get $b) (local.get $j))))
+        (br_if $lanesdone (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
+        (local.set $z0 (v128.load offset=0 (i32.add (local.get $b) (local.get $j))))
         (local.set $t (i32.const 0))
         (block $rowsdone
           (loop $rows
             (br_if $rowsdone (i32.ge_u (local.get $t) (local.get $count)))
             (local.set $row (i32.add (i32.add (local.get $wt) (local.get $j))
               (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))) (local.get $end))))
-            (local.set $z0 (f32x4.add (local.get $z0)
-              (f32x4.mul (f32x4.splat (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2)))))
-                         (v128.load (local.get $row)))))
+            (local.set $s (f32x4.splat (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2))))))
+            (local.set $z0 (f32x4.add (local.get $z0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $row)))))
             (local.set $t (i32.add (local.get $t) (i32.const 1)))
             (br $rows)))
-        (v128.store (i32.add (local.get $z) (local.get $j)) (local.get $z0))
+        (v128.store offset=0 (i32.add (local.get $z) (local.get $j)) (local.get $z0))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
-        (br $lanes))))
+        (br $lanes)))
+  )
 
   ;; BP3 and BP4: ∂C/∂w_jk += a_k δ_j as row idx[t] += val[t] · δ of the transposed gradient, and, if
   ;; $bias is not 0, ∂C/∂b += δ (a thread that owns only some rows of a layer may not own its biases).

@@ -67,11 +67,11 @@ for (let pair = 0; pair < pairs; pair++) {
   }
 }
 
-/** The commit a checkout is at, "+ changes" if its work tree differs from it. */
+/** The commit a checkout is at, "+ changes" if its code differs from it (results written by benchmarks do not count). */
 function commitOf(dir: string): string {
   const git = (...args: string[]): string => execFileSync("git", ["-C", dir, ...args], { encoding: "utf8" }).trim();
   try {
-    return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") ? " + changes" : ""}`;
+    return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md", ":!bench/*.svg") ? " + changes" : ""}`;
   } catch {
     return "not a git checkout";
   }

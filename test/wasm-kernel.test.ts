@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { backprop, createScratch } from "../src/core/backprop.js";
-import { kernelLayoutOf, pack, unpack } from "../src/core/wasm/wasm-kernel.js";
+import { activation } from "../src/core/activations.js";
+import { kernelLayoutOf, kernelModule, pack, unpack } from "../src/core/wasm/wasm-kernel.js";
 import { Network, train, ValidationError, type ActivationName, type CostName } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
 import { kernelMemory } from "./fixtures/kernel-memory.js";
@@ -81,6 +82,31 @@ describe("WebAssembly SIMD kernel", () => {
         expect(trainOnce(true, Infinity).finite.some((f) => !f)).toBe(true);
       }
     }
+  });
+
+  it("sigmoid gives the TypeScript sigmoid's float32 values, bit for bit, and keeps NaN", () => {
+    const n = 100_001; // odd: the last value is written alone
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: 16, shared: true });
+    const { sigmoid } = new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports as { sigmoid(z: number, a: number, n: number): void };
+    const z = new Float32Array(memory.buffer, 0, n + 1);
+    const edges = [0, -0, 1e-30, -1e-30, 1e-8, 0.5, -0.5, 17, -17, 88, -88, 104, -104, 700, -700, 800, -800, 3e38, -3e38, Infinity, -Infinity, NaN];
+    let seed = 1;
+    for (let i = 0; i < n; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      z[i] = i < edges.length ? edges[i]! : ((seed / 2 ** 32) * 2 - 1) * (i % 3 === 0 ? 40 : 6);
+    }
+    z[n] = 12345; // past n: must not be written into a
+    const a = new Float32Array(memory.buffer, 4 * (n + 8), n + 1);
+    a[n] = -1;
+    sigmoid(z.byteOffset, a.byteOffset, n);
+    const expected = new Float32Array(n);
+    activation("sigmoid").apply(z.subarray(0, n), expected);
+    let differing = 0;
+    for (let i = 0; i < n; i++) if (!Object.is(a[i], expected[i])) differing++;
+    expect(differing).toBe(0);
+    expect(a[n]).toBe(-1);
+    expect(Number.isNaN(a[edges.findIndex(Number.isNaN)])).toBe(true);
+    expect([a[edges.indexOf(Infinity)], a[edges.indexOf(-Infinity)]]).toEqual([1, 0]);
   });
 
   it("pack and unpack are inverse (the kernel layout is a permutation plus zero pads)", () => {

@@ -118,6 +118,53 @@
         (br $lanes)))
   )
 
+  ;; a = σ(z) = 1 / (1 + e^(−z)) for the n floats at $z, into $a. Computed in double precision, two
+  ;; at a time, as the TypeScript kernel does with Math.exp, then rounded to float32: the two agree
+  ;; to the last bit but for exp's last-bit differences that survive rounding (none in the tests).
+  ;; e^x: x = k ln2 + r with |r| ≤ ln2/2 (ln2 split in two so k·ln2_hi is exact), e^r by its Taylor
+  ;; series to r^13 (the rest < 2^−56), and 2^k written straight into the exponent bits. x is held
+  ;; in [−708, 709], where 2^k is a normal double: beyond, σ is 0 or 1 in float32 all the same. A
+  ;; NaN stays NaN (min and max keep it), so the divergence guard still sees it.
+  (func (export "sigmoid") (param $z i32) (param $a i32) (param $n i32)
+    (local $i i32) (local $at i32) (local $x v128) (local $k v128) (local $r v128) (local $p v128)
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        ;; z[i], z[i + 1] (past n, a pad: read, never written)
+        (local.set $x (f64x2.neg (f64x2.promote_low_f32x4
+          (v128.load64_zero (i32.add (local.get $z) (i32.shl (local.get $i) (i32.const 2)))))))
+        (local.set $x (f64x2.min (f64x2.max (local.get $x) (f64x2.splat (f64.const -708))) (f64x2.splat (f64.const 709))))
+        (local.set $k (f64x2.nearest (f64x2.mul (local.get $x) (f64x2.splat (f64.const 1.4426950408889634)))))
+        (local.set $r (f64x2.sub
+          (f64x2.sub (local.get $x) (f64x2.mul (local.get $k) (f64x2.splat (f64.const 6.93147180369123816490e-01))))
+          (f64x2.mul (local.get $k) (f64x2.splat (f64.const 1.90821492927058770002e-10)))))
+        (local.set $p (f64x2.splat (f64.const 1.6059043836821613e-10)))  ;; 1/13!
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (f64x2.splat (f64.const 2.08767569878681e-09))))  ;; 1/12!
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (f64x2.splat (f64.const 2.505210838544172e-08))))  ;; 1/11!
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (f64x2.splat (f64.const 2.755731922398589e-07))))  ;; 1/10!
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (f64x2.splat (f64.const 2.7557319223985893e-06))))  ;; 1/9!
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (f64x2.splat (f64.const 2.48015873015873e-05))))  ;; 1/8!
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (f64x2.splat (f64.const 0.0001984126984126984))))  ;; 1/7!
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (f64x2.splat (f64.const 0.001388888888888889))))  ;; 1/6!
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (f64x2.splat (f64.const 0.008333333333333333))))  ;; 1/5!
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (f64x2.splat (f64.const 0.041666666666666664))))  ;; 1/4!
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (f64x2.splat (f64.const 0.16666666666666666))))  ;; 1/3!
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (f64x2.splat (f64.const 0.5))))  ;; 1/2!
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (f64x2.splat (f64.const 1.0))))  ;; 1/1!
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (f64x2.splat (f64.const 1.0))))  ;; 1/0!
+        ;; · 2^k, then 1 / (1 + e^x)
+        (local.set $p (f64x2.mul (local.get $p)
+          (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (i64x2.splat (i64.const 1023)))
+                     (i32.const 52))))
+        (local.set $p (f32x4.demote_f64x2_zero
+          (f64x2.div (f64x2.splat (f64.const 1)) (f64x2.add (f64x2.splat (f64.const 1)) (local.get $p)))))
+        (local.set $at (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+        (if (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $n))
+          (then (v128.store64_lane 0 (local.get $at) (local.get $p)))
+          (else (v128.store32_lane 0 (local.get $at) (local.get $p))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $pairs))))
+
   ;; BP3 and BP4: ∂C/∂w_jk += a_k δ_j as row idx[t] += val[t] · δ of the transposed gradient, and, if
   ;; $bias is not 0, ∂C/∂b += δ (a thread that owns only some rows of a layer may not own its biases).
   (func $accumulate (param $gt i32) (param $gb i32) (param $idx i32) (param $val i32) (param $count i32)

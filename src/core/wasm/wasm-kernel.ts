@@ -75,6 +75,7 @@ interface Exports {
   ): void;
   backward(wt: number, n: number, delta: number, out: number, np: number): void;
   update(params: number, grads: number, rows: number, np: number, scale: number): number;
+  sigmoid(z: number, a: number, n: number): void;
   stepLayer(
     wt: number, wb: number, slots: number, stride: number, count: number, delta: number, prev: number,
     from: number, end: number, np: number, bias: number, scale: number, list: number, heads: number,
@@ -287,7 +288,10 @@ export class WasmKernel {
     const p = this.at.params;
     for (let l = 0; l <= last; l++) {
       wasm.forward(p + 4 * kernel.weightOffsets[l]!, p + 4 * kernel.biasOffsets[l]!, idx, val, count, this.z[l]!, kernel.padded[l]!);
-      (l === last ? arch.output : arch.hidden).apply(this.zView[l]!, slot.aView[l]!);
+      const activation = l === last ? arch.output : arch.hidden;
+      // sigmoid, the default, in wasm (the same values as its TypeScript apply, without a Math.exp call per neuron)
+      if (activation.name === "sigmoid") wasm.sigmoid(this.z[l]!, slot.a[l]!, kernel.sizes[l + 1]!);
+      else activation.apply(this.zView[l]!, slot.aView[l]!);
       idx = this.identity;
       val = slot.a[l]!;
       count = kernel.sizes[l + 1]!;

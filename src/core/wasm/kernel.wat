@@ -1,5 +1,6 @@
 ;; shoal's WebAssembly SIMD kernel: the linear algebra of backpropagation on float32, four lanes at
-;; a time. Activations and costs stay in TypeScript (they are O(neurons), this is O(weights)).
+;; a time, and the sigmoid. Other activations and the costs stay in TypeScript (they are O(neurons),
+;; this is O(weights)).
 ;;
 ;; Weights are stored transposed and padded ("kernel layout"): layer l's matrix is n_in rows of
 ;; `np` floats, row k holding w_jk for every neuron j (np = n_out rounded up to 4, pads are 0).

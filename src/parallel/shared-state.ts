@@ -140,8 +140,14 @@ function planDataset(arena: Arena, data: Dataset, sparse = false): SharedDataset
 
 function planSparse(arena: Arena, data: Dataset): SparseInputs {
   let nonZeros = 0;
-  for (const v of data.inputs) if (v !== 0) nonZeros++;
-  return { count: data.count, offsets: arena.take(4 * (data.count + 1)), indices: arena.take(4 * nonZeros), values: arena.take(4 * nonZeros) };
+  let most = 0;
+  for (let i = 0; i < data.count; i++) {
+    let row = 0;
+    for (let k = i * data.inputSize, end = k + data.inputSize; k < end; k++) if (data.inputs[k] !== 0) row++;
+    nonZeros += row;
+    most = Math.max(most, row);
+  }
+  return { count: data.count, most, offsets: arena.take(4 * (data.count + 1)), indices: arena.take(4 * nonZeros), values: arena.take(4 * nonZeros) };
 }
 
 function copySparse(buffer: ArrayBufferLike, into: SparseInputs, from: Dataset): void {
@@ -214,10 +220,11 @@ export function createSharedRun(
   const gradients = arena.take(threads * gradientStride, CACHE_LINE);
   const slots = arena.take(slotCount * slotStride, CACHE_LINE);
   const costs = arena.take(slotCount * COST_STRIDE * 8, CACHE_LINE);
-  const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout, slotCount) / CACHE_LINE) * CACHE_LINE : 0;
-  const scratch = arena.take(threads * scratchStride, CACHE_LINE);
   const sharedTrain = planDataset(arena, train, wasmLayout !== undefined);
   const sharedTest = test && planDataset(arena, test);
+  const mostInputs = typeof sharedTrain.inputs === "number" ? train.inputSize : sharedTrain.inputs.most;
+  const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout, slotCount, mostInputs) / CACHE_LINE) * CACHE_LINE : 0;
+  const scratch = arena.take(threads * scratchStride, CACHE_LINE);
   const pages = Math.max(1, Math.ceil(arena.size / PAGE));
 
   const run: SharedRun = {

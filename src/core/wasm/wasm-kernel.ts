@@ -108,6 +108,8 @@ const aligned = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 export interface SparseInputs {
   /** How many examples (rows). */
   readonly count: number;
+  /** The most non-zero entries of any one example. */
+  readonly most: number;
   readonly offsets: number;
   readonly indices: number;
   readonly values: number;
@@ -124,13 +126,14 @@ export function slotBytes(kernel: KernelLayout): number {
 
 /**
  * Bytes of per-thread private memory the kernel needs: z of every layer, index vectors, one slot,
- * and step's lists (a 12-byte entry per input of each slot; a list head per input).
+ * and step's lists: a head per input, and a 12-byte entry per non-zero input of every slot
+ * (`mostInputs`: the most non-zero inputs of one training example).
  */
-export function scratchBytes(kernel: KernelLayout, slotCount: number): number {
+export function scratchBytes(kernel: KernelLayout, slotCount: number, mostInputs: number): number {
   const widest = Math.max(...kernel.sizes);
   const n0 = kernel.sizes[0]!;
   return kernel.padded.reduce((sum, np) => sum + aligned(4 * np), 0) + aligned(4 * widest) + 3 * aligned(4 * n0) + slotBytes(kernel) +
-    aligned(12 * slotCount * widest);
+    aligned(12 * slotCount * Math.max(1, mostInputs));
 }
 
 /** One example's slot: byte offsets into the memory, and views for the activation functions. */
@@ -170,7 +173,7 @@ export interface KernelMemory {
   /** Slot 0 of the mini-batch's example slots, each slotBytes long. */
   readonly slots: number;
   readonly slotCount: number;
-  /** This thread's private memory, scratchBytes(kernel, slotCount) long. */
+  /** This thread's private memory, scratchBytes(kernel, slotCount, inputs.most) long. */
   readonly scratch: number;
 }
 
@@ -191,9 +194,9 @@ export class WasmKernel {
   private readonly own: Slot;
   private readonly ownIdx: number;
   private readonly ownVal: number;
-  /** step's private lists: entries (12 bytes per input of each slot), and layer 1's list heads (one per input, 0 between steps). */
-  private readonly list: number;
+  /** step's private lists: layer 1's list heads (one per input, 0 between steps), and the entries (the rest of the scratch). */
   private readonly heads: number;
+  private readonly list: number;
   private readonly int32: Int32Array;
   private readonly slotStride: number;
   /** This thread's rows [from, to) of each layer (row n_in is the biases). */
@@ -225,9 +228,9 @@ export class WasmKernel {
     for (let k = 0; k < widest; k++) identity[k] = k;
     this.ownIdx = take(4 * kernel.sizes[0]!);
     this.ownVal = take(4 * kernel.sizes[0]!);
-    this.list = take(12 * at.slotCount * widest);
     this.heads = take(4 * kernel.sizes[0]!);
-    this.own = slotAt(buffer, kernel, scratch);
+    this.own = slotAt(buffer, kernel, take(slotBytes(kernel)));
+    this.list = scratch; // last: its size depends on the data
     this.slotStride = slotBytes(kernel);
     for (let s = 0; s < at.slotCount; s++) this.slots.push(slotAt(buffer, kernel, at.slots + s * this.slotStride));
     this.rows = kernel.padded.map((_, l) =>

@@ -8,6 +8,7 @@
  *   npm run bench:step [-- --nets 784-30-10,784-100-10,784-256-128-10] [--batches 10,100] [--steps 4000]
  */
 import { parseArgs } from "node:util";
+import { fillTarget } from "../src/core/dataset.js";
 import { loadMnistDigits, Network } from "../src/index.js";
 import { kernelMemory } from "../test/fixtures/kernel-memory.js";
 import { machine, recordSection, table } from "./lib.js";
@@ -41,8 +42,7 @@ for (const sizes of nets) {
     let next = 0;
     const fill = (): void => {
       for (let s = 0; s < batch; s++, next = (next + 1) % examples) {
-        y.fill(0);
-        y[train.targets.kind === "labels" ? train.targets.labels[next]! : 0] = 1;
+        fillTarget(train, next, y);
         wasm.backpropagate(next, y, s);
       }
     };

@@ -388,12 +388,24 @@
         (br $lanes)))
     (v128.any_true (local.get $bad)))
 
-  ;; Writes an entry for $stepRow at $e (δ at $d, value $v, next entry $next); returns $e.
-  (func $entry (param $e i32) (param $d i32) (param $v f32) (param $next i32) (result i32)
-    (i32.store (local.get $e) (local.get $d))
-    (f32.store offset=4 (local.get $e) (local.get $v))
-    (i32.store offset=8 (local.get $e) (local.get $next))
-    (local.get $e))
+  ;; Writes a list for $stepRow at $list of every one of `count` slots in slot order: δ at byte
+  ;; $delta of the slot, value $v. Returns $list.
+  (func $slotList (param $list i32) (param $slots i32) (param $stride i32) (param $count i32) (param $delta i32) (param $v f32)
+                  (result i32)
+    (local $e i32) (local $s i32)
+    (local.set $e (local.get $list))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $s) (local.get $count)))
+        (i32.store (local.get $e) (i32.add (i32.add (local.get $slots) (i32.mul (local.get $s) (local.get $stride))) (local.get $delta)))
+        (f32.store offset=4 (local.get $e) (local.get $v))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        ;; the next entry, or 0 after the last
+        (i32.store offset=8 (local.get $e)
+          (select (i32.add (local.get $e) (i32.const 12)) (i32.const 0) (i32.lt_u (local.get $s) (local.get $count))))
+        (local.set $e (i32.add (local.get $e) (i32.const 12)))
+        (br $each)))
+    (local.get $list))
 
   ;; BP3, BP4 and the SGD step of a whole mini-batch for one thread's rows [from, end) of one layer
   ;; (and its biases if $bias), with no gradient buffer: each row's examples are listed, in slot
@@ -401,7 +413,9 @@
   ;; private memory for 12-byte entries. Layer 1 ($prev = −1) first sorts the batch's non-zero inputs
   ;; in [from, end) by row: walking the slots from last to first and putting each entry at the head
   ;; of its row's list (heads at $heads, 4 bytes per input, all 0 between calls) leaves every list in
-  ;; slot order; a row no example touches is not written at all. Returns 1 if a new weight is not finite.
+  ;; slot order; a row no example touches is not written at all. A hidden layer's rows all take every
+  ;; slot, so one list serves them, each row's inputs written into it in turn. Returns 1 if a new
+  ;; weight is not finite.
   (func (export "stepLayer") (param $wt i32) (param $wb i32) (param $slots i32) (param $stride i32)
         (param $count i32) (param $delta i32) (param $prev i32) (param $from i32) (param $end i32)
         (param $np i32) (param $bias i32) (param $scale f32) (param $list i32) (param $heads i32) (result i32)
@@ -452,47 +466,38 @@
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $rows))))
       (else
-        ;; a hidden layer's inputs are dense: every slot adds to every row
+        ;; a hidden layer's inputs are dense: every slot adds to every row, so one list serves
+        ;; them all, with each row's inputs a_k^(l−1) written into it in turn
+        (drop (call $slotList (local.get $list) (local.get $slots) (local.get $stride) (local.get $count) (local.get $delta) (f32.const 0)))
         (local.set $k (local.get $from))
         (block $rowsdone
           (loop $rows
             (br_if $rowsdone (i32.ge_s (local.get $k) (local.get $end)))
-            (local.set $e (i32.const 0))
-            (local.set $s (local.get $count))
-            (block $listed
-              (loop $slotsdown
-                (br_if $listed (i32.eqz (local.get $s)))
-                (local.set $s (i32.sub (local.get $s) (i32.const 1)))
-                (local.set $slot (i32.add (local.get $slots) (i32.mul (local.get $s) (local.get $stride))))
-                (local.set $e (call $entry (i32.add (local.get $list) (i32.mul (local.get $s) (i32.const 12)))
-                  (i32.add (local.get $slot) (local.get $delta))
-                  (f32.load (i32.add (i32.add (local.get $slot) (local.get $prev)) (i32.shl (local.get $k) (i32.const 2))))
-                  (local.get $e)))
-                (br $slotsdown)))
-            (if (local.get $e)
+            (local.set $e (local.get $list))
+            (local.set $slot (i32.add (i32.add (local.get $slots) (local.get $prev)) (i32.shl (local.get $k) (i32.const 2))))
+            (local.set $s (i32.const 0))
+            (block $valued
+              (loop $values
+                (br_if $valued (i32.ge_u (local.get $s) (local.get $count)))
+                (f32.store offset=4 (local.get $e) (f32.load (local.get $slot)))
+                (local.set $e (i32.add (local.get $e) (i32.const 12)))
+                (local.set $slot (i32.add (local.get $slot) (local.get $stride)))
+                (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                (br $values)))
+            (if (local.get $count)
               (then
                 (local.set $bad (i32.or (local.get $bad)
-                  (call $stepRow (i32.add (local.get $wt) (i32.mul (local.get $k) (local.get $rowBytes))) (local.get $e)
+                  (call $stepRow (i32.add (local.get $wt) (i32.mul (local.get $k) (local.get $rowBytes))) (local.get $list)
                     (local.get $np) (local.get $sv))))))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $rows)))))
     ;; BP3: the biases' gradient is Σ δ, i.e. every slot with value 1 (1 · δ is δ exactly)
-    (if (local.get $bias)
+    (if (i32.and (i32.ne (local.get $bias) (i32.const 0)) (i32.ne (local.get $count) (i32.const 0)))
       (then
-        (local.set $e (i32.const 0))
-        (local.set $s (local.get $count))
-        (block $listed
-          (loop $slotsdown
-            (br_if $listed (i32.eqz (local.get $s)))
-            (local.set $s (i32.sub (local.get $s) (i32.const 1)))
-            (local.set $e (call $entry (i32.add (local.get $list) (i32.mul (local.get $s) (i32.const 12)))
-              (i32.add (i32.add (local.get $slots) (i32.mul (local.get $s) (local.get $stride))) (local.get $delta))
-              (f32.const 1) (local.get $e)))
-            (br $slotsdown)))
-        (if (local.get $e)
-          (then
-            (local.set $bad (i32.or (local.get $bad)
-              (call $stepRow (local.get $wb) (local.get $e) (local.get $np) (local.get $sv))))))))
+        (local.set $bad (i32.or (local.get $bad)
+          (call $stepRow (local.get $wb)
+            (call $slotList (local.get $list) (local.get $slots) (local.get $stride) (local.get $count) (local.get $delta) (f32.const 1))
+            (local.get $np) (local.get $sv))))))
     (local.get $bad))
 
   ;; The SGD step over `rows` rows of `np` floats: w −= scale · g, then g = 0, where g is this thread's

@@ -162,6 +162,23 @@ function slotAt(buffer: ArrayBufferLike, kernel: KernelLayout, at: number): Slot
   return slot;
 }
 
+/**
+ * One layer's part for one thread, as accumulateBatch and stepLayer take it: the layer's weights
+ * and biases (bytes into the parameters or a gradient), its padded width, the thread's weight rows
+ * [from, end) and whether it owns the biases (1) or not (0), and where δ^l and a^(l−1) are in a
+ * slot (bytes from its start; layer 1 reads the slot's non-zero inputs instead: −1).
+ */
+interface LayerPart {
+  readonly weights: number;
+  readonly biases: number;
+  readonly np: number;
+  readonly from: number;
+  readonly end: number;
+  readonly bias: number;
+  readonly delta: number;
+  readonly prev: number;
+}
+
 /** Where one thread's data, parameters and example slots are (byte offsets, 16-aligned). */
 export interface KernelMemory {
   readonly memory: WebAssembly.Memory;
@@ -201,6 +218,8 @@ export class WasmKernel {
   private readonly slotStride: number;
   /** This thread's rows [from, to) of each layer (row n_in is the biases). */
   private readonly rows: { from: number; to: number }[];
+  /** Per layer, what accumulate and step pass the kernel for this thread's rows (byte offsets). */
+  private readonly parts: LayerPart[];
 
   constructor(
     private readonly arch: Architecture,
@@ -236,6 +255,16 @@ export class WasmKernel {
     this.rows = kernel.padded.map((_, l) =>
       l === 0 ? weightedShare(this.inputRowWork(), part.index, part.count) : share(kernel.sizes[l]! + 1, part.index, part.count),
     );
+    const own = this.own; // every slot has the same layout
+    this.parts = this.rows.map(({ from, to }, l) => {
+      const nIn = kernel.sizes[l]!;
+      return {
+        weights: 4 * kernel.weightOffsets[l]!, biases: 4 * kernel.biasOffsets[l]!, np: kernel.padded[l]!,
+        from, end: Math.min(to, nIn), bias: from <= nIn && nIn < to ? 1 : 0,
+        delta: own.delta[l]! - own.inputs,
+        prev: l === 0 ? -1 : own.a[l - 1]! - own.inputs,
+      };
+    });
   }
 
   /**
@@ -308,18 +337,12 @@ export class WasmKernel {
    * bias row gets δ^l.
    */
   accumulate(count: number): void {
-    const { wasm, kernel, at } = this;
+    const { wasm, at } = this;
     if (count === 0) return;
-    const slot = this.slots[0]!;
-    for (let l = 0; l < kernel.padded.length; l++) {
-      const nIn = kernel.sizes[l]!;
-      const { from, to } = this.rows[l]!;
-      const bias = from <= nIn && nIn < to ? 1 : 0;
-      // δ and a^(l−1) are at the same place in every slot; layer 1 reads the slot's non-zero inputs (−1)
-      const prev = l === 0 ? -1 : slot.a[l - 1]! - slot.inputs;
+    for (const p of this.parts) {
       wasm.accumulateBatch(
-        at.gradient + 4 * kernel.weightOffsets[l]!, at.gradient + 4 * kernel.biasOffsets[l]!, at.slots, this.slotStride, count,
-        slot.delta[l]! - slot.inputs, prev, from, Math.min(to, nIn), this.identity, kernel.padded[l]!, bias,
+        at.gradient + p.weights, at.gradient + p.biases, at.slots, this.slotStride, count,
+        p.delta, p.prev, p.from, p.end, this.identity, p.np, p.bias,
       );
     }
   }
@@ -332,17 +355,12 @@ export class WasmKernel {
    * is not finite.
    */
   step(count: number, scale: number): boolean {
-    const { wasm, kernel, at } = this;
-    const slot = this.slots[0]!;
+    const { wasm, at } = this;
     let bad = 0;
-    for (let l = 0; l < kernel.padded.length; l++) {
-      const nIn = kernel.sizes[l]!;
-      const { from, to } = this.rows[l]!;
-      const bias = from <= nIn && nIn < to ? 1 : 0;
-      const prev = l === 0 ? -1 : slot.a[l - 1]! - slot.inputs;
+    for (const p of this.parts) {
       bad |= wasm.stepLayer(
-        at.params + 4 * kernel.weightOffsets[l]!, at.params + 4 * kernel.biasOffsets[l]!, at.slots, this.slotStride, count,
-        slot.delta[l]! - slot.inputs, prev, from, Math.min(to, nIn), kernel.padded[l]!, bias, scale, this.list, this.heads,
+        at.params + p.weights, at.params + p.biases, at.slots, this.slotStride, count,
+        p.delta, p.prev, p.from, p.end, p.np, p.bias, scale, this.list, this.heads,
       );
     }
     return bad === 0;

@@ -1,9 +1,10 @@
 /**
  * A/B of two builds of shoal in ONE process, for changes smaller than this machine's run-to-run
- * noise: runs of A and B alternate (ABBA), each trains a fresh network past its JIT warm-up and
- * measures 3 epochs (steadyEpochs), 0.3 s apart, after a 2.5 s warm-up of the machine. Reports
- * both medians with min–max, B ÷ A of the medians, the per-pair ratios, and the median share of
- * a worker's step time spent at barriers.
+ * noise. Each of `--pairs` runs trains a fresh network with A and one with B at once, taking turns
+ * one epoch each (epochsInTurn; who goes first alternates), past their JIT warm-up, then measures
+ * 3 rounds; runs start 0.3 s apart, after a 2.5 s warm-up of the machine. Reports both medians with
+ * min–max, B ÷ A as the median of the rounds' ratios (an epoch of B ÷ the epoch of A next to it),
+ * every round's ratio, and the median share of a worker's step time spent at barriers.
  *
  * A and B are checkouts of this repository, e.g. a commit and the working tree:
  *
@@ -20,7 +21,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type * as ShoalModule from "../src/index.js";
-import { machine, median, recordSection, sectionName, spread, steadyEpochs, table, warmUp } from "./lib.js";
+import type { EpochReport } from "../src/index.js";
+import { epochsInTurn, machine, median, recordSection, sectionName, spread, table, warmUp } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -47,24 +49,26 @@ const load = async (dir: string): Promise<Shoal> => (await import(pathToFileURL(
 const builds = { A: await load(values.a), B: await load(values.b) };
 const { train: data } = await builds.B.loadMnistDigits();
 
-/** One run of a build: examples/s over its measured epochs, and its barrier share (%). */
-async function measure(shoal: Shoal, seed: number): Promise<{ rate: number; sync: number }> {
-  const net = shoal.Network.create(sizes, { seed });
-  const { epochs } = await steadyEpochs(net, data, { miniBatchSize, eta: 3.0, seed, threads }, 3, 1, shoal);
-  const seconds = epochs.reduce((sum, e) => sum + data.count / e.examplesPerSecond, 0);
-  const phases = epochs.map((e) => e.phases!);
-  const total = (key: "compute" | "synchronisation" | "update"): number => phases.reduce((sum, p) => sum + p[key], 0);
-  const sync = (100 * total("synchronisation")) / (total("compute") + total("synchronisation") + total("update"));
-  return { rate: (epochs.length * data.count) / seconds, sync };
+/** A run's examples/s and barrier share (%) of one measured epoch. */
+interface Measure {
+  readonly rate: number;
+  readonly sync: number;
 }
+const measureOf = ({ examplesPerSecond, phases: p }: EpochReport): Measure => ({
+  rate: examplesPerSecond,
+  sync: (100 * p!.synchronisation) / (p!.compute + p!.synchronisation + p!.update),
+});
 
-await warmUp(() => measure(builds.B, 1));
-const results = { A: [] as { rate: number; sync: number }[], B: [] as { rate: number; sync: number }[] };
+await warmUp(() => builds.B.train(builds.B.Network.create(sizes, { seed: 1 }), data, { epochs: 2, miniBatchSize, eta: 3.0, seed: 1, threads }));
+const results = { A: [] as Measure[], B: [] as Measure[] };
 for (let pair = 0; pair < pairs; pair++) {
-  for (const which of pair % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const)) {
-    await sleep(300);
-    results[which].push(await measure(builds[which], pair + 1));
-  }
+  await sleep(300);
+  const which = pair % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const); // who takes the first turn
+  const measured = await epochsInTurn(
+    which.map((w) => ({ network: builds[w].Network.create(sizes, { seed: pair + 1 }), data, options: { miniBatchSize, eta: 3.0, seed: pair + 1, threads }, shoal: builds[w] })),
+    3,
+  );
+  which.forEach((w, i) => results[w].push(...measured[i]!.epochs.map(measureOf)));
 }
 
 /** The commit a checkout is at, "+ changes" if its code differs from it (results written by benchmarks do not count). */
@@ -78,7 +82,7 @@ function commitOf(dir: string): string {
 }
 
 const rates = (w: "A" | "B"): number[] => results[w].map((r) => r.rate);
-const ratios = results.B.map((b, i) => b.rate / results.A[i]!.rate);
+const ratios = results.B.map((b, i) => b.rate / results.A[i]!.rate); // epochs of one round, in turn
 const rows = (["A", "B"] as const).map((w) => [
   w, `${w === "A" ? values.a! : values.b} (${commitOf(w === "A" ? values.a! : values.b)})`, spread(rates(w)), `${median(results[w].map((r) => r.sync)).toFixed(1)}%`,
 ]);
@@ -86,10 +90,10 @@ const command =
   `npm run bench:ab -- --a ${values.a} --b ${values.b} --net ${values.net} --batch ${miniBatchSize} --threads ${threads} --pairs ${pairs}` +
   (section === "ab" ? "" : ` --section ${section}`);
 const markdown =
-  `### A/B (\`${command}\`)\n\n${machine()}. ${values.net}, batch ${miniBatchSize}, ${threads} thread(s), float32; ${pairs} ABBA pairs in one process, ` +
-  `3 epochs per run after its JIT warm-up: median (min–max).\n\n` +
+  `### A/B (\`${command}\`)\n\n${machine()}. ${values.net}, batch ${miniBatchSize}, ${threads} thread(s), float32; ${pairs} runs in one process; in each, A and B train ` +
+  `at once, taking turns one epoch each (who goes first alternates), past their JIT warm-up, then 3 rounds measured: median (min–max) of the epochs.\n\n` +
   `${table(["build", "checkout", "examples/s", "barrier share"], rows)}\n\n` +
-  `B ÷ A (medians): **${(median(rates("B")) / median(rates("A"))).toFixed(3)}**; per pair: ${ratios.map((r) => r.toFixed(2)).join(" ")} ` +
-  `(B faster in ${ratios.filter((r) => r > 1).length} of ${pairs}).`;
+  `B ÷ A, median of the rounds' ratios: **${median(ratios).toFixed(3)}** (medians' ratio ${(median(rates("B")) / median(rates("A"))).toFixed(3)}); ` +
+  `per round: ${ratios.map((r) => r.toFixed(2)).join(" ")} (B faster in ${ratios.filter((r) => r > 1).length} of ${ratios.length}).`;
 console.log(markdown);
 if (values.record) await recordSection(section, markdown);

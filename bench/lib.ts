@@ -103,6 +103,14 @@ export interface SteadyRun {
   readonly steal: number | undefined;
 }
 
+/** One training of a measurement: a network, its data and options, and the shoal build that trains it. */
+export interface Contestant {
+  readonly network: Network;
+  readonly data: Dataset;
+  readonly options: Omit<TrainOptions, "epochs" | "signal" | "onEpoch">;
+  readonly shoal?: Shoal;
+}
+
 /**
  * Trains `network` past its threads' JIT warm-up, then `measured` epochs more, and returns the
  * reports of those. Warm-up: at least 2 epochs and `warmSeconds` of training. V8 optimises a
@@ -111,33 +119,87 @@ export interface SteadyRun {
  * thread compiles runs at half speed (the other waits at the barrier).
  */
 export async function steadyEpochs(
-  network: Network, data: Dataset, options: Omit<TrainOptions, "epochs">, measured = 3, warmSeconds = 1, shoal: Shoal = thisShoal,
+  network: Network, data: Dataset, options: Contestant["options"], measured = 3, warmSeconds = 1, shoal: Shoal = thisShoal,
 ): Promise<SteadyRun> {
-  const reports: EpochReport[] = [];
-  let warm = -1;
-  let seconds = 0;
-  let from: { wall: number; stolen: number | undefined } | undefined;
-  let steal: number | undefined;
-  const controller = new AbortController();
-  const onEpoch = (report: EpochReport): void => {
-    reports.push(report);
-    seconds += report.seconds;
-    if (warm < 0 && reports.length >= 2 && seconds >= warmSeconds) {
-      warm = reports.length;
-      from = { wall: performance.now(), stolen: stolenSeconds() };
+  return (await epochsInTurn([{ network, data, options, shoal }], measured, warmSeconds))[0]!;
+}
+
+/**
+ * Trains several contestants at once, taking turns: one epoch each, round after round (the order
+ * reversed every other round), so the epochs of round r of every contestant are measured within
+ * a few tens of milliseconds of each other. This machine's cores change speed by up to ~1.6× from
+ * one second to the next (a plain arithmetic loop measured 17–40 ms per 23 ms chunk), so configurations measured
+ * in separate runs, seconds apart, compare their spells as much as their code; the ratio of two
+ * contestants' epochs in one round compares them under (nearly) the same conditions. Each keeps
+ * its worker threads for the whole measurement, idle while the others train. All train until every one is
+ * past its JIT warm-up (as in steadyEpochs), then `rounds` rounds more are measured. Returns, per
+ * contestant, its measured epochs (index r: round r) and the host steal during them.
+ */
+export async function epochsInTurn(contestants: readonly Contestant[], rounds: number, warmSeconds = 1): Promise<SteadyRun[]> {
+  const turns = contestants.map(() => new Mailbox<boolean>()); // true: train one epoch more; false: stop
+  const epochs = contestants.map(() => new Mailbox<EpochReport | Error>());
+  const running = contestants.map(async ({ network, data, options, shoal = thisShoal }, i) => {
+    const controller = new AbortController();
+    try {
+      if (!(await turns[i]!.take())) return;
+      await shoal.train(network, data, {
+        ...options,
+        epochs: 1_000_000,
+        signal: controller.signal,
+        onEpoch: async (report) => {
+          epochs[i]!.put(report);
+          if (!(await turns[i]!.take())) controller.abort();
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof shoal.AbortError)) epochs[i]!.put(error instanceof Error ? error : new Error(String(error)));
     }
-    if (warm >= 0 && reports.length === warm + measured) {
-      const stolen = stolenSeconds();
-      if (from?.stolen !== undefined && stolen !== undefined) {
-        steal = (stolen - from.stolen) / (((performance.now() - from.wall) / 1000) * availableParallelism());
-      }
-      controller.abort();
-    }
-  };
+  });
+  const measured: EpochReport[][] = contestants.map(() => []);
+  const stolen = contestants.map(() => ({ seconds: 0, wall: 0, known: true }));
+  const warm = contestants.map(() => ({ epochs: 0, seconds: 0 }));
+  let measuring = false;
   try {
-    await shoal.train(network, data, { ...options, epochs: 1_000_000, signal: controller.signal, onEpoch });
-  } catch (error) {
-    if (!(error instanceof shoal.AbortError)) throw error;
+    for (let round = 0; measured[0]!.length < rounds; round++) {
+      const order = contestants.map((_, i) => (round % 2 === 0 ? i : contestants.length - 1 - i));
+      for (const i of order) {
+        const before = { wall: performance.now(), stolen: stolenSeconds() };
+        turns[i]!.put(true);
+        const report = await epochs[i]!.take();
+        if (report instanceof Error) throw report;
+        const after = stolenSeconds();
+        if (measuring) {
+          measured[i]!.push(report);
+          stolen[i]!.wall += (performance.now() - before.wall) / 1000;
+          if (after === undefined || before.stolen === undefined) stolen[i]!.known = false;
+          else stolen[i]!.seconds += after - before.stolen;
+        } else {
+          warm[i]!.epochs++;
+          warm[i]!.seconds += report.seconds;
+        }
+      }
+      measuring ||= warm.every((w) => w.epochs >= 2 && w.seconds >= warmSeconds);
+    }
+  } finally {
+    for (const turn of turns) turn.put(false);
+    await Promise.all(running);
   }
-  return { epochs: reports.slice(warm, warm + measured), steal };
+  return measured.map((reports, i) => {
+    const { seconds, wall, known } = stolen[i]!;
+    return { epochs: reports, steal: known && wall > 0 ? seconds / (wall * availableParallelism()) : undefined };
+  });
+}
+
+/** A queue of values passed from one async function to another. */
+class Mailbox<T> {
+  private readonly values: T[] = [];
+  private readonly takers: ((value: T) => void)[] = [];
+  put(value: T): void {
+    const taker = this.takers.shift();
+    if (taker) taker(value);
+    else this.values.push(value);
+  }
+  take(): Promise<T> {
+    return this.values.length ? Promise.resolve(this.values.shift()!) : new Promise((resolve) => this.takers.push(resolve));
+  }
 }

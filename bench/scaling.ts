@@ -2,11 +2,11 @@
  * Scaling benchmark: training examples per second at 1 … N worker threads, for several networks,
  * batch sizes and dtypes, on the 8,000 bundled training digits (sigmoid, quadratic cost, η 3.0).
  * The machine is first kept busy for 2.5 s (its clock ramps up under load). Each run trains a
- * fresh network past its threads' JIT warm-up and measures 3 epochs more (see steadyEpochs);
- * runs start 0.3 s apart (a run that starts while the previous one's
- * threads and memory are being released measured ~20% slower);
- * runs of the thread counts are interleaved and the median of all measured epochs is reported with
- * min–max, the speedup and parallel efficiency against 1 thread measured in the same run, and the
+ * fresh network at every thread count at once, taking turns one epoch each (see epochsInTurn), past
+ * their threads' JIT warm-up, then measures 3 rounds of epochs; runs start 0.3 s apart. Reported:
+ * the median of all measured epochs with min–max; the speedup against 1 thread as the median of
+ * the rounds' ratios (each thread count's epoch ÷ 1 thread's epoch in the same round: paired, so a
+ * spell in which the machine is slow or fast hits both), and the parallel efficiency from it; the
  * shares of a worker's step time spent at the barriers and on its rows (their gradient sums over
  * the batch and the SGD step).
  *
@@ -21,7 +21,7 @@ import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train, type DType, type EpochReport } from "../src/index.js";
-import { machine, median, recordSection, renderSvg, sectionName, spread, stealCell, steadyEpochs, table, warmUp } from "./lib.js";
+import { epochsInTurn, machine, median, recordSection, renderSvg, sectionName, spread, stealCell, table, warmUp } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -58,28 +58,34 @@ for (const dtype of dtypes) {
     for (const miniBatchSize of batches) {
       const reports = new Map<number, EpochReport[]>(threadCounts.map((t) => [t, []]));
       const steals = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
+      /** Per thread count: each measured round's examples/s ÷ 1 thread's in the same round. */
+      const ratios = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
       for (let run = 0; run < runs; run++) {
-        for (const threads of threadCounts) {
-          await sleep(300);
-          const net = Network.create(sizes, { seed: run + 1, dtype });
-          const { epochs, steal } = await steadyEpochs(net, data, { miniBatchSize, eta: 3.0, seed: run + 1, threads });
+        await sleep(300);
+        const contestants = threadCounts.map((threads) => ({
+          network: Network.create(sizes, { seed: run + 1, dtype }), data, options: { miniBatchSize, eta: 3.0, seed: run + 1, threads },
+        }));
+        const measured = await epochsInTurn(contestants, 3);
+        const base = measured[threadCounts.indexOf(1)]?.epochs;
+        measured.forEach(({ epochs, steal }, i) => {
+          const threads = threadCounts[i]!;
           reports.get(threads)!.push(...epochs);
           if (steal !== undefined) steals.get(threads)!.push(100 * steal);
-        }
+          if (base) ratios.get(threads)!.push(...epochs.map((e, r) => e.examplesPerSecond / base[r]!.examplesPerSecond));
+        });
       }
       const config = `${sizes.join("-")} batch ${miniBatchSize} ${dtype}`;
-      const one = reports.get(1);
-      const base = one ? median(one.map((r) => r.examplesPerSecond)) : undefined;
       for (const threads of threadCounts) {
         const rs = reports.get(threads)!;
         const rate = median(rs.map((r) => r.examplesPerSecond));
+        const speedup = ratios.get(threads)!.length ? median(ratios.get(threads)!) : undefined;
         const share = (phase: "synchronisation" | "update"): number[] =>
           rs.map(({ phases: p }) => (100 * p![phase]) / (p!.compute + p!.synchronisation + p!.update));
         points.push({ config, threads, examplesPerSecond: rate });
         const row = [
           sizes.join("-"), String(miniBatchSize), dtype, String(threads), spread(rs.map((r) => r.examplesPerSecond)),
-          base ? `${(rate / base).toFixed(2)}×` : "–",
-          base ? `${((100 * rate) / (base * threads)).toFixed(0)}%` : "–",
+          speedup ? `${speedup.toFixed(2)}×` : "–",
+          speedup ? `${((100 * speedup) / threads).toFixed(0)}%` : "–",
           `${median(share("synchronisation")).toFixed(1)}%`, `${median(share("update")).toFixed(1)}%`, stealCell(steals.get(threads)!),
         ];
         rows.push(row);
@@ -90,10 +96,10 @@ for (const dtype of dtypes) {
 }
 
 const header = [
-  "network", "batch", "dtype", "threads", "examples/s median (min–max)", "speedup vs 1 thread", "efficiency", "barrier share", "rows' sum + update share",
+  "network", "batch", "dtype", "threads", "examples/s median (min–max)", "speedup vs 1 thread (paired)", "efficiency", "barrier share", "rows' sum + update share",
   "host steal, median (max)",
 ];
-const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). 3 epochs in each of ${runs} runs, after the run's JIT warm-up (≥ 2 epochs and ≥ 1 s of training; runs interleaved, 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max). "barrier share": a worker's time waiting at the step's two barriers, of its step time; "rows' sum + update share": its time summing the batch's BP3/BP4 into its rows and applying the SGD step (one pass in the SIMD kernel), work a serial trainer does too. (Tables recorded before 2026-11-30 21:30 UTC showed "sync + update" instead, which left out the sums.) "host steal": CPU time the hypervisor took from this machine during the measured epochs (/proc/stat), as a share of all its cores' time; a 2-thread step waits whenever either thread is stolen from.\n\n${table(header, rows)}\n\n![examples/s vs threads](${section}.svg)`;
+const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). ${runs} runs; in each, one training per thread count, taking turns one epoch each, past their JIT warm-up (≥ 2 epochs and ≥ 1 s of training each), then 3 rounds measured (runs 0.3 s apart, after a 2.5 s warm-up of the machine). examples/s: median (min–max) of the measured epochs. Speedup: median over the ${3 * runs} rounds of the round's ratio to 1 thread (tables recorded before 2026-12-01 gave the ratio of medians of separate runs instead); efficiency: speedup ÷ threads. "barrier share": a worker's time waiting at the step's two barriers, of its step time; "rows' sum + update share": its time summing the batch's BP3/BP4 into its rows and applying the SGD step (one pass in the SIMD kernel), work a serial trainer does too. (Tables recorded before 2026-11-30 21:30 UTC showed "sync + update" instead, which left out the sums.) "host steal": CPU time the hypervisor took from this machine during the measured epochs (/proc/stat), as a share of all its cores' time; a 2-thread step waits whenever either thread is stolen from.\n\n${table(header, rows)}\n\n![examples/s vs threads](${section}.svg)`;
 console.log(`\n${markdown}`);
 if (values.record) {
   await recordSection(section, markdown);

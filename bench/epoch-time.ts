@@ -15,7 +15,7 @@ import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train, type DType } from "../src/index.js";
-import { epochsInTurn, machine, median, recordSection, spread, stealCell, table, warmUp } from "./lib.js";
+import { epochsInTurn, machine, median, pairedRatios, quietCell, recordSection, spread, stealCell, table, warmUp } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -33,55 +33,61 @@ const dtype = values.dtype as DType;
 const { train: data } = await loadMnistDigits();
 const seconds = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
 /** Per thread count and epoch: µs per example of a worker's passes, per step of its rows' work and of its barrier waits. */
-const phases = new Map<number, { example: number[]; rows: number[]; barriers: number[] }>(
-  threadCounts.map((t) => [t, { example: [], rows: [], barriers: [] }]),
+type Quiet = { all: number[]; quiet: number[] };
+const phases = new Map<number, { example: Quiet; rows: Quiet; barriers: Quiet }>(
+  threadCounts.map((t) => [t, { example: { all: [], quiet: [] }, rows: { all: [], quiet: [] }, barriers: { all: [], quiet: [] } }]),
 );
 const steps = Math.ceil(data.count / 10);
 const steals = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
 const busiest = Math.max(...threadCounts);
 await warmUp(() => train(Network.create([784, 30, 10], { seed: 1, dtype }), data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 1, threads: busiest }));
-/** Per thread count: each measured round's 1-thread epoch time ÷ its own, in the same round. */
-const speedups = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
+/** Per thread count: each measured round's 1-thread epoch time ÷ its own, in the same round (all rounds, quiet rounds). */
+const speedups = new Map<number, { all: number[]; quiet: number[] }>(threadCounts.map((t) => [t, { all: [], quiet: [] }]));
 for (let run = 0; run < runs; run++) {
   await sleep(300);
   const contestants = threadCounts.map((threads) => ({
     network: Network.create([784, 30, 10], { seed: run + 1, dtype }), data, options: { miniBatchSize: 10, eta: 3.0, seed: run + 1, threads },
   }));
   const measured = await epochsInTurn(contestants, 3);
-  const base = measured[threadCounts.indexOf(1)]?.epochs;
-  measured.forEach(({ epochs, steal }, i) => {
+  const base = measured[threadCounts.indexOf(1)];
+  measured.forEach((m, i) => {
     const threads = threadCounts[i]!;
-    seconds.get(threads)!.push(...epochs.map((e) => e.seconds));
-    if (base) speedups.get(threads)!.push(...epochs.map((e, r) => base[r]!.seconds / e.seconds));
-    for (const { phases: p } of epochs) {
-      if (!p) continue;
-      const into = phases.get(threads)!;
-      into.example.push((1e6 * p.compute) / (data.count / threads));
-      into.rows.push((1e6 * p.update) / steps);
-      into.barriers.push((1e6 * p.synchronisation) / steps);
+    seconds.get(threads)!.push(...m.epochs.map((e) => e.seconds));
+    if (base) {
+      const paired = pairedRatios(m, base, (e) => e.seconds); // 1 thread's time ÷ this one's
+      speedups.get(threads)!.all.push(...paired.all);
+      speedups.get(threads)!.quiet.push(...paired.quiet);
     }
-    if (steal !== undefined) steals.get(threads)!.push(100 * steal);
+    m.epochs.forEach(({ phases: p }, r) => {
+      if (!p) return;
+      const into = phases.get(threads)!;
+      const add = (key: keyof typeof into, value: number): void => {
+        into[key].all.push(value);
+        if (m.stolen[r] === false) into[key].quiet.push(value);
+      };
+      add("example", (1e6 * p.compute) / (data.count / threads));
+      add("rows", (1e6 * p.update) / steps);
+      add("barriers", (1e6 * p.synchronisation) / steps);
+    });
+    if (m.steal !== undefined) steals.get(threads)!.push(100 * m.steal);
   });
 }
 
 const rows = threadCounts.map((threads) => {
   const xs = seconds.get(threads)!;
-  const paired = speedups.get(threads)!;
-  const speedup = paired.length && threads > 0 ? median(paired) : undefined;
+  const speedup = speedups.get(threads)!;
+  const efficiency = { all: speedup.all.map((x) => x / threads), quiet: speedup.quiet.map((x) => x / threads) };
   return [
     threads === 0 ? "0 (in process, TypeScript kernel)" : String(threads),
     spread(xs, 3),
     Math.round(data.count / median(xs)).toLocaleString("en-US"),
-    speedup ? `${speedup.toFixed(2)}×` : "–",
-    speedup ? `${((speedup / threads) * 100).toFixed(0)}%` : "–",
-    ...(["example", "rows", "barriers"] as const).map((key) => {
-      const xs = phases.get(threads)![key];
-      return xs.length ? median(xs).toFixed(1) : "–";
-    }),
+    threads > 0 ? quietCell(speedup, (x) => `${x.toFixed(2)}×`) : "–",
+    threads > 0 ? quietCell(efficiency, (x) => `${(100 * x).toFixed(0)}%`) : "–",
+    ...(["example", "rows", "barriers"] as const).map((key) => quietCell(phases.get(threads)![key], (x) => x.toFixed(1))),
     stealCell(steals.get(threads)!),
   ];
 });
 const command = `npm run bench:epochs -- --threads ${threadCounts.join(",")} --runs ${runs} --dtype ${dtype}`;
-const markdown = `### Epoch time, W1 (\`${command}\`)\n\n${machine()}. 784-30-10, batch 10, η 3.0, 8,000 digits, ${dtype}; ${runs} runs; in each, one training per thread count, taking turns one epoch each, past their JIT warm-up (≥ 2 epochs and ≥ 1 s each), then 3 rounds measured (runs 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max). Speedup: median over the rounds of 1 thread's epoch time ÷ this one's in the same round. A worker's time (mean over workers, median over epochs): its examples' forward pass, BP1 and BP2, in µs per example it took; its rows' BP3/BP4 sums and SGD step, and its waits at the step's two barriers, in µs per step. Host steal: CPU time the hypervisor took from this machine during the measured epochs, as a share of all its cores' time.\n\n${table(["threads", "epoch seconds", "examples/s", "speedup vs 1 thread", "efficiency", "µs per example: passes", "µs per step: rows", "µs per step: barriers", "host steal, median (max)"], rows)}`;
+const markdown = `### Epoch time, W1 (\`${command}\`)\n\n${machine()}. 784-30-10, batch 10, η 3.0, 8,000 digits, ${dtype}; ${runs} runs; in each, one training per thread count, taking turns one epoch each, past their JIT warm-up (≥ 2 epochs and ≥ 1 s each), then 3 rounds measured (runs 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max). Speedup: median over the rounds of 1 thread's epoch time ÷ this one's in the same round, over all rounds / over the quiet rounds (in which the hypervisor took no CPU time from this machine during either epoch, by /proc/stat), and how many were quiet. A worker's time (mean over workers; median over all epochs / over the epochs without steal): its examples' forward pass, BP1 and BP2, in µs per example it took; its rows' BP3/BP4 sums and SGD step, and its waits at the step's two barriers, in µs per step. Host steal: CPU time the hypervisor took from this machine during the measured epochs, as a share of all its cores' time.\n\n${table(["threads", "epoch seconds", "examples/s", "speedup vs 1 thread", "efficiency", "µs per example: passes", "µs per step: rows", "µs per step: barriers", "host steal, median (max)"], rows)}`;
 console.log(markdown);
 if (values.record) await recordSection("epochs", markdown);

@@ -101,6 +101,8 @@ export interface SteadyRun {
   readonly epochs: EpochReport[];
   /** Stolen CPU time ÷ (wall time × cores) over the measured epochs; undefined if unknown. */
   readonly steal: number | undefined;
+  /** Per measured epoch, whether the hypervisor took any CPU time from this machine during it (/proc/stat counts in 10 ms ticks); undefined if unknown. */
+  readonly stolen: (boolean | undefined)[];
 }
 
 /** One training of a measurement: a network, its data and options, and the shoal build that trains it. */
@@ -156,7 +158,7 @@ export async function epochsInTurn(contestants: readonly Contestant[], rounds: n
     }
   });
   const measured: EpochReport[][] = contestants.map(() => []);
-  const stolen = contestants.map(() => ({ seconds: 0, wall: 0, known: true }));
+  const stolen = contestants.map(() => ({ seconds: 0, wall: 0, known: true, epochs: [] as (boolean | undefined)[] }));
   const warm = contestants.map(() => ({ epochs: 0, seconds: 0 }));
   let measuring = false;
   try {
@@ -171,8 +173,13 @@ export async function epochsInTurn(contestants: readonly Contestant[], rounds: n
         if (measuring) {
           measured[i]!.push(report);
           stolen[i]!.wall += (performance.now() - before.wall) / 1000;
-          if (after === undefined || before.stolen === undefined) stolen[i]!.known = false;
-          else stolen[i]!.seconds += after - before.stolen;
+          if (after === undefined || before.stolen === undefined) {
+            stolen[i]!.known = false;
+            stolen[i]!.epochs.push(undefined);
+          } else {
+            stolen[i]!.seconds += after - before.stolen;
+            stolen[i]!.epochs.push(after > before.stolen);
+          }
         } else {
           warm[i]!.epochs++;
           warm[i]!.seconds += report.seconds;
@@ -185,9 +192,26 @@ export async function epochsInTurn(contestants: readonly Contestant[], rounds: n
     await Promise.all(running);
   }
   return measured.map((reports, i) => {
-    const { seconds, wall, known } = stolen[i]!;
-    return { epochs: reports, steal: known && wall > 0 ? seconds / (wall * availableParallelism()) : undefined };
+    const { seconds, wall, known, epochs } = stolen[i]!;
+    return { epochs: reports, steal: known && wall > 0 ? seconds / (wall * availableParallelism()) : undefined, stolen: epochs };
   });
+}
+
+/**
+ * Each measured round's ratio of `run`'s epoch to `base`'s (by `value`, e.g. examples/s): over all
+ * rounds, and over the "quiet" rounds, in which the hypervisor took no CPU time during either epoch.
+ * On this machine a 2-thread epoch during which it did ran up to ~2.7× longer, with both threads
+ * waiting at the barriers for much of it (one vCPU was not running), so quiet rounds show the code.
+ */
+export function pairedRatios(base: SteadyRun, run: SteadyRun, value: (report: EpochReport) => number): { all: number[]; quiet: number[] } {
+  const all = run.epochs.map((e, r) => value(e) / value(base.epochs[r]!));
+  return { all, quiet: all.filter((_, r) => base.stolen[r] === false && run.stolen[r] === false) };
+}
+
+/** A table cell: the median over all rounds (or epochs) / over the quiet ones (how many of all), formatted by `show`. */
+export function quietCell(ratios: { all: readonly number[]; quiet: readonly number[] }, show: (ratio: number) => string): string {
+  if (!ratios.all.length) return "–";
+  return `${show(median(ratios.all))} / ${ratios.quiet.length ? show(median(ratios.quiet)) : "–"} (${ratios.quiet.length} of ${ratios.all.length})`;
 }
 
 /** A queue of values passed from one async function to another. */

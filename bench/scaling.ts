@@ -6,9 +6,10 @@
  * their threads' JIT warm-up, then measures 3 rounds of epochs; runs start 0.3 s apart. Reported:
  * the median of all measured epochs with min–max; the speedup against 1 thread as the median of
  * the rounds' ratios (each thread count's epoch ÷ 1 thread's epoch in the same round: paired, so a
- * spell in which the machine is slow or fast hits both), and the parallel efficiency from it; the
- * shares of a worker's step time spent at the barriers and on its rows (their gradient sums over
- * the batch and the SGD step).
+ * spell in which the machine is slow or fast hits both), and the parallel efficiency from it, each
+ * over all rounds and over the quiet rounds (no CPU time stolen by the hypervisor during either
+ * epoch: see pairedRatios); the shares of a worker's step time spent at the barriers and on its
+ * rows (their gradient sums over the batch and the SGD step).
  *
  *   npm run bench -- [--threads 1,2] [--runs 5] [--nets 784-30-10,784-100-10,784-256-128-10]
  *                    [--batches 10,100] [--dtypes float32,float64] [--section scaling] [--no-record]
@@ -21,7 +22,7 @@ import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train, type DType, type EpochReport } from "../src/index.js";
-import { epochsInTurn, machine, median, recordSection, renderSvg, sectionName, spread, stealCell, table, warmUp } from "./lib.js";
+import { epochsInTurn, machine, median, pairedRatios, quietCell, recordSection, renderSvg, sectionName, spread, stealCell, table, warmUp } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -58,35 +59,45 @@ for (const dtype of dtypes) {
     for (const miniBatchSize of batches) {
       const reports = new Map<number, EpochReport[]>(threadCounts.map((t) => [t, []]));
       const steals = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
-      /** Per thread count: each measured round's examples/s ÷ 1 thread's in the same round. */
-      const ratios = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
+      /** Per thread count: each measured round's examples/s ÷ 1 thread's in the same round (all rounds, quiet rounds). */
+      const ratios = new Map<number, { all: number[]; quiet: number[] }>(threadCounts.map((t) => [t, { all: [], quiet: [] }]));
+      /** Per thread count and measured epoch: a worker's barrier share (%), and whether the epoch was quiet. */
+      const shares = new Map<number, { all: number[]; quiet: number[] }>(threadCounts.map((t) => [t, { all: [], quiet: [] }]));
       for (let run = 0; run < runs; run++) {
         await sleep(300);
         const contestants = threadCounts.map((threads) => ({
           network: Network.create(sizes, { seed: run + 1, dtype }), data, options: { miniBatchSize, eta: 3.0, seed: run + 1, threads },
         }));
         const measured = await epochsInTurn(contestants, 3);
-        const base = measured[threadCounts.indexOf(1)]?.epochs;
-        measured.forEach(({ epochs, steal }, i) => {
+        const base = measured[threadCounts.indexOf(1)];
+        measured.forEach((m, i) => {
           const threads = threadCounts[i]!;
-          reports.get(threads)!.push(...epochs);
-          if (steal !== undefined) steals.get(threads)!.push(100 * steal);
-          if (base) ratios.get(threads)!.push(...epochs.map((e, r) => e.examplesPerSecond / base[r]!.examplesPerSecond));
+          reports.get(threads)!.push(...m.epochs);
+          if (m.steal !== undefined) steals.get(threads)!.push(100 * m.steal);
+          if (base) {
+            const paired = pairedRatios(base, m, (e) => e.examplesPerSecond);
+            ratios.get(threads)!.all.push(...paired.all);
+            ratios.get(threads)!.quiet.push(...paired.quiet);
+          }
+          m.epochs.forEach(({ phases: p }, r) => {
+            const share = (100 * p!.synchronisation) / (p!.compute + p!.synchronisation + p!.update);
+            shares.get(threads)!.all.push(share);
+            if (m.stolen[r] === false) shares.get(threads)!.quiet.push(share);
+          });
         });
       }
       const config = `${sizes.join("-")} batch ${miniBatchSize} ${dtype}`;
       for (const threads of threadCounts) {
         const rs = reports.get(threads)!;
         const rate = median(rs.map((r) => r.examplesPerSecond));
-        const speedup = ratios.get(threads)!.length ? median(ratios.get(threads)!) : undefined;
-        const share = (phase: "synchronisation" | "update"): number[] =>
-          rs.map(({ phases: p }) => (100 * p![phase]) / (p!.compute + p!.synchronisation + p!.update));
+        const speedup = ratios.get(threads)!;
+        const efficiency = { all: speedup.all.map((x) => x / threads), quiet: speedup.quiet.map((x) => x / threads) };
+        const updateShare = rs.map(({ phases: p }) => (100 * p!.update) / (p!.compute + p!.synchronisation + p!.update));
         points.push({ config, threads, examplesPerSecond: rate });
         const row = [
           sizes.join("-"), String(miniBatchSize), dtype, String(threads), spread(rs.map((r) => r.examplesPerSecond)),
-          speedup ? `${speedup.toFixed(2)}×` : "–",
-          speedup ? `${((100 * speedup) / threads).toFixed(0)}%` : "–",
-          `${median(share("synchronisation")).toFixed(1)}%`, `${median(share("update")).toFixed(1)}%`, stealCell(steals.get(threads)!),
+          quietCell(speedup, (x) => `${x.toFixed(2)}×`), quietCell(efficiency, (x) => `${(100 * x).toFixed(0)}%`),
+          quietCell(shares.get(threads)!, (x) => `${x.toFixed(1)}%`), `${median(updateShare).toFixed(1)}%`, stealCell(steals.get(threads)!),
         ];
         rows.push(row);
         console.log(row.join("  "));
@@ -96,10 +107,10 @@ for (const dtype of dtypes) {
 }
 
 const header = [
-  "network", "batch", "dtype", "threads", "examples/s median (min–max)", "speedup vs 1 thread (paired)", "efficiency", "barrier share", "rows' sum + update share",
+  "network", "batch", "dtype", "threads", "examples/s median (min–max)", "speedup vs 1 thread: all / quiet rounds", "efficiency: all / quiet", "barrier share: all / quiet epochs", "rows' sum + update share",
   "host steal, median (max)",
 ];
-const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). ${runs} runs; in each, one training per thread count, taking turns one epoch each, past their JIT warm-up (≥ 2 epochs and ≥ 1 s of training each), then 3 rounds measured (runs 0.3 s apart, after a 2.5 s warm-up of the machine). examples/s: median (min–max) of the measured epochs. Speedup: median over the ${3 * runs} rounds of the round's ratio to 1 thread (tables recorded before 2026-12-01 gave the ratio of medians of separate runs instead); efficiency: speedup ÷ threads. "barrier share": a worker's time waiting at the step's two barriers, of its step time; "rows' sum + update share": its time summing the batch's BP3/BP4 into its rows and applying the SGD step (one pass in the SIMD kernel), work a serial trainer does too. (Tables recorded before 2026-11-30 21:30 UTC showed "sync + update" instead, which left out the sums.) "host steal": CPU time the hypervisor took from this machine during the measured epochs (/proc/stat), as a share of all its cores' time; a 2-thread step waits whenever either thread is stolen from.\n\n${table(header, rows)}\n\n![examples/s vs threads](${section}.svg)`;
+const markdown = `### Scaling (\`${command}\`)\n\n${machine()}. Kernel: wasm SIMD for float32, TypeScript for float64 (the defaults). ${runs} runs; in each, one training per thread count, taking turns one epoch each, past their JIT warm-up (≥ 2 epochs and ≥ 1 s of training each), then 3 rounds measured (runs 0.3 s apart, after a 2.5 s warm-up of the machine). examples/s: median (min–max) of the measured epochs. Speedup: median over the ${3 * runs} rounds of the round's ratio to 1 thread, over all rounds / over the quiet rounds (in which the hypervisor took no CPU time from this machine during either epoch, by /proc/stat) and how many of the rounds were quiet (tables recorded before 2026-12-01 gave the ratio of medians of separate runs instead); efficiency: speedup ÷ threads. "barrier share": a worker's time waiting at the step's two barriers, of its step time (median over all epochs / over the epochs without steal); "rows' sum + update share": its time summing the batch's BP3/BP4 into its rows and applying the SGD step (one pass in the SIMD kernel), work a serial trainer does too. (Tables recorded before 2026-11-30 21:30 UTC showed "sync + update" instead, which left out the sums.) "host steal": CPU time the hypervisor took from this machine during the measured epochs (/proc/stat), as a share of all its cores' time; a 2-thread step waits whenever either thread is stolen from.\n\n${table(header, rows)}\n\n![examples/s vs threads](${section}.svg)`;
 console.log(`\n${markdown}`);
 if (values.record) {
   await recordSection(section, markdown);

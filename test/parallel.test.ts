@@ -111,3 +111,23 @@ describe("determinism", () => {
     expect(sameBits(a, c)).toBe(false);
   });
 });
+
+describe("privateWeights (benchmark-only: bench/ceiling.ts)", () => {
+  const run = async (threads: number, privateWeights: boolean): Promise<Network> => {
+    const { train: data } = await someDigits(300);
+    const net = Network.create([784, 30, 10], { seed: 1 });
+    await train(net, data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 7, threads, privateWeights });
+    return net;
+  };
+
+  it("changes nothing on one thread (worker 0 always uses the shared weights)", async () => {
+    expect(sameBits(await run(1, true), await run(1, false))).toBe(true);
+  });
+
+  it("on two threads, trains a different network, as documented: no update crosses between the cores", async () => {
+    const real = await run(2, false);
+    const probe = await run(2, true);
+    expect(sameBits(probe, real)).toBe(false);
+    expect(probe.params.every(Number.isFinite)).toBe(true);
+  });
+});

@@ -153,7 +153,7 @@ describe("invalid options are rejected before any thread starts", () => {
       "a misspelt option",
       { minibatchSize: 5 },
       'unknown train option "minibatchSize" (did you mean miniBatchSize?); known: epochs, miniBatchSize, eta, seed, shuffle, threads, ' +
-        "kernel, testData, onEpoch, onProgress, signal, checkpoint, resume, testFault",
+        "kernel, testData, onEpoch, onProgress, signal, checkpoint, resume, testFault, privateWeights",
     ],
   ];
   for (const [what, change, message] of cases) {

@@ -71,7 +71,8 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   const { test, order, control } = views;
   const k = task.worker;
   const kernel = (context.kernels[k] ??= stepKernel(run, views, k));
-  views.gradients[k]!.fill(0); // a previous epoch may have stopped between a batch's chunks
+  if (run.privateWeights && k > 0) views.gradients[k]!.set(views.params); // benchmark-only: this worker's own weights (TrainOptions.privateWeights)
+  else views.gradients[k]!.fill(0); // a previous epoch may have stopped between a batch's chunks
 
   const started = performance.now();
   const tally: Tally = { costSum: 0, examples: 0, compute: 0, synchronisation: 0, update: 0 };

@@ -38,6 +38,8 @@ export interface SharedRun {
   readonly test: SharedDataset | undefined;
   /** @internal Test-only fault injection. */
   readonly testFault: TestFault | undefined;
+  /** @internal Benchmark-only: worker k > 0 keeps its own copy of the weights in its gradient region (see TrainOptions.privateWeights). */
+  readonly privateWeights: boolean;
 }
 
 /**
@@ -201,7 +203,7 @@ export function createSharedRun(
   params: Params,
   train: Dataset,
   test: Dataset | undefined,
-  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "eta" | "testFault" | "kernel">,
+  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "eta" | "testFault" | "kernel" | "privateWeights">,
 ): SharedRun {
   const { threads, kernel } = settings;
   const wasmLayout = kernel === "wasm" ? kernelLayoutOf(spec.sizes) : undefined;
@@ -215,7 +217,7 @@ export function createSharedRun(
   const budget = Math.max(threads, Math.min(MAX_SLOTS, Math.floor(SLOT_MEMORY / slotStride)));
   const slotCount = Math.max(1, Math.min(settings.miniBatchSize, train.count, budget));
   // The wasm kernel sums a batch that fits in the slots without a gradient buffer (WasmKernel.step).
-  const needsGradients = !wasmLayout || slotCount < Math.min(settings.miniBatchSize, train.count);
+  const needsGradients = !wasmLayout || slotCount < Math.min(settings.miniBatchSize, train.count) || settings.privateWeights;
   const gradientStride = needsGradients ? Math.ceil(paramBytes / CACHE_LINE) * CACHE_LINE : 0;
   const gradients = arena.take(threads * gradientStride, CACHE_LINE);
   const slots = arena.take(slotCount * slotStride, CACHE_LINE);

@@ -74,11 +74,18 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
   }
 
   if (typeof run.train.inputs === "number") throw new Error("a wasm run's training inputs are stored sparse");
+  const gradientAt = regions.gradients + worker * regions.gradientStride;
+  let paramsAt = regions.params;
+  if (run.privateWeights && worker > 0) {
+    // Benchmark-only (TrainOptions.privateWeights): the gradient region becomes this worker's own weights.
+    if (regions.slotCount < Math.min(run.miniBatchSize, train.count)) throw new Error("privateWeights needs every mini-batch to fit in the example slots");
+    paramsAt = gradientAt; // copied from the shared weights at each epoch's start (runEpochShare)
+  }
   const wasm = new WasmKernel(arch, kernel, {
     memory: run.memory,
     inputs: run.train.inputs,
-    params: regions.params,
-    gradient: regions.gradients + worker * regions.gradientStride,
+    params: paramsAt,
+    gradient: gradientAt,
     slots: regions.slots,
     slotCount: regions.slotCount,
     scratch: regions.scratch + worker * regions.scratchStride,

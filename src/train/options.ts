@@ -48,6 +48,13 @@ export interface TrainOptions {
   resume?: Checkpoint;
   /** @internal Test-only fault injection (see TestFault). */
   testFault?: TestFault;
+  /**
+   * @internal Benchmark-only (bench/ceiling.ts), and the trained network is WRONG with it: every
+   * worker but worker 0 computes its passes from a private copy of the weights that only its own
+   * rows' updates reach. The work and the barriers are as in a real run, but no updated weight
+   * crosses between cores, which measures what that crossing costs. wasm kernel only.
+   */
+  privateWeights?: boolean;
 }
 
 /** Progress within an epoch. */
@@ -101,6 +108,8 @@ export interface RunPlan {
   readonly threads: number;
   /** Kernel of the worker threads (unused when threads is 0). */
   readonly kernel: KernelName;
+  /** @internal See TrainOptions.privateWeights. */
+  readonly privateWeights: boolean;
 }
 
 /** More worker threads than this is surely a mistake (each one is an OS thread with its own heap). */
@@ -110,6 +119,7 @@ export const MAX_THREADS = 256;
 const trainOptionKeys: Record<keyof TrainOptions, true> = {
   epochs: true, miniBatchSize: true, eta: true, seed: true, shuffle: true, threads: true, kernel: true, testData: true,
   onEpoch: true, onProgress: true, signal: true, checkpoint: true, resume: true, testFault: true,
+  privateWeights: true,
 };
 
 /** Validates options (before any thread starts) and fills in defaults. */
@@ -142,8 +152,13 @@ export function planRun(options: TrainOptions, dtype: DType): RunPlan {
   checkOneOf("kernel", kernel, ["auto", "js", "wasm"]);
   check(kernel !== "wasm" || dtype === "float32", `kernel wasm needs a float32 network, this one is ${dtype}`);
   check(kernel !== "wasm" || threads !== 0, "kernel wasm runs on worker threads; threads 0 is the in-process TypeScript path");
+  const chosen = kernel === "auto" ? (dtype === "float32" ? "wasm" : "js") : kernel;
+  const privateWeights = options.privateWeights ?? false;
+  check(typeof privateWeights === "boolean", `privateWeights must be true or false, got ${show(privateWeights)}`);
+  check(!privateWeights || (chosen === "wasm" && threads !== 0), "privateWeights is for the wasm kernel on worker threads");
   return {
-    kernel: kernel === "auto" ? (dtype === "float32" ? "wasm" : "js") : kernel,
+    kernel: chosen,
+    privateWeights,
     epochs: options.epochs,
     miniBatchSize: options.miniBatchSize,
     eta: options.eta,

@@ -22,8 +22,8 @@ export function parallelEngine(
   signal: AbortSignal | undefined,
   testFault: TestFault | undefined,
 ): Engine {
-  const { threads, miniBatchSize, eta, kernel } = plan;
-  const run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, eta, testFault, kernel });
+  const { threads, miniBatchSize, eta, kernel, privateWeights } = plan;
+  const run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, eta, testFault, kernel, privateWeights });
   const views = mapRun(run);
   const pool = createPool(run);
   const onAbort = (): void => void Atomics.store(views.control, ABORT, 1);

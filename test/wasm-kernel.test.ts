@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { backprop, createScratch } from "../src/core/backprop.js";
 import { activation } from "../src/core/activations.js";
+import { cost } from "../src/core/costs.js";
 import { kernelLayoutOf, kernelModule, pack, unpack } from "../src/core/wasm/wasm-kernel.js";
 import { Network, train, ValidationError, type ActivationName, type CostName } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
@@ -107,6 +108,50 @@ describe("WebAssembly SIMD kernel", () => {
     expect(a[n]).toBe(-1);
     expect(Number.isNaN(a[edges.findIndex(Number.isNaN)])).toBe(true);
     expect([a[edges.indexOf(Infinity)], a[edges.indexOf(-Infinity)]]).toEqual([1, 0]);
+  });
+
+  it("BP1 with the quadratic cost and BP2's σ' in wasm give the TypeScript kernel's values, bit for bit", () => {
+    interface Tail {
+      quadraticSigmoidOutput(a: number, y: number, delta: number, n: number): number;
+      backward(wt: number, n: number, delta: number, out: number, np: number, a: number): void;
+    }
+    const memory = new WebAssembly.Memory({ initial: 4, maximum: 4, shared: true });
+    const { quadraticSigmoidOutput, backward } = new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports as unknown as Tail;
+    const n = 10;
+    const np = 12;
+    const hidden = 30;
+    let seed = 3;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    // one region after another, 16-byte aligned: a and δ (float32), y (float64), then BP2's weights, a and outputs
+    const a = new Float32Array(memory.buffer, 0, np);
+    const delta = new Float32Array(memory.buffer, 64, np);
+    const y = new Float64Array(memory.buffer, 128, n);
+    const wt = new Float32Array(memory.buffer, 256, hidden * np);
+    const aHidden = new Float32Array(memory.buffer, 256 + 4 * hidden * np, hidden);
+    const fused = new Float32Array(memory.buffer, aHidden.byteOffset + 4 * hidden, hidden);
+    const plain = new Float32Array(memory.buffer, fused.byteOffset + 4 * hidden, hidden);
+    const quadratic = cost("quadratic");
+    const sigmoid = activation("sigmoid");
+    let differing = 0;
+    for (let trial = 0; trial < 2000; trial++) {
+      // outputs anywhere in [0, 1] (some saturated), one-hot or arbitrary targets
+      for (let j = 0; j < n; j++) a[j] = trial % 7 === 0 && j % 3 === 0 ? j % 2 : random();
+      for (let j = 0; j < n; j++) y[j] = trial % 2 ? Number(j === trial % n) : random();
+      const c = quadraticSigmoidOutput(a.byteOffset, y.byteOffset, delta.byteOffset, n);
+      const expected = new Float32Array(n);
+      const output = a.slice(0, n);
+      quadratic.outputDelta(output, output, y, sigmoid, expected);
+      if (!Object.is(c, quadratic.value(output, y))) differing++;
+      for (let j = 0; j < n; j++) if (!Object.is(delta[j], expected[j])) differing++;
+
+      for (let k = 0; k < wt.length; k++) wt[k] = k % np < n ? random() * 4 - 2 : 0;
+      for (let k = 0; k < hidden; k++) aHidden[k] = random();
+      backward(wt.byteOffset, hidden, delta.byteOffset, fused.byteOffset, np, aHidden.byteOffset);
+      backward(wt.byteOffset, hidden, delta.byteOffset, plain.byteOffset, np, 0);
+      sigmoid.scaleByDerivative(aHidden, aHidden, plain);
+      for (let k = 0; k < hidden; k++) if (!Object.is(fused[k], plain[k])) differing++;
+    }
+    expect(differing).toBe(0);
   });
 
   it("pack and unpack are inverse (the kernel layout is a permutation plus zero pads)", () => {

@@ -1,5 +1,6 @@
 ;; shoal's WebAssembly SIMD kernel: the linear algebra of backpropagation on float32, four lanes at
-;; a time, and the sigmoid. Other activations and the costs stay in TypeScript (they are O(neurons),
+;; a time, the sigmoid and its derivative, and BP1 with the quadratic cost (Nielsen's default
+;; network, whole in wasm). Other activations and costs stay in TypeScript (they are O(neurons),
 ;; this is O(weights)).
 ;;
 ;; Weights are stored transposed and padded ("kernel layout"): layer l's matrix is n_in rows of
@@ -246,9 +247,12 @@
         (local.set $s (i32.add (local.get $s) (i32.const 1)))
         (br $each))))
 
-  ;; BP2's product: out[k] = ((w^l)^T δ^l)_k = row k of the transposed weights · δ, for k < n.
-  (func (export "backward") (param $wt i32) (param $n i32) (param $delta i32) (param $out i32) (param $np i32)
-    (local $k i32) (local $j i32) (local $end i32) (local $row i32) (local $s v128)
+  ;; BP2's product: out[k] = ((w^l)^T δ^l)_k = row k of the transposed weights · δ, for k < n. If $a
+  ;; is not 0 (activations are in example slots, never at byte 0), the sigmoid's σ'(z) = a(1 − a) of
+  ;; the n activations there is applied too (BP2's "⊙ σ'(z^(l−1))"), in double precision on the
+  ;; float32 product, as the TypeScript kernel does it.
+  (func (export "backward") (param $wt i32) (param $n i32) (param $delta i32) (param $out i32) (param $np i32) (param $a i32)
+    (local $k i32) (local $j i32) (local $end i32) (local $row i32) (local $s v128) (local $sum f32)
     (local.set $end (i32.shl (local.get $np) (i32.const 2)))
     (local.set $row (local.get $wt))
     (block $done
@@ -263,12 +267,39 @@
               (f32x4.mul (v128.load (i32.add (local.get $row) (local.get $j))) (v128.load (i32.add (local.get $delta) (local.get $j))))))
             (local.set $j (i32.add (local.get $j) (i32.const 16)))
             (br $lanes)))
-        (f32.store (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 2)))
+        (local.set $sum
           (f32.add (f32.add (f32x4.extract_lane 0 (local.get $s)) (f32x4.extract_lane 1 (local.get $s)))
                    (f32.add (f32x4.extract_lane 2 (local.get $s)) (f32x4.extract_lane 3 (local.get $s)))))
+        (if (local.get $a)
+          (then (local.set $sum (call $timesSigmoidDerivative (local.get $sum)
+            (f32.load (i32.add (local.get $a) (i32.shl (local.get $k) (i32.const 2))))))))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 2))) (local.get $sum))
         (local.set $row (i32.add (local.get $row) (local.get $end)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $rows))))
+
+  ;; v ⊙ σ'(z) for a sigmoid, given a = σ(z): v · (a(1 − a)) in double precision, rounded to float32 —
+  ;; the very operations of the TypeScript sigmoid's scaleByDerivative on float32 arrays.
+  (func $timesSigmoidDerivative (param $v f32) (param $a f32) (result f32)
+    (f32.demote_f64 (f64.mul (f64.promote_f32 (local.get $v))
+      (f64.mul (f64.promote_f32 (local.get $a)) (f64.sub (f64.const 1) (f64.promote_f32 (local.get $a)))))))
+
+  ;; BP1 for a sigmoid output layer and the quadratic cost, and the cost: δ_j = (a_j − y_j) ⊙ σ'(z_j)
+  ;; into $delta for j < n (a: float32, y: float64 targets), returning C = ½ Σ_j (a_j − y_j)², summed
+  ;; in order in double precision. The same operations as the TypeScript quadratic cost.
+  (func (export "quadraticSigmoidOutput") (param $a i32) (param $y i32) (param $delta i32) (param $n i32) (result f64)
+    (local $j i32) (local $aj f32) (local $d f64) (local $sum f64)
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $aj (f32.load (i32.add (local.get $a) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $d (f64.sub (f64.promote_f32 (local.get $aj)) (f64.load (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 3))))))
+        (local.set $sum (f64.add (local.get $sum) (f64.mul (local.get $d) (local.get $d))))
+        (f32.store (i32.add (local.get $delta) (i32.shl (local.get $j) (i32.const 2)))
+          (call $timesSigmoidDerivative (f32.demote_f64 (local.get $d)) (local.get $aj)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $each)))
+    (f64.mul (f64.const 0.5) (local.get $sum)))
 
   ;; The SGD step of one row of `np` floats from a mini-batch, without writing its gradient anywhere:
   ;; g = Σ val · δ over the list of entries that starts at byte $list — each entry is 12 bytes: the

@@ -73,7 +73,8 @@ interface Exports {
     g: number, gb: number, slots: number, stride: number, count: number,
     delta: number, prev: number, from: number, end: number, identity: number, np: number, bias: number,
   ): void;
-  backward(wt: number, n: number, delta: number, out: number, np: number): void;
+  backward(wt: number, n: number, delta: number, out: number, np: number, a: number): void;
+  quadraticSigmoidOutput(a: number, y: number, delta: number, n: number): number;
   update(params: number, grads: number, rows: number, np: number, scale: number): number;
   sigmoid(z: number, a: number, n: number): void;
   stepLayer(
@@ -125,14 +126,14 @@ export function slotBytes(kernel: KernelLayout): number {
 }
 
 /**
- * Bytes of per-thread private memory the kernel needs: z of every layer, index vectors, one slot,
- * and step's lists: a head per input, and a 12-byte entry per non-zero input of every slot
+ * Bytes of per-thread private memory the kernel needs: z of every layer, index vectors, the target
+ * (float64), one slot, and step's lists: a head per input, and a 12-byte entry per non-zero input of every slot
  * (`mostInputs`: the most non-zero inputs of one training example).
  */
 export function scratchBytes(kernel: KernelLayout, slotCount: number, mostInputs: number): number {
   const widest = Math.max(...kernel.sizes);
   const n0 = kernel.sizes[0]!;
-  return kernel.padded.reduce((sum, np) => sum + aligned(4 * np), 0) + aligned(4 * widest) + 3 * aligned(4 * n0) + slotBytes(kernel) +
+  return kernel.padded.reduce((sum, np) => sum + aligned(4 * np), 0) + aligned(4 * widest) + 3 * aligned(4 * n0) + aligned(8 * kernel.sizes.at(-1)!) + slotBytes(kernel) +
     aligned(12 * slotCount * Math.max(1, mostInputs));
 }
 
@@ -215,6 +216,13 @@ export class WasmKernel {
   private readonly heads: number;
   private readonly list: number;
   private readonly int32: Int32Array;
+  /** The example's target y (float64), where quadraticSigmoidOutput reads it. */
+  private readonly y: number;
+  private readonly yView: Float64Array;
+  /** Sigmoid output and quadratic cost (Nielsen's): BP1 and the cost in wasm, else in TypeScript. */
+  private readonly wasmOutput: boolean;
+  /** Sigmoid hidden layers: BP2's σ'(z) applied in wasm, else in TypeScript. */
+  private readonly wasmHidden: boolean;
   private readonly slotStride: number;
   /** This thread's rows [from, to) of each layer (row n_in is the biases). */
   private readonly rows: { from: number; to: number }[];
@@ -248,6 +256,11 @@ export class WasmKernel {
     this.ownIdx = take(4 * kernel.sizes[0]!);
     this.ownVal = take(4 * kernel.sizes[0]!);
     this.heads = take(4 * kernel.sizes[0]!);
+    const outputs = kernel.sizes.at(-1)!;
+    this.y = take(8 * outputs);
+    this.yView = new Float64Array(buffer, this.y, outputs);
+    this.wasmOutput = arch.output.name === "sigmoid" && arch.cost.name === "quadratic";
+    this.wasmHidden = arch.hidden.name === "sigmoid";
     this.own = slotAt(buffer, kernel, take(slotBytes(kernel)));
     this.list = scratch; // last: its size depends on the data
     this.slotStride = slotBytes(kernel);
@@ -299,14 +312,22 @@ export class WasmKernel {
     const count = int32[(offsets >> 2) + i + 1]! - first;
     const output = this.feedforward(indices + 4 * first, values + 4 * first, count, slot);
     const last = kernel.padded.length - 1;
-    // BP1: δ^L = ∇_a C ⊙ σ'(z^L)
-    arch.cost.outputDelta(this.zView[last]!, output, y, arch.output, slot.deltaView[last]!);
+    // BP1: δ^L = ∇_a C ⊙ σ'(z^L), and the cost
+    let cost: number;
+    if (this.wasmOutput) {
+      this.yView.set(y);
+      cost = wasm.quadraticSigmoidOutput(slot.a[last]!, this.y, slot.delta[last]!, kernel.sizes[last + 1]!);
+    } else {
+      arch.cost.outputDelta(this.zView[last]!, output, y, arch.output, slot.deltaView[last]!);
+      cost = arch.cost.value(output, y);
+    }
     for (let l = last; l > 0; l--) {
       // BP2: δ^(l−1) = ((w^l)^T δ^l) ⊙ σ'(z^(l−1))
-      wasm.backward(this.at.params + 4 * kernel.weightOffsets[l]!, kernel.sizes[l]!, slot.delta[l]!, slot.delta[l - 1]!, kernel.padded[l]!);
-      arch.hidden.scaleByDerivative(this.zView[l - 1]!, slot.aView[l - 1]!, slot.deltaView[l - 1]!);
+      const derivative = this.wasmHidden ? slot.a[l - 1]! : 0; // 0: σ' is applied below, in TypeScript
+      wasm.backward(this.at.params + 4 * kernel.weightOffsets[l]!, kernel.sizes[l]!, slot.delta[l]!, slot.delta[l - 1]!, kernel.padded[l]!, derivative);
+      if (!this.wasmHidden) arch.hidden.scaleByDerivative(this.zView[l - 1]!, slot.aView[l - 1]!, slot.deltaView[l - 1]!);
     }
-    return arch.cost.value(output, y);
+    return cost;
   }
 
   /** z^l = w^l a^(l−1) + b^l, a^l = σ(z^l) from the non-zero inputs (idx, val, count), into `slot`. */

@@ -41,6 +41,8 @@ const steps = Math.ceil(data.count / 10);
 const steals = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
 const busiest = Math.max(...threadCounts);
 await warmUp(() => train(Network.create([784, 30, 10], { seed: 1, dtype }), data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 1, threads: busiest }));
+/** Every measured epoch of the busiest thread count: its time, the CPU time stolen during it, and a worker's phases. */
+const epochLog: { ms: number; stolenMs: number | undefined; example: number; barriers: number }[] = [];
 /** Per thread count: each measured round's 1-thread epoch time ÷ its own, in the same round (all rounds, quiet rounds). */
 const speedups = new Map<number, { all: number[]; quiet: number[] }>(threadCounts.map((t) => [t, { all: [], quiet: [] }]));
 for (let run = 0; run < runs; run++) {
@@ -63,11 +65,18 @@ for (let run = 0; run < runs; run++) {
       const into = phases.get(threads)!;
       const add = (key: keyof typeof into, value: number): void => {
         into[key].all.push(value);
-        if (m.stolen[r] === false) into[key].quiet.push(value);
+        if (m.stolen[r] === 0) into[key].quiet.push(value);
       };
       add("example", (1e6 * p.compute) / (data.count / threads));
       add("rows", (1e6 * p.update) / steps);
       add("barriers", (1e6 * p.synchronisation) / steps);
+      if (threads === busiest) {
+        const stolen = m.stolen[r];
+        epochLog.push({
+          ms: 1000 * m.epochs[r]!.seconds, stolenMs: stolen === undefined ? undefined : 1000 * stolen,
+          example: (1e6 * p.compute) / (data.count / threads), barriers: (1e6 * p.synchronisation) / steps,
+        });
+      }
     });
     if (m.steal !== undefined) steals.get(threads)!.push(100 * m.steal);
   });
@@ -89,5 +98,12 @@ const rows = threadCounts.map((threads) => {
 });
 const command = `npm run bench:epochs -- --threads ${threadCounts.join(",")} --runs ${runs} --dtype ${dtype}`;
 const markdown = `### Epoch time, W1 (\`${command}\`)\n\n${machine()}. 784-30-10, batch 10, η 3.0, 8,000 digits, ${dtype}; ${runs} runs; in each, one training per thread count, taking turns one epoch each, past their JIT warm-up (≥ 2 epochs and ≥ 1 s each), then 3 rounds measured (runs 0.3 s apart, after a 2.5 s warm-up of the machine): median (min–max). Speedup: median over the rounds of 1 thread's epoch time ÷ this one's in the same round, over all rounds / over the quiet rounds (in which the hypervisor took no CPU time from this machine during either epoch, by /proc/stat), and how many were quiet. A worker's time (mean over workers; median over all epochs / over the epochs without steal): its examples' forward pass, BP1 and BP2, in µs per example it took; its rows' BP3/BP4 sums and SGD step, and its waits at the step's two barriers, in µs per step. Host steal: CPU time the hypervisor took from this machine during the measured epochs, as a share of all its cores' time.\n\n${table(["threads", "epoch seconds", "examples/s", "speedup vs 1 thread", "efficiency", "µs per example: passes", "µs per step: rows", "µs per step: barriers", "host steal, median (max)"], rows)}`;
-console.log(markdown);
-if (values.record) await recordSection("epochs", markdown);
+// Slowest first: on a shared machine, the slow epochs show where the time went.
+const log = epochLog
+  .sort((a, b) => b.ms - a.ms)
+  .map((e) => `${e.ms.toFixed(0)} ms (stolen ${e.stolenMs === undefined ? "?" : e.stolenMs.toFixed(0)} ms; passes ${e.example.toFixed(1)} µs/example, barriers ${e.barriers.toFixed(1)} µs/step)`);
+const epochsMarkdown = log.length
+  ? `\n\nEvery measured epoch of ${busiest} threads, slowest first: its time, the CPU time the hypervisor took from this machine during it (all cores; /proc/stat counts 10 ms ticks), and a worker's passes and barrier waits: ${log.join("; ")}.`
+  : "";
+console.log(markdown + epochsMarkdown);
+if (values.record) await recordSection("epochs", markdown + epochsMarkdown);

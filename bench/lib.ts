@@ -101,8 +101,8 @@ export interface SteadyRun {
   readonly epochs: EpochReport[];
   /** Stolen CPU time ÷ (wall time × cores) over the measured epochs; undefined if unknown. */
   readonly steal: number | undefined;
-  /** Per measured epoch, whether the hypervisor took any CPU time from this machine during it (/proc/stat counts in 10 ms ticks); undefined if unknown. */
-  readonly stolen: (boolean | undefined)[];
+  /** Per measured epoch, the CPU seconds the hypervisor took from this machine during it (/proc/stat counts 10 ms ticks; 0: a quiet epoch); undefined if unknown. */
+  readonly stolen: (number | undefined)[];
 }
 
 /** One training of a measurement: a network, its data and options, and the shoal build that trains it. */
@@ -158,7 +158,7 @@ export async function epochsInTurn(contestants: readonly Contestant[], rounds: n
     }
   });
   const measured: EpochReport[][] = contestants.map(() => []);
-  const stolen = contestants.map(() => ({ seconds: 0, wall: 0, known: true, epochs: [] as (boolean | undefined)[] }));
+  const stolen = contestants.map(() => ({ seconds: 0, wall: 0, known: true, epochs: [] as (number | undefined)[] }));
   const warm = contestants.map(() => ({ epochs: 0, seconds: 0 }));
   let measuring = false;
   try {
@@ -178,7 +178,7 @@ export async function epochsInTurn(contestants: readonly Contestant[], rounds: n
             stolen[i]!.epochs.push(undefined);
           } else {
             stolen[i]!.seconds += after - before.stolen;
-            stolen[i]!.epochs.push(after > before.stolen);
+            stolen[i]!.epochs.push(after - before.stolen);
           }
         } else {
           warm[i]!.epochs++;
@@ -205,7 +205,7 @@ export async function epochsInTurn(contestants: readonly Contestant[], rounds: n
  */
 export function pairedRatios(base: SteadyRun, run: SteadyRun, value: (report: EpochReport) => number): { all: number[]; quiet: number[] } {
   const all = run.epochs.map((e, r) => value(e) / value(base.epochs[r]!));
-  return { all, quiet: all.filter((_, r) => base.stolen[r] === false && run.stolen[r] === false) };
+  return { all, quiet: all.filter((_, r) => base.stolen[r] === 0 && run.stolen[r] === 0) };
 }
 
 /** A table cell: the median over all rounds (or epochs) / over the quiet ones (how many of all), formatted by `show`. */

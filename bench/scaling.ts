@@ -82,7 +82,7 @@ for (const dtype of dtypes) {
           m.epochs.forEach(({ phases: p }, r) => {
             const share = (100 * p!.synchronisation) / (p!.compute + p!.synchronisation + p!.update);
             shares.get(threads)!.all.push(share);
-            if (m.stolen[r] === false) shares.get(threads)!.quiet.push(share);
+            if (m.stolen[r] === 0) shares.get(threads)!.quiet.push(share);
           });
         });
       }

@@ -23,7 +23,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type * as ShoalModule from "../src/index.js";
 import type { EpochReport } from "../src/index.js";
-import { epochsInTurn, machine, median, pairedRatios, recordSection, sectionName, spread, table, warmUp } from "./lib.js";
+import { addSplit, barrierShare, emptySplit, epochsInTurn, machine, median, pairedRatios, recordSection, sectionName, spread, table, warmUp } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -57,24 +57,25 @@ interface Measure {
 }
 const measureOf = ({ examplesPerSecond, phases: p }: EpochReport): Measure => ({
   rate: examplesPerSecond,
-  sync: (100 * p!.synchronisation) / (p!.compute + p!.synchronisation + p!.update),
+  sync: barrierShare(p!),
 });
 
 await warmUp(() => builds.B.train(builds.B.Network.create(sizes, { seed: 1 }), data, { epochs: 2, miniBatchSize, eta: 3.0, seed: 1, threads }));
 const results = { A: [] as Measure[], B: [] as Measure[] };
 /** B ÷ A of each measured round's examples/s: all rounds, and the quiet ones (no CPU time stolen during either epoch). */
-const ratios = { all: [] as number[], quiet: [] as number[] };
+const ratios = emptySplit();
 for (let pair = 0; pair < pairs; pair++) {
   await sleep(300);
   const which = pair % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const); // who takes the first turn
   const measured = await epochsInTurn(
-    which.map((w) => ({ network: builds[w].Network.create(sizes, { seed: pair + 1 }), data, options: { miniBatchSize, eta: 3.0, seed: pair + 1, threads }, shoal: builds[w] })),
+    which.map((w) => ({
+      network: builds[w].Network.create(sizes, { seed: pair + 1 }), data, options: { miniBatchSize, eta: 3.0, seed: pair + 1, threads }, shoal: builds[w],
+    })),
     3,
   );
   which.forEach((w, i) => results[w].push(...measured[i]!.epochs.map(measureOf)));
   const paired = pairedRatios(measured[which.indexOf("A")]!, measured[which.indexOf("B")]!, (e) => e.examplesPerSecond);
-  ratios.all.push(...paired.all);
-  ratios.quiet.push(...paired.quiet);
+  addSplit(ratios, paired);
 }
 
 /** The commit a checkout is at, "+ changes" if its code differs from it (results written by benchmarks do not count). */

@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train } from "../src/index.js";
-import { epochsInTurn, machine, pairedRatios, quietCell, recordSection, table, warmUp } from "./lib.js";
+import { addSplit, emptySplit, epochsInTurn, machine, pairedRatios, quietCell, recordSection, table, warmUp } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -35,9 +35,7 @@ await warmUp(() => train(Network.create([784, 30, 10], { seed: 1 }), data, { epo
 const rows: string[][] = [];
 for (const sizes of nets) {
   for (const miniBatchSize of batches) {
-    const real = { all: [] as number[], quiet: [] as number[] };
-    const ceiling = { all: [] as number[], quiet: [] as number[] };
-    const gain = { all: [] as number[], quiet: [] as number[] };
+    const [real, ceiling, gain] = [emptySplit(), emptySplit(), emptySplit()];
     for (let run = 0; run < runs; run++) {
       await sleep(300);
       const contestant = (n: number, privateWeights: boolean) => ({
@@ -46,9 +44,7 @@ for (const sizes of nets) {
       const [one, shared, own] = await epochsInTurn([contestant(1, false), contestant(threads, false), contestant(threads, true)], 3);
       const rate = (e: { examplesPerSecond: number }): number => e.examplesPerSecond;
       for (const [into, base, of] of [[real, one, shared], [ceiling, one, own], [gain, shared, own]] as const) {
-        const paired = pairedRatios(base!, of!, rate);
-        into.all.push(...paired.all);
-        into.quiet.push(...paired.quiet);
+        addSplit(into, pairedRatios(base!, of!, rate));
       }
     }
     const times = (x: number): string => `${x.toFixed(2)}×`;
@@ -62,7 +58,7 @@ const header = [
   "network", "batch", `${threads} threads ÷ 1 thread: all / quiet rounds`, `${threads} threads, private weights ÷ 1 thread`, "private ÷ shared weights",
 ];
 const markdown =
-  `### What the weights crossing cores cost (\`${command}\`)\n\n${machine()}. float32 (wasm kernel), 8,000 digits, η 3.0. ${runs} runs; in each, 1 thread, ` +
+  `### What the weights crossing cores cost (\`${command}\`)\n\n${machine()}. float32 (wasm kernel), ${data.count.toLocaleString("en-US")} digits, η 3.0. ${runs} runs; in each, 1 thread, ` +
   `${threads} threads, and ${threads} threads with private weights (benchmark-only: each worker but the first computes on its own copy of the weights, ` +
   `which only its own rows' updates reach, so no updated weight crosses between cores; same work and barriers, wrong network) take turns one epoch ` +
   `each past their JIT warm-up, then 3 rounds are measured. Each cell: median of the rounds' examples/s ratios, over all rounds / over the quiet ` +

@@ -15,7 +15,10 @@ import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train, type DType } from "../src/index.js";
-import { epochsInTurn, machine, median, pairedRatios, quietCell, recordSection, spread, stealCell, table, warmUp } from "./lib.js";
+import {
+  addSplit, divideSplit, emptySplit, epochsInTurn, machine, median, pairedRatios, quietCell, recordSection, spread, stealCell, table, warmUp,
+  type Split,
+} from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -33,9 +36,8 @@ const dtype = values.dtype as DType;
 const { train: data } = await loadMnistDigits();
 const seconds = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
 /** Per thread count and epoch: µs per example of a worker's passes, per step of its rows' work and of its barrier waits. */
-type Quiet = { all: number[]; quiet: number[] };
-const phases = new Map<number, { example: Quiet; rows: Quiet; barriers: Quiet }>(
-  threadCounts.map((t) => [t, { example: { all: [], quiet: [] }, rows: { all: [], quiet: [] }, barriers: { all: [], quiet: [] } }]),
+const phases = new Map<number, { example: Split; rows: Split; barriers: Split }>(
+  threadCounts.map((t) => [t, { example: emptySplit(), rows: emptySplit(), barriers: emptySplit() }]),
 );
 const steps = Math.ceil(data.count / 10);
 const steals = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
@@ -44,7 +46,7 @@ await warmUp(() => train(Network.create([784, 30, 10], { seed: 1, dtype }), data
 /** Every measured epoch of the busiest thread count: its time, the CPU time stolen during it, and a worker's phases. */
 const epochLog: { ms: number; stolenMs: number | undefined; example: number; barriers: number }[] = [];
 /** Per thread count: each measured round's 1-thread epoch time ÷ its own, in the same round (all rounds, quiet rounds). */
-const speedups = new Map<number, { all: number[]; quiet: number[] }>(threadCounts.map((t) => [t, { all: [], quiet: [] }]));
+const speedups = new Map<number, Split>(threadCounts.map((t) => [t, emptySplit()]));
 for (let run = 0; run < runs; run++) {
   await sleep(300);
   const contestants = threadCounts.map((threads) => ({
@@ -57,8 +59,7 @@ for (let run = 0; run < runs; run++) {
     seconds.get(threads)!.push(...m.epochs.map((e) => e.seconds));
     if (base) {
       const paired = pairedRatios(m, base, (e) => e.seconds); // 1 thread's time ÷ this one's
-      speedups.get(threads)!.all.push(...paired.all);
-      speedups.get(threads)!.quiet.push(...paired.quiet);
+      addSplit(speedups.get(threads)!, paired);
     }
     m.epochs.forEach(({ phases: p }, r) => {
       if (!p) return;
@@ -85,7 +86,7 @@ for (let run = 0; run < runs; run++) {
 const rows = threadCounts.map((threads) => {
   const xs = seconds.get(threads)!;
   const speedup = speedups.get(threads)!;
-  const efficiency = { all: speedup.all.map((x) => x / threads), quiet: speedup.quiet.map((x) => x / threads) };
+  const efficiency = divideSplit(speedup, threads);
   return [
     threads === 0 ? "0 (in process, TypeScript kernel)" : String(threads),
     spread(xs, 3),

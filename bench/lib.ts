@@ -5,7 +5,7 @@ import { availableParallelism, cpus, totalmem } from "node:os";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import * as thisShoal from "../src/index.js";
-import type { Dataset, EpochReport, Network, TrainOptions } from "../src/index.js";
+import type { Dataset, EpochReport, Network, StepPhases, TrainOptions } from "../src/index.js";
 
 /** What steadyEpochs needs of a shoal build: this repository's, or another checkout's (bench/ab.ts). */
 export type Shoal = Pick<typeof thisShoal, "train" | "AbortError">;
@@ -101,7 +101,10 @@ export interface SteadyRun {
   readonly epochs: EpochReport[];
   /** Stolen CPU time ÷ (wall time × cores) over the measured epochs; undefined if unknown. */
   readonly steal: number | undefined;
-  /** Per measured epoch, the CPU seconds the hypervisor took from this machine during it (/proc/stat counts 10 ms ticks; 0: a quiet epoch); undefined if unknown. */
+  /**
+   * Per measured epoch, the CPU seconds the hypervisor took from this machine during it (/proc/stat
+   * counts 10 ms ticks; 0: a quiet epoch); undefined if unknown.
+   */
   readonly stolen: (number | undefined)[];
 }
 
@@ -129,13 +132,15 @@ export async function steadyEpochs(
 /**
  * Trains several contestants at once, taking turns: one epoch each, round after round (the order
  * reversed every other round), so the epochs of round r of every contestant are measured within
- * a few tens of milliseconds of each other. This machine's cores change speed by up to ~1.6× from
- * one second to the next (a plain arithmetic loop measured 17–40 ms per 23 ms chunk), so configurations measured
- * in separate runs, seconds apart, compare their spells as much as their code; the ratio of two
- * contestants' epochs in one round compares them under (nearly) the same conditions. Each keeps
- * its worker threads for the whole measurement, idle while the others train. All train until every one is
- * past its JIT warm-up (as in steadyEpochs), then `rounds` rounds more are measured. Returns, per
- * contestant, its measured epochs (index r: round r) and the host steal during them.
+ * a few tens of milliseconds of each other. On this machine the same 2-thread W1 epoch took 29 to
+ * 101 ms within one `bench:epochs` run, so configurations measured in separate runs, seconds
+ * apart, compare the host's spells as much as their code; the ratio of two contestants' epochs in
+ * one round compares them under (nearly) the same conditions. Each keeps its worker threads for
+ * the whole measurement, idle while the others train. All train until every one is past its JIT
+ * warm-up (as in steadyEpochs), then `rounds` rounds more are measured. Returns, per contestant,
+ * its measured epochs (index r: round r) and the host steal during them. A contestant's failure,
+ * during the measurement or while it stops, rejects the whole measurement once every training has
+ * ended.
  */
 export async function epochsInTurn(contestants: readonly Contestant[], rounds: number, warmSeconds = 1): Promise<SteadyRun[]> {
   const turns = contestants.map(() => new Mailbox<boolean>()); // true: train one epoch more; false: stop
@@ -153,10 +158,15 @@ export async function epochsInTurn(contestants: readonly Contestant[], rounds: n
           if (!(await turns[i]!.take())) controller.abort();
         },
       });
+      throw new Error("a training ended before the benchmark stopped it");
     } catch (error) {
-      if (!(error instanceof shoal.AbortError)) epochs[i]!.put(error instanceof Error ? error : new Error(String(error)));
+      if (controller.signal.aborted && error instanceof shoal.AbortError) return; // stopped, as asked
+      const failure = error instanceof Error ? error : new Error(String(error));
+      epochs[i]!.put(failure); // the scheduler may be waiting for this contestant's epoch
+      throw failure;
     }
   });
+  for (const training of running) training.catch(() => {}); // handled below, once all have ended
   const measured: EpochReport[][] = contestants.map(() => []);
   const stolen = contestants.map(() => ({ seconds: 0, wall: 0, known: true, epochs: [] as (number | undefined)[] }));
   const warm = contestants.map(() => ({ epochs: 0, seconds: 0 }));
@@ -189,7 +199,9 @@ export async function epochsInTurn(contestants: readonly Contestant[], rounds: n
     }
   } finally {
     for (const turn of turns) turn.put(false);
-    await Promise.all(running);
+    const ended = await Promise.allSettled(running);
+    const failed = ended.find((e): e is PromiseRejectedResult => e.status === "rejected");
+    if (failed) throw failed.reason;
   }
   return measured.map((reports, i) => {
     const { seconds, wall, known, epochs } = stolen[i]!;
@@ -197,21 +209,46 @@ export async function epochsInTurn(contestants: readonly Contestant[], rounds: n
   });
 }
 
+/** Values over all rounds (or epochs) of a measurement, and over its quiet ones (see pairedRatios). */
+export interface Split {
+  readonly all: number[];
+  readonly quiet: number[];
+}
+
+/** An empty Split. */
+export const emptySplit = (): Split => ({ all: [], quiet: [] });
+
+/** Adds `more`'s values to `into`'s. */
+export function addSplit(into: Split, more: Split): void {
+  into.all.push(...more.all);
+  into.quiet.push(...more.quiet);
+}
+
+/** Each value divided by `by` (speedups into efficiencies). */
+export const divideSplit = (split: Split, by: number): Split => ({
+  all: split.all.map((x) => x / by),
+  quiet: split.quiet.map((x) => x / by),
+});
+
 /**
  * Each measured round's ratio of `run`'s epoch to `base`'s (by `value`, e.g. examples/s): over all
- * rounds, and over the "quiet" rounds, in which the hypervisor took no CPU time during either epoch.
- * On this machine a 2-thread epoch during which it did ran up to ~2.7× longer, with both threads
- * waiting at the barriers for much of it (one vCPU was not running), so quiet rounds show the code.
+ * rounds, and over the "quiet" rounds, in which the hypervisor took no CPU time during either
+ * epoch (by /proc/stat; some slow epochs of this machine show none, so quiet is not always fast).
  */
-export function pairedRatios(base: SteadyRun, run: SteadyRun, value: (report: EpochReport) => number): { all: number[]; quiet: number[] } {
+export function pairedRatios(base: SteadyRun, run: SteadyRun, value: (report: EpochReport) => number): Split {
   const all = run.epochs.map((e, r) => value(e) / value(base.epochs[r]!));
   return { all, quiet: all.filter((_, r) => base.stolen[r] === 0 && run.stolen[r] === 0) };
 }
 
 /** A table cell: the median over all rounds (or epochs) / over the quiet ones (how many of all), formatted by `show`. */
-export function quietCell(ratios: { all: readonly number[]; quiet: readonly number[] }, show: (ratio: number) => string): string {
-  if (!ratios.all.length) return "–";
-  return `${show(median(ratios.all))} / ${ratios.quiet.length ? show(median(ratios.quiet)) : "–"} (${ratios.quiet.length} of ${ratios.all.length})`;
+export function quietCell(split: Split, show: (value: number) => string): string {
+  if (!split.all.length) return "–";
+  return `${show(median(split.all))} / ${split.quiet.length ? show(median(split.quiet)) : "–"} (${split.quiet.length} of ${split.all.length})`;
+}
+
+/** A worker's time waiting at a step's barriers, as a percentage of its step time. */
+export function barrierShare(phases: StepPhases): number {
+  return (100 * phases.synchronisation) / (phases.compute + phases.synchronisation + phases.update);
 }
 
 /** A queue of values passed from one async function to another. */

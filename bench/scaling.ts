@@ -22,7 +22,10 @@ import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train, type DType, type EpochReport } from "../src/index.js";
-import { epochsInTurn, machine, median, pairedRatios, quietCell, recordSection, renderSvg, sectionName, spread, stealCell, table, warmUp } from "./lib.js";
+import {
+  addSplit, barrierShare, divideSplit, emptySplit, epochsInTurn, machine, median, pairedRatios, quietCell, recordSection, renderSvg, sectionName,
+  spread, stealCell, table, warmUp, type Split,
+} from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -60,9 +63,9 @@ for (const dtype of dtypes) {
       const reports = new Map<number, EpochReport[]>(threadCounts.map((t) => [t, []]));
       const steals = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
       /** Per thread count: each measured round's examples/s ÷ 1 thread's in the same round (all rounds, quiet rounds). */
-      const ratios = new Map<number, { all: number[]; quiet: number[] }>(threadCounts.map((t) => [t, { all: [], quiet: [] }]));
+      const ratios = new Map<number, Split>(threadCounts.map((t) => [t, emptySplit()]));
       /** Per thread count and measured epoch: a worker's barrier share (%), and whether the epoch was quiet. */
-      const shares = new Map<number, { all: number[]; quiet: number[] }>(threadCounts.map((t) => [t, { all: [], quiet: [] }]));
+      const shares = new Map<number, Split>(threadCounts.map((t) => [t, emptySplit()]));
       for (let run = 0; run < runs; run++) {
         await sleep(300);
         const contestants = threadCounts.map((threads) => ({
@@ -76,11 +79,10 @@ for (const dtype of dtypes) {
           if (m.steal !== undefined) steals.get(threads)!.push(100 * m.steal);
           if (base) {
             const paired = pairedRatios(base, m, (e) => e.examplesPerSecond);
-            ratios.get(threads)!.all.push(...paired.all);
-            ratios.get(threads)!.quiet.push(...paired.quiet);
+            addSplit(ratios.get(threads)!, paired);
           }
           m.epochs.forEach(({ phases: p }, r) => {
-            const share = (100 * p!.synchronisation) / (p!.compute + p!.synchronisation + p!.update);
+            const share = barrierShare(p!);
             shares.get(threads)!.all.push(share);
             if (m.stolen[r] === 0) shares.get(threads)!.quiet.push(share);
           });
@@ -91,7 +93,7 @@ for (const dtype of dtypes) {
         const rs = reports.get(threads)!;
         const rate = median(rs.map((r) => r.examplesPerSecond));
         const speedup = ratios.get(threads)!;
-        const efficiency = { all: speedup.all.map((x) => x / threads), quiet: speedup.quiet.map((x) => x / threads) };
+        const efficiency = divideSplit(speedup, threads);
         const updateShare = rs.map(({ phases: p }) => (100 * p!.update) / (p!.compute + p!.synchronisation + p!.update));
         points.push({ config, threads, examplesPerSecond: rate });
         const row = [

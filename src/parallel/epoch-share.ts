@@ -71,7 +71,8 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   const { test, order, control } = views;
   const k = task.worker;
   const kernel = (context.kernels[k] ??= stepKernel(run, views, k));
-  if (run.privateWeights && k > 0) views.gradients[k]!.set(views.params); // benchmark-only: this worker's own weights (TrainOptions.privateWeights)
+  // Benchmark-only (TrainOptions.privateWeights): worker k > 0 computes on its own copy of the weights.
+  if (run.privateWeights && k > 0) views.gradients[k]!.set(views.params);
   else views.gradients[k]!.fill(0); // a previous epoch may have stopped between a batch's chunks
 
   const started = performance.now();

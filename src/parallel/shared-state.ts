@@ -217,7 +217,11 @@ export function createSharedRun(
   const budget = Math.max(threads, Math.min(MAX_SLOTS, Math.floor(SLOT_MEMORY / slotStride)));
   const slotCount = Math.max(1, Math.min(settings.miniBatchSize, train.count, budget));
   // The wasm kernel sums a batch that fits in the slots without a gradient buffer (WasmKernel.step).
-  const needsGradients = !wasmLayout || slotCount < Math.min(settings.miniBatchSize, train.count) || settings.privateWeights;
+  const batchInSlots = slotCount >= Math.min(settings.miniBatchSize, train.count);
+  if (settings.privateWeights && !(wasmLayout && batchInSlots)) {
+    throw new Error("privateWeights needs the wasm kernel and every mini-batch to fit in the example slots");
+  }
+  const needsGradients = !wasmLayout || !batchInSlots || settings.privateWeights;
   const gradientStride = needsGradients ? Math.ceil(paramBytes / CACHE_LINE) * CACHE_LINE : 0;
   const gradients = arena.take(threads * gradientStride, CACHE_LINE);
   const slots = arena.take(slotCount * slotStride, CACHE_LINE);

@@ -77,9 +77,9 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
   const gradientAt = regions.gradients + worker * regions.gradientStride;
   let paramsAt = regions.params;
   if (run.privateWeights && worker > 0) {
-    // Benchmark-only (TrainOptions.privateWeights): the gradient region becomes this worker's own weights.
-    if (regions.slotCount < Math.min(run.miniBatchSize, train.count)) throw new Error("privateWeights needs every mini-batch to fit in the example slots");
-    paramsAt = gradientAt; // copied from the shared weights at each epoch's start (runEpochShare)
+    // Benchmark-only (TrainOptions.privateWeights): the gradient region, unused when every mini-batch
+    // fits in the slots (createSharedRun checks), is this worker's own weights, copied at each epoch's start.
+    paramsAt = gradientAt;
   }
   const wasm = new WasmKernel(arch, kernel, {
     memory: run.memory,

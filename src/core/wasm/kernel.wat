@@ -129,7 +129,8 @@
   ;; NaN stays NaN (min and max keep it), so the divergence guard still sees it.
   (func (export "sigmoid") (param $z i32) (param $a i32) (param $n i32)
     (local $i i32) (local $at i32) (local $x v128) (local $k v128) (local $r v128) (local $p v128)
-    (local $r2 v128) (local $r4 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128) (local $q4 v128) (local $q5 v128) (local $q6 v128)
+    (local $r2 v128) (local $r4 v128)
+    (local $q1 v128) (local $q2 v128) (local $q3 v128) (local $q4 v128) (local $q5 v128) (local $q6 v128)
     (block $done
       (loop $pairs
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
@@ -142,23 +143,30 @@
           (f64x2.sub (local.get $x) (f64x2.mul (local.get $k) (f64x2.splat (f64.const 6.93147180369123816490e-01))))
           (f64x2.mul (local.get $k) (f64x2.splat (f64.const 1.90821492927058770002e-10)))))
         ;; e^r = Σ_k r^k/k! for k ≤ 13 by Estrin's scheme: pairs c_2i + c_2i+1·r, joined by r², r⁴ and
-        ;; r⁸, so the longest chain is 4 multiply-adds instead of Horner's 13 (the loop was bound by
-        ;; that chain). Constants: 1/k!.
+        ;; r⁸, so the longest chain is 3 multiplies and 4 adds instead of Horner's 13 of each (the
+        ;; loop was bound by that chain). Constants: 1/k!.
         (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
         (local.set $r4 (f64x2.mul (local.get $r2) (local.get $r2)))
         (local.set $p (f64x2.add (f64x2.splat (f64.const 1.0)) (local.get $r)))  ;; 1/0! + r/1!
-        (local.set $q1 (f64x2.add (f64x2.splat (f64.const 0.5)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 0.16666666666666666)))))
-        (local.set $q2 (f64x2.add (f64x2.splat (f64.const 0.041666666666666664)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 0.008333333333333333)))))
-        (local.set $q3 (f64x2.add (f64x2.splat (f64.const 0.001388888888888889)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 0.0001984126984126984)))))
-        (local.set $q4 (f64x2.add (f64x2.splat (f64.const 2.48015873015873e-05)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 2.7557319223985893e-06)))))
-        (local.set $q5 (f64x2.add (f64x2.splat (f64.const 2.755731922398589e-07)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 2.505210838544172e-08)))))
-        (local.set $q6 (f64x2.add (f64x2.splat (f64.const 2.08767569878681e-09)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 1.6059043836821613e-10)))))
+        (local.set $q1 (f64x2.add (f64x2.splat (f64.const 0.5))
+          (f64x2.mul (local.get $r) (f64x2.splat (f64.const 0.16666666666666666)))))
+        (local.set $q2 (f64x2.add (f64x2.splat (f64.const 0.041666666666666664))
+          (f64x2.mul (local.get $r) (f64x2.splat (f64.const 0.008333333333333333)))))
+        (local.set $q3 (f64x2.add (f64x2.splat (f64.const 0.001388888888888889))
+          (f64x2.mul (local.get $r) (f64x2.splat (f64.const 0.0001984126984126984)))))
+        (local.set $q4 (f64x2.add (f64x2.splat (f64.const 2.48015873015873e-05))
+          (f64x2.mul (local.get $r) (f64x2.splat (f64.const 2.7557319223985893e-06)))))
+        (local.set $q5 (f64x2.add (f64x2.splat (f64.const 2.755731922398589e-07))
+          (f64x2.mul (local.get $r) (f64x2.splat (f64.const 2.505210838544172e-08)))))
+        (local.set $q6 (f64x2.add (f64x2.splat (f64.const 2.08767569878681e-09))
+          (f64x2.mul (local.get $r) (f64x2.splat (f64.const 1.6059043836821613e-10)))))
         (local.set $p (f64x2.add (local.get $p) (f64x2.mul (local.get $q1) (local.get $r2))))   ;; terms 0–3
         (local.set $q2 (f64x2.add (local.get $q2) (f64x2.mul (local.get $q3) (local.get $r2))))  ;; 4–7, over r⁴
         (local.set $q4 (f64x2.add (local.get $q4) (f64x2.mul (local.get $q5) (local.get $r2))))  ;; 8–11, over r⁸
         (local.set $q4 (f64x2.add (local.get $q4) (f64x2.mul (local.get $q6) (local.get $r4))))  ;; 8–13, over r⁸
         (local.set $p (f64x2.add (local.get $p) (f64x2.mul (local.get $q2) (local.get $r4))))    ;; 0–7
-        (local.set $p (f64x2.add (local.get $p) (f64x2.mul (local.get $q4) (f64x2.mul (local.get $r4) (local.get $r4)))))  ;; 0–13
+        (local.set $p (f64x2.add (local.get $p)
+          (f64x2.mul (local.get $q4) (f64x2.mul (local.get $r4) (local.get $r4)))))  ;; 0–13
         ;; · 2^k, then 1 / (1 + e^x)
         (local.set $p (f64x2.mul (local.get $p)
           (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (i64x2.splat (i64.const 1023)))

@@ -323,8 +323,9 @@ export class WasmKernel {
     }
     for (let l = last; l > 0; l--) {
       // BP2: δ^(l−1) = ((w^l)^T δ^l) ⊙ σ'(z^(l−1))
-      const derivative = this.wasmHidden ? slot.a[l - 1]! : 0; // 0: σ' is applied below, in TypeScript
-      wasm.backward(this.at.params + 4 * kernel.weightOffsets[l]!, kernel.sizes[l]!, slot.delta[l]!, slot.delta[l - 1]!, kernel.padded[l]!, derivative);
+      const activations = this.wasmHidden ? slot.a[l - 1]! : 0; // backward applies σ' = a(1 − a); 0: done below, in TypeScript
+      const weights = this.at.params + 4 * kernel.weightOffsets[l]!;
+      wasm.backward(weights, kernel.sizes[l]!, slot.delta[l]!, slot.delta[l - 1]!, kernel.padded[l]!, activations);
       if (!this.wasmHidden) arch.hidden.scaleByDerivative(this.zView[l - 1]!, slot.aView[l - 1]!, slot.deltaView[l - 1]!);
     }
     return cost;

@@ -14,9 +14,9 @@
 import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { loadMnistDigits, Network, train, type DType } from "../src/index.js";
+import { loadMnistDigits, Network, train, type DType, type EpochReport } from "../src/index.js";
 import {
-  addSplit, divideSplit, emptySplit, epochsInTurn, machine, median, pairedRatios, quietCell, recordSection, spread, stealCell, table, warmUp,
+  addSplit, divideSplit, emptySplit, epochsInTurn, epochValues, machine, median, pairedRatios, quietCell, recordSection, spread, stealCell, table, warmUp,
   type Split,
 } from "./lib.js";
 
@@ -61,24 +61,22 @@ for (let run = 0; run < runs; run++) {
       const paired = pairedRatios(m, base, (e) => e.seconds); // 1 thread's time ÷ this one's
       addSplit(speedups.get(threads)!, paired);
     }
-    m.epochs.forEach(({ phases: p }, r) => {
-      if (!p) return;
+    if (threads > 0) {
+      // a worker's passes per example it took, its rows' work and its barrier waits per step, in µs
+      const example = (e: EpochReport): number => (1e6 * e.phases!.compute) / (data.count / threads);
+      const rows = (e: EpochReport): number => (1e6 * e.phases!.update) / steps;
+      const barriers = (e: EpochReport): number => (1e6 * e.phases!.synchronisation) / steps;
       const into = phases.get(threads)!;
-      const add = (key: keyof typeof into, value: number): void => {
-        into[key].all.push(value);
-        if (m.stolen[r] === 0) into[key].quiet.push(value);
-      };
-      add("example", (1e6 * p.compute) / (data.count / threads));
-      add("rows", (1e6 * p.update) / steps);
-      add("barriers", (1e6 * p.synchronisation) / steps);
+      addSplit(into.example, epochValues(m, example));
+      addSplit(into.rows, epochValues(m, rows));
+      addSplit(into.barriers, epochValues(m, barriers));
       if (threads === busiest) {
-        const stolen = m.stolen[r];
-        epochLog.push({
-          ms: 1000 * m.epochs[r]!.seconds, stolenMs: stolen === undefined ? undefined : 1000 * stolen,
-          example: (1e6 * p.compute) / (data.count / threads), barriers: (1e6 * p.synchronisation) / steps,
+        m.epochs.forEach((e, r) => {
+          const stolen = m.stolen[r];
+          epochLog.push({ ms: 1000 * e.seconds, stolenMs: stolen === undefined ? undefined : 1000 * stolen, example: example(e), barriers: barriers(e) });
         });
       }
-    });
+    }
     if (m.steal !== undefined) steals.get(threads)!.push(100 * m.steal);
   });
 }

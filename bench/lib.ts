@@ -168,7 +168,7 @@ export async function epochsInTurn(contestants: readonly Contestant[], rounds: n
   });
   for (const training of running) training.catch(() => {}); // handled below, once all have ended
   const measured: EpochReport[][] = contestants.map(() => []);
-  const stolen = contestants.map(() => ({ seconds: 0, wall: 0, known: true, epochs: [] as (number | undefined)[] }));
+  const stolen = contestants.map(() => ({ wall: 0, epochs: [] as (number | undefined)[] }));
   const warm = contestants.map(() => ({ epochs: 0, seconds: 0 }));
   let measuring = false;
   try {
@@ -183,13 +183,7 @@ export async function epochsInTurn(contestants: readonly Contestant[], rounds: n
         if (measuring) {
           measured[i]!.push(report);
           stolen[i]!.wall += (performance.now() - before.wall) / 1000;
-          if (after === undefined || before.stolen === undefined) {
-            stolen[i]!.known = false;
-            stolen[i]!.epochs.push(undefined);
-          } else {
-            stolen[i]!.seconds += after - before.stolen;
-            stolen[i]!.epochs.push(after - before.stolen);
-          }
+          stolen[i]!.epochs.push(after === undefined || before.stolen === undefined ? undefined : after - before.stolen);
         } else {
           warm[i]!.epochs++;
           warm[i]!.seconds += report.seconds;
@@ -204,7 +198,9 @@ export async function epochsInTurn(contestants: readonly Contestant[], rounds: n
     if (failed) throw failed.reason;
   }
   return measured.map((reports, i) => {
-    const { seconds, wall, known, epochs } = stolen[i]!;
+    const { wall, epochs } = stolen[i]!;
+    const known = epochs.every((s) => s !== undefined);
+    const seconds = epochs.reduce<number>((sum, s) => sum + (s ?? 0), 0);
     return { epochs: reports, steal: known && wall > 0 ? seconds / (wall * availableParallelism()) : undefined, stolen: epochs };
   });
 }
@@ -238,6 +234,12 @@ export const divideSplit = (split: Split, by: number): Split => ({
 export function pairedRatios(base: SteadyRun, run: SteadyRun, value: (report: EpochReport) => number): Split {
   const all = run.epochs.map((e, r) => value(e) / value(base.epochs[r]!));
   return { all, quiet: all.filter((_, r) => base.stolen[r] === 0 && run.stolen[r] === 0) };
+}
+
+/** A value of each of `run`'s measured epochs: over all of them, and over the quiet ones (no CPU time stolen during it). */
+export function epochValues(run: SteadyRun, value: (report: EpochReport) => number): Split {
+  const all = run.epochs.map(value);
+  return { all, quiet: all.filter((_, r) => run.stolen[r] === 0) };
 }
 
 /** A table cell: the median over all rounds (or epochs) / over the quiet ones (how many of all), formatted by `show`. */

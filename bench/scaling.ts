@@ -23,7 +23,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train, type DType, type EpochReport } from "../src/index.js";
 import {
-  addSplit, barrierShare, divideSplit, emptySplit, epochsInTurn, machine, median, pairedRatios, quietCell, recordSection, renderSvg, sectionName,
+  addSplit, barrierShare, divideSplit, emptySplit, epochsInTurn, epochValues, machine, median, pairedRatios, quietCell, recordSection, renderSvg, sectionName,
   spread, stealCell, table, warmUp, type Split,
 } from "./lib.js";
 
@@ -81,11 +81,7 @@ for (const dtype of dtypes) {
             const paired = pairedRatios(base, m, (e) => e.examplesPerSecond);
             addSplit(ratios.get(threads)!, paired);
           }
-          m.epochs.forEach(({ phases: p }, r) => {
-            const share = barrierShare(p!);
-            shares.get(threads)!.all.push(share);
-            if (m.stolen[r] === 0) shares.get(threads)!.quiet.push(share);
-          });
+          addSplit(shares.get(threads)!, epochValues(m, (e) => barrierShare(e.phases!)));
         });
       }
       const config = `${sizes.join("-")} batch ${miniBatchSize} ${dtype}`;

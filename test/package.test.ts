@@ -1,0 +1,59 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+// What a user gets from the registry: `npm pack` (which builds dist/ on prepack) installed into an
+// empty project, then used without tsx: the `shoal` command through npx, the library from plain node.
+describe("the packed package, installed into an empty project", () => {
+  let dir: string;
+  let app: string;
+  let files: string[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "shoal-pack-"));
+    const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", dir], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+    const [packed] = JSON.parse(stdout.slice(stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
+    files = packed!.files.map((f) => f.path);
+    app = join(dir, "app");
+    await run("mkdir", [app]);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+    // Dependencies come from npm's cache where `npm ci` left them.
+    await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(dir, packed!.filename)], { cwd: app, timeout: 300_000 });
+  }, 400_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("ships the compiled library, its workers, the wasm kernel and the command, not the sources", () => {
+    for (const f of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/main.js", "dist/workers/trainer.js", "dist/src/core/wasm/kernel.wasm", "dist/src/service/trainer-thread.js", "src/cli/bin.js", "package.json", "README.md"]) {
+      expect(files).toContain(f);
+    }
+    // bin.js runs TypeScript from source when main.ts sits beside it: the package must not ship it.
+    expect(files).not.toContain("src/cli/main.ts");
+  });
+
+  it("`npx shoal train --epochs 1` trains on the bundled digits and saves the model", async () => {
+    const { stdout } = await run("npx", ["shoal", "train", "--epochs", "1", "--seed", "1"], { cwd: app, timeout: 120_000 });
+    expect(stdout).toMatch(/epoch +1\/1 +cost [\d.]+ +test \d+\.\d\d%/);
+    expect(existsSync(join(app, "mnist.shoal.json"))).toBe(true);
+  }, 150_000);
+
+  it("imports the library from plain node and trains on threads with the compiled workers", async () => {
+    const script = `
+      import { Network, createDataset, train } from "shoal";
+      const xor = createDataset({ inputs: [[0,0],[0,1],[1,0],[1,1]], labels: [0,1,1,0], classes: 2 });
+      const net = Network.create([2, 4, 2], { seed: 3, init: "gaussian" });
+      const r = await train(net, xor, { epochs: 500, miniBatchSize: 4, eta: 3, seed: 1, threads: 2, testData: xor });
+      const js = net.clone();
+      await train(js, xor, { epochs: 1, miniBatchSize: 4, eta: 3, threads: 2, kernel: "js" });
+      console.log(r.threads, r.epochs.at(-1).accuracy);`;
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: app, timeout: 60_000 });
+    expect(stdout.trim()).toBe("2 1");
+  }, 90_000);
+});

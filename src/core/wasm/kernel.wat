@@ -8,6 +8,10 @@
 ;; Then both the forward pass and the weight gradient walk whole rows — one per non-zero input —
 ;; with f32x4 operations, and the ~80% zero pixels of MNIST are skipped exactly.
 ;; All pointers are byte offsets into the shared memory; `np` counts floats.
+;;
+;; This file is a template (template.ts): `;; @unroll` parts are written once and repeated for 8, 4
+;; and 1 four-float sums, `@lane` lines once per sum, and `{slotCount}`-style names are the offsets
+;; of abi.ts, the one table the TypeScript side uses too. `npm run build:wasm` expands and assembles it.
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
@@ -36,17 +40,11 @@
     (local $j i32) (local $end i32) (local $t i32) (local $row i32) (local $s v128)
     (local $z0 v128) (local $z1 v128) (local $z2 v128) (local $z3 v128) (local $z4 v128) (local $z5 v128) (local $z6 v128) (local $z7 v128)
     (local.set $end (i32.shl (local.get $np) (i32.const 2)))
-    (block $widedone
-      (loop $wide
-        (br_if $widedone (i32.gt_u (i32.add (local.get $j) (i32.const 128)) (local.get $end)))
-        (local.set $z0 (v128.load offset=0 (i32.add (local.get $b) (local.get $j))))
-        (local.set $z1 (v128.load offset=16 (i32.add (local.get $b) (local.get $j))))
-        (local.set $z2 (v128.load offset=32 (i32.add (local.get $b) (local.get $j))))
-        (local.set $z3 (v128.load offset=48 (i32.add (local.get $b) (local.get $j))))
-        (local.set $z4 (v128.load offset=64 (i32.add (local.get $b) (local.get $j))))
-        (local.set $z5 (v128.load offset=80 (i32.add (local.get $b) (local.get $j))))
-        (local.set $z6 (v128.load offset=96 (i32.add (local.get $b) (local.get $j))))
-        (local.set $z7 (v128.load offset=112 (i32.add (local.get $b) (local.get $j))))
+    ;; @unroll 8 4:once 1
+    (block $done
+      ({loop} $next
+        (br_if $done (i32.gt_u (i32.add (local.get $j) (i32.const {16*W})) (local.get $end)))
+        @lane (local.set $z{i} (v128.load offset={16*i} (i32.add (local.get $b) (local.get $j))))
         (local.set $t (i32.const 0))
         (block $rowsdone
           (loop $rows
@@ -54,70 +52,13 @@
             (local.set $row (i32.add (i32.add (local.get $wt) (local.get $j))
               (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))) (local.get $end))))
             (local.set $s (f32x4.splat (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2))))))
-            (local.set $z0 (f32x4.add (local.get $z0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $row)))))
-            (local.set $z1 (f32x4.add (local.get $z1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $row)))))
-            (local.set $z2 (f32x4.add (local.get $z2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $row)))))
-            (local.set $z3 (f32x4.add (local.get $z3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $row)))))
-            (local.set $z4 (f32x4.add (local.get $z4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $row)))))
-            (local.set $z5 (f32x4.add (local.get $z5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $row)))))
-            (local.set $z6 (f32x4.add (local.get $z6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $row)))))
-            (local.set $z7 (f32x4.add (local.get $z7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $row)))))
+            @lane (local.set $z{i} (f32x4.add (local.get $z{i}) (f32x4.mul (local.get $s) (v128.load offset={16*i} (local.get $row)))))
             (local.set $t (i32.add (local.get $t) (i32.const 1)))
             (br $rows)))
-        (v128.store offset=0 (i32.add (local.get $z) (local.get $j)) (local.get $z0))
-        (v128.store offset=16 (i32.add (local.get $z) (local.get $j)) (local.get $z1))
-        (v128.store offset=32 (i32.add (local.get $z) (local.get $j)) (local.get $z2))
-        (v128.store offset=48 (i32.add (local.get $z) (local.get $j)) (local.get $z3))
-        (v128.store offset=64 (i32.add (local.get $z) (local.get $j)) (local.get $z4))
-        (v128.store offset=80 (i32.add (local.get $z) (local.get $j)) (local.get $z5))
-        (v128.store offset=96 (i32.add (local.get $z) (local.get $j)) (local.get $z6))
-        (v128.store offset=112 (i32.add (local.get $z) (local.get $j)) (local.get $z7))
-        (local.set $j (i32.add (local.get $j) (i32.const 128)))
-        (br $wide)))
-    ;; then 16 floats, then 4 at a time (np is a multiple of 4)
-    (block $halfdone
-      (block $half
-        (br_if $halfdone (i32.gt_u (i32.add (local.get $j) (i32.const 64)) (local.get $end)))
-        (local.set $z0 (v128.load offset=0 (i32.add (local.get $b) (local.get $j))))
-        (local.set $z1 (v128.load offset=16 (i32.add (local.get $b) (local.get $j))))
-        (local.set $z2 (v128.load offset=32 (i32.add (local.get $b) (local.get $j))))
-        (local.set $z3 (v128.load offset=48 (i32.add (local.get $b) (local.get $j))))
-        (local.set $t (i32.const 0))
-        (block $rowsdone
-          (loop $rows
-            (br_if $rowsdone (i32.ge_u (local.get $t) (local.get $count)))
-            (local.set $row (i32.add (i32.add (local.get $wt) (local.get $j))
-              (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))) (local.get $end))))
-            (local.set $s (f32x4.splat (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2))))))
-            (local.set $z0 (f32x4.add (local.get $z0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $row)))))
-            (local.set $z1 (f32x4.add (local.get $z1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $row)))))
-            (local.set $z2 (f32x4.add (local.get $z2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $row)))))
-            (local.set $z3 (f32x4.add (local.get $z3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $row)))))
-            (local.set $t (i32.add (local.get $t) (i32.const 1)))
-            (br $rows)))
-        (v128.store offset=0 (i32.add (local.get $z) (local.get $j)) (local.get $z0))
-        (v128.store offset=16 (i32.add (local.get $z) (local.get $j)) (local.get $z1))
-        (v128.store offset=32 (i32.add (local.get $z) (local.get $j)) (local.get $z2))
-        (v128.store offset=48 (i32.add (local.get $z) (local.get $j)) (local.get $z3))
-        (local.set $j (i32.add (local.get $j) (i32.const 64)))
-        ))
-    (block $lanesdone
-      (loop $lanes
-        (br_if $lanesdone (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
-        (local.set $z0 (v128.load offset=0 (i32.add (local.get $b) (local.get $j))))
-        (local.set $t (i32.const 0))
-        (block $rowsdone
-          (loop $rows
-            (br_if $rowsdone (i32.ge_u (local.get $t) (local.get $count)))
-            (local.set $row (i32.add (i32.add (local.get $wt) (local.get $j))
-              (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))) (local.get $end))))
-            (local.set $s (f32x4.splat (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2))))))
-            (local.set $z0 (f32x4.add (local.get $z0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $row)))))
-            (local.set $t (i32.add (local.get $t) (i32.const 1)))
-            (br $rows)))
-        (v128.store offset=0 (i32.add (local.get $z) (local.get $j)) (local.get $z0))
-        (local.set $j (i32.add (local.get $j) (i32.const 16)))
-        (br $lanes)))
+        @lane (v128.store offset={16*i} (i32.add (local.get $z) (local.get $j)) (local.get $z{i}))
+        (local.set $j (i32.add (local.get $j) (i32.const {16*W})))
+        {again}))
+    ;; @end
   )
 
   ;; a = σ(z) = 1 / (1 + e^(−z)) for the n floats at $z, into $a. Computed in double precision, two
@@ -241,13 +182,13 @@
         (br_if $done (i32.ge_u (local.get $s) (local.get $count)))
         (if (i32.lt_s (local.get $prev) (i32.const 0))
           (then
-            (local.set $idx (i32.load (local.get $slot)))
-            (local.set $n (i32.load offset=8 (local.get $slot)))
+            (local.set $idx (i32.load offset={slotPositions} (local.get $slot)))
+            (local.set $n (i32.load offset={slotCount} (local.get $slot)))
             (local.set $first (call $lowerBound (local.get $idx) (local.get $n) (local.get $from)))
             (local.set $stop (call $lowerBound (local.get $idx) (local.get $n) (local.get $end)))
             (call $accumulate (local.get $g) (local.get $gb)
               (i32.add (local.get $idx) (i32.shl (local.get $first) (i32.const 2)))
-              (i32.add (i32.load offset=4 (local.get $slot)) (i32.shl (local.get $first) (i32.const 2)))
+              (i32.add (i32.load offset={slotValues} (local.get $slot)) (i32.shl (local.get $first) (i32.const 2)))
               (i32.sub (local.get $stop) (local.get $first))
               (i32.add (local.get $slot) (local.get $delta)) (local.get $np) (local.get $bias)))
           (else
@@ -324,112 +265,28 @@
     (local $j i32) (local $end i32) (local $p i32) (local $d i32) (local $v v128) (local $w v128) (local $bad v128)
     (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $g4 v128) (local $g5 v128) (local $g6 v128) (local $g7 v128)
     (local.set $end (i32.shl (local.get $np) (i32.const 2)))
-    ;; 32 floats at a time: eight independent sums, so each example's eight products overlap
-    (block $widedone
-      (loop $wide
-        (br_if $widedone (i32.gt_u (i32.add (local.get $j) (i32.const 128)) (local.get $end)))
-        (local.set $g0 (v128.const i32x4 0 0 0 0))
-        (local.set $g1 (v128.const i32x4 0 0 0 0))
-        (local.set $g2 (v128.const i32x4 0 0 0 0))
-        (local.set $g3 (v128.const i32x4 0 0 0 0))
-        (local.set $g4 (v128.const i32x4 0 0 0 0))
-        (local.set $g5 (v128.const i32x4 0 0 0 0))
-        (local.set $g6 (v128.const i32x4 0 0 0 0))
-        (local.set $g7 (v128.const i32x4 0 0 0 0))
+    ;; 32 floats at a time (eight independent sums, so each example's eight products overlap), then
+    ;; 16, then 4 (np is a multiple of 4; after the 32-wide loop the 16-wide part runs at most once)
+    ;; @unroll 8 4:once 1
+    (block $done
+      ({loop} $next
+        (br_if $done (i32.gt_u (i32.add (local.get $j) (i32.const {16*W})) (local.get $end)))
+        @lane (local.set $g{i} (v128.const i32x4 0 0 0 0))
         (local.set $p (local.get $list))
         (block $listdone
           (loop $each
             (br_if $listdone (i32.eqz (local.get $p)))
-            (local.set $d (i32.add (i32.load (local.get $p)) (local.get $j)))
-            (local.set $v (f32x4.splat (f32.load offset=4 (local.get $p))))
-            (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (local.get $v) (v128.load offset=0 (local.get $d)))))
-            (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (local.get $v) (v128.load offset=16 (local.get $d)))))
-            (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (local.get $v) (v128.load offset=32 (local.get $d)))))
-            (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (local.get $v) (v128.load offset=48 (local.get $d)))))
-            (local.set $g4 (f32x4.add (local.get $g4) (f32x4.mul (local.get $v) (v128.load offset=64 (local.get $d)))))
-            (local.set $g5 (f32x4.add (local.get $g5) (f32x4.mul (local.get $v) (v128.load offset=80 (local.get $d)))))
-            (local.set $g6 (f32x4.add (local.get $g6) (f32x4.mul (local.get $v) (v128.load offset=96 (local.get $d)))))
-            (local.set $g7 (f32x4.add (local.get $g7) (f32x4.mul (local.get $v) (v128.load offset=112 (local.get $d)))))
-            (local.set $p (i32.load offset=8 (local.get $p)))
+            (local.set $d (i32.add (i32.load offset={entryDelta} (local.get $p)) (local.get $j)))
+            (local.set $v (f32x4.splat (f32.load offset={entryValue} (local.get $p))))
+            @lane (local.set $g{i} (f32x4.add (local.get $g{i}) (f32x4.mul (local.get $v) (v128.load offset={16*i} (local.get $d)))))
+            (local.set $p (i32.load offset={entryNext} (local.get $p)))
             (br $each)))
-        (local.set $w (f32x4.sub (v128.load offset=0 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g0))))
-        (v128.store offset=0 (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $w (f32x4.sub (v128.load offset=16 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g1))))
-        (v128.store offset=16 (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $w (f32x4.sub (v128.load offset=32 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g2))))
-        (v128.store offset=32 (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $w (f32x4.sub (v128.load offset=48 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g3))))
-        (v128.store offset=48 (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $w (f32x4.sub (v128.load offset=64 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g4))))
-        (v128.store offset=64 (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $w (f32x4.sub (v128.load offset=80 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g5))))
-        (v128.store offset=80 (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $w (f32x4.sub (v128.load offset=96 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g6))))
-        (v128.store offset=96 (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $w (f32x4.sub (v128.load offset=112 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g7))))
-        (v128.store offset=112 (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $j (i32.add (local.get $j) (i32.const 128)))
-        (br $wide)))
-    ;; then 16 floats, then 4 at a time (np is a multiple of 4)
-    (block $halfdone
-      (block $half
-        (br_if $halfdone (i32.gt_u (i32.add (local.get $j) (i32.const 64)) (local.get $end)))
-        (local.set $g0 (v128.const i32x4 0 0 0 0))
-        (local.set $g1 (v128.const i32x4 0 0 0 0))
-        (local.set $g2 (v128.const i32x4 0 0 0 0))
-        (local.set $g3 (v128.const i32x4 0 0 0 0))
-        (local.set $p (local.get $list))
-        (block $listdone
-          (loop $each
-            (br_if $listdone (i32.eqz (local.get $p)))
-            (local.set $d (i32.add (i32.load (local.get $p)) (local.get $j)))
-            (local.set $v (f32x4.splat (f32.load offset=4 (local.get $p))))
-            (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (local.get $v) (v128.load offset=0 (local.get $d)))))
-            (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (local.get $v) (v128.load offset=16 (local.get $d)))))
-            (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (local.get $v) (v128.load offset=32 (local.get $d)))))
-            (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (local.get $v) (v128.load offset=48 (local.get $d)))))
-            (local.set $p (i32.load offset=8 (local.get $p)))
-            (br $each)))
-        (local.set $w (f32x4.sub (v128.load offset=0 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g0))))
-        (v128.store offset=0 (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $w (f32x4.sub (v128.load offset=16 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g1))))
-        (v128.store offset=16 (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $w (f32x4.sub (v128.load offset=32 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g2))))
-        (v128.store offset=32 (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $w (f32x4.sub (v128.load offset=48 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g3))))
-        (v128.store offset=48 (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $j (i32.add (local.get $j) (i32.const 64)))
-        ))
-    (block $lanesdone
-      (loop $lanes
-        (br_if $lanesdone (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $end)))
-        (local.set $g0 (v128.const i32x4 0 0 0 0))
-        (local.set $p (local.get $list))
-        (block $listdone
-          (loop $each
-            (br_if $listdone (i32.eqz (local.get $p)))
-            (local.set $d (i32.add (i32.load (local.get $p)) (local.get $j)))
-            (local.set $v (f32x4.splat (f32.load offset=4 (local.get $p))))
-            (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (local.get $v) (v128.load offset=0 (local.get $d)))))
-            (local.set $p (i32.load offset=8 (local.get $p)))
-            (br $each)))
-        (local.set $w (f32x4.sub (v128.load offset=0 (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g0))))
-        (v128.store offset=0 (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
-        (local.set $j (i32.add (local.get $j) (i32.const 16)))
-        (br $lanes)))
+        @lane (local.set $w (f32x4.sub (v128.load offset={16*i} (i32.add (local.get $row) (local.get $j))) (f32x4.mul (local.get $s) (local.get $g{i}))))
+        @lane (v128.store offset={16*i} (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        @lane (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $j (i32.add (local.get $j) (i32.const {16*W})))
+        {again}))
+    ;; @end
     (v128.any_true (local.get $bad)))
 
   ;; Writes a list for $stepRow at $list of every one of `count` slots in slot order: δ at byte
@@ -441,13 +298,13 @@
     (block $done
       (loop $each
         (br_if $done (i32.ge_u (local.get $s) (local.get $count)))
-        (i32.store (local.get $e) (i32.add (i32.add (local.get $slots) (i32.mul (local.get $s) (local.get $stride))) (local.get $delta)))
-        (f32.store offset=4 (local.get $e) (local.get $v))
+        (i32.store offset={entryDelta} (local.get $e) (i32.add (i32.add (local.get $slots) (i32.mul (local.get $s) (local.get $stride))) (local.get $delta)))
+        (f32.store offset={entryValue} (local.get $e) (local.get $v))
         (local.set $s (i32.add (local.get $s) (i32.const 1)))
         ;; the next entry, or 0 after the last
-        (i32.store offset=8 (local.get $e)
-          (select (i32.add (local.get $e) (i32.const 12)) (i32.const 0) (i32.lt_u (local.get $s) (local.get $count))))
-        (local.set $e (i32.add (local.get $e) (i32.const 12)))
+        (i32.store offset={entryNext} (local.get $e)
+          (select (i32.add (local.get $e) (i32.const {entryBytes})) (i32.const 0) (i32.lt_u (local.get $s) (local.get $count))))
+        (local.set $e (i32.add (local.get $e) (i32.const {entryBytes})))
         (br $each)))
     (local.get $list))
 
@@ -476,9 +333,9 @@
             (br_if $sorted (i32.eqz (local.get $s)))
             (local.set $s (i32.sub (local.get $s) (i32.const 1)))
             (local.set $slot (i32.add (local.get $slots) (i32.mul (local.get $s) (local.get $stride))))
-            (local.set $idx (i32.load (local.get $slot)))
-            (local.set $val (i32.load offset=4 (local.get $slot)))
-            (local.set $n (i32.load offset=8 (local.get $slot)))
+            (local.set $idx (i32.load offset={slotPositions} (local.get $slot)))
+            (local.set $val (i32.load offset={slotValues} (local.get $slot)))
+            (local.set $n (i32.load offset={slotCount} (local.get $slot)))
             (local.set $t (call $lowerBound (local.get $idx) (local.get $n) (local.get $from)))
             (local.set $stop (call $lowerBound (local.get $idx) (local.get $n) (local.get $end)))
             (local.set $d (i32.add (local.get $slot) (local.get $delta)))
@@ -487,11 +344,11 @@
                 (br_if $entered (i32.ge_u (local.get $t) (local.get $stop)))
                 (local.set $h (i32.add (local.get $heads)
                   (i32.shl (i32.sub (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))) (local.get $from)) (i32.const 2))))
-                (i32.store (local.get $e) (local.get $d))
-                (f32.store offset=4 (local.get $e) (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2)))))
-                (i32.store offset=8 (local.get $e) (i32.load (local.get $h)))
+                (i32.store offset={entryDelta} (local.get $e) (local.get $d))
+                (f32.store offset={entryValue} (local.get $e) (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2)))))
+                (i32.store offset={entryNext} (local.get $e) (i32.load (local.get $h)))
                 (i32.store (local.get $h) (local.get $e))
-                (local.set $e (i32.add (local.get $e) (i32.const 12)))
+                (local.set $e (i32.add (local.get $e) (i32.const {entryBytes})))
                 (local.set $t (i32.add (local.get $t) (i32.const 1)))
                 (br $inputs)))
             (br $slotsdown)))
@@ -523,8 +380,8 @@
             (block $valued
               (loop $values
                 (br_if $valued (i32.ge_u (local.get $s) (local.get $count)))
-                (f32.store offset=4 (local.get $e) (f32.load (local.get $slot)))
-                (local.set $e (i32.add (local.get $e) (i32.const 12)))
+                (f32.store offset={entryValue} (local.get $e) (f32.load (local.get $slot)))
+                (local.set $e (i32.add (local.get $e) (i32.const {entryBytes})))
                 (local.set $slot (i32.add (local.get $slot) (local.get $stride)))
                 (local.set $s (i32.add (local.get $s) (i32.const 1)))
                 (br $values)))

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Architecture, Layout, Params } from "../network.js";
 import { share, weightedShare } from "../sgd.js";
+import { abi } from "./abi.js";
 
 /**
  * The float32 WebAssembly SIMD kernel (kernel.wat) and its JavaScript side. The maths is the same
@@ -122,7 +123,7 @@ export interface SparseInputs {
  * example writes its slot, and after a barrier every thread reads all of them.
  */
 export function slotBytes(kernel: KernelLayout): number {
-  return 16 + kernel.padded.reduce((sum, np) => sum + 2 * aligned(4 * np), 0);
+  return abi.slotHeaderBytes + kernel.padded.reduce((sum, np) => sum + 2 * aligned(4 * np), 0);
 }
 
 /**
@@ -134,7 +135,7 @@ export function scratchBytes(kernel: KernelLayout, slotCount: number, mostInputs
   const widest = Math.max(...kernel.sizes);
   const n0 = kernel.sizes[0]!;
   return kernel.padded.reduce((sum, np) => sum + aligned(4 * np), 0) + aligned(4 * widest) + 3 * aligned(4 * n0) + aligned(8 * kernel.sizes.at(-1)!) + slotBytes(kernel) +
-    aligned(12 * slotCount * Math.max(1, mostInputs));
+    aligned(abi.entryBytes * slotCount * Math.max(1, mostInputs));
 }
 
 /** One example's slot: byte offsets into the memory, and views for the activation functions. */
@@ -151,7 +152,7 @@ interface Slot {
  * pads of a and δ (past n), so the pads of z, ∂C/∂w and w stay 0 too. */
 function slotAt(buffer: ArrayBufferLike, kernel: KernelLayout, at: number): Slot {
   const slot: Slot = { inputs: at, a: [], delta: [], aView: [], deltaView: [] };
-  at += 16;
+  at += abi.slotHeaderBytes;
   kernel.padded.forEach((np, l) => {
     const n = kernel.sizes[l + 1]!;
     slot.a.push(at);
@@ -334,10 +335,9 @@ export class WasmKernel {
   /** z^l = w^l a^(l−1) + b^l, a^l = σ(z^l) from the non-zero inputs (idx, val, count), into `slot`. */
   private feedforward(idx: number, val: number, count: number, slot: Slot): Float32Array {
     const { wasm, kernel, arch, int32 } = this;
-    const header = slot.inputs >> 2;
-    int32[header] = idx;
-    int32[header + 1] = val;
-    int32[header + 2] = count;
+    int32[(slot.inputs + abi.slotPositions) >> 2] = idx;
+    int32[(slot.inputs + abi.slotValues) >> 2] = val;
+    int32[(slot.inputs + abi.slotCount) >> 2] = count;
     const last = kernel.padded.length - 1;
     const p = this.at.params;
     for (let l = 0; l <= last; l++) {

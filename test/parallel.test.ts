@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { sliceDataset } from "../src/core/dataset.js";
 import { createDataset, Network, train, type DType } from "../src/index.js";
+import { planRun, type RunPlan } from "../src/train/options.js";
+import { parallelEngine } from "../src/train/parallel.js";
 import { someDigits } from "./fixtures/digits.js";
 
 // The in-process path (threads: 0) is the oracle: the pooled trainer runs the same kernel, so any
@@ -129,5 +132,28 @@ describe("privateWeights (benchmark-only: bench/ceiling.ts)", () => {
     const probe = await run(2, true);
     expect(sameBits(probe, real)).toBe(false);
     expect(probe.params.every(Number.isFinite)).toBe(true);
+  });
+});
+
+// An abort during an epoch: test/train.test.ts ("an abort during an epoch stops between mini-batches").
+describe("how a threaded epoch ends (src/parallel/CONTRACT.md)", () => {
+  const plan = (threads: number): RunPlan => planRun({ epochs: 1, miniBatchSize: 10, eta: 3, seed: 1, threads, kernel: "js" }, "float64");
+
+  it("a replay limit is not an abort: it stops after that many steps and reads their parameters back", async () => {
+    const { train: data } = await someDigits(100);
+    const order = Int32Array.from({ length: data.count }, (_, i) => i);
+    const limited = Network.create([784, 10, 10], { seed: 1, dtype: "float64" });
+    const engine = parallelEngine(limited, data, undefined, plan(2), undefined, undefined);
+    try {
+      const outcome = await engine.runEpoch(order, undefined, 3);
+      expect(outcome.aborted).toBe(false);
+      expect(outcome.examples).toBe(30);
+    } finally {
+      await engine.close();
+    }
+    // the same three steps in process
+    const serial = Network.create([784, 10, 10], { seed: 1, dtype: "float64" });
+    await train(serial, sliceDataset(data, 0, 30), { epochs: 1, miniBatchSize: 10, eta: 3, shuffle: false, threads: 0 });
+    expect(sameBits(limited, serial)).toBe(true);
   });
 });

@@ -1,25 +1,9 @@
 /**
- * A reusable barrier among the worker threads of a run, on Int32 words of the control buffer.
- * Workers may block (Atomics.wait is allowed off the main thread); the coordinator never waits on it.
- *
- * Control words (all accessed with Atomics only):
- *   COUNT       threads arrived at the current barrier
- *   GENERATION  bumped each time the barrier opens; waiters sleep on it
- *   ABORT       set to 1 by the coordinator when the AbortSignal fires
- *   STOP        set by the last thread to arrive at a step's end (a copy of ABORT taken at one
- *               instant, so every worker makes the same decision at the same step)
- *   FAILED      set to 1 when any thread failed; waiters then throw instead of waiting forever
- *   STEPS       mini-batch steps completed in the current epoch (reset by the coordinator before
- *               each epoch, counted at each step's end; read by the coordinator for progress)
- *   DIVERGED    set when a worker's examples gave a NaN or infinite cost in the current step
- *               (written before the step's first barrier, read after it, so all workers agree)
- *   BAD_UPDATE  set when a worker's update made a weight NaN or infinite (written before the
- *               step's second barrier, read after it). Two words, because one worker may write
- *               BAD_UPDATE while a slower one is still reading DIVERGED after the first barrier.
- *   LIMIT       steps to run this epoch, written by the coordinator before the epoch's tasks
- *               (fewer than the epoch's steps only when replaying up to the last good step)
- *   CLAIM       the next example of the current mini-batch (chunk) that no worker has taken yet;
- *               workers take examples with Atomics.add, the last to reach the barrier resets it
+ * The run's control words and the barrier the worker threads meet at: Int32 words of the shared
+ * memory, accessed with Atomics only. What each word means, who writes it and when is part of the
+ * parallel contract: see CONTRACT.md beside this file. Workers may block (Atomics.wait is allowed
+ * off the main thread); the coordinator never waits on it, and writes the words only through the
+ * named functions at the end of this file.
  */
 export const COUNT = 0;
 export const GENERATION = 1;
@@ -38,8 +22,17 @@ export const CLAIM = 16;
 // a futex wake-up (~25 µs measured), but spinning long would steal the core from a busy main thread.
 const SPIN = 2000;
 
-/** Message of the error a worker throws when it stops because another thread failed. */
-export const PEER_FAILED = "stopped because another training thread failed";
+/**
+ * Thrown in a worker by {@link arrive} when another thread failed. It never leaves the worker: the
+ * worker entry turns it into an epoch result, so the coordinator can tell the thread that failed
+ * from the ones it stopped (an error's class does not survive the message to the coordinator).
+ */
+export class PeerFailedError extends Error {
+  constructor() {
+    super("stopped because another training thread failed");
+    this.name = "PeerFailedError";
+  }
+}
 
 /**
  * Waits until `parties` threads have arrived. The last to arrive runs `whenAll` (if given) before
@@ -59,7 +52,7 @@ export function arrive(control: Int32Array, parties: number, whenAll?: (control:
       Atomics.wait(control, GENERATION, generation);
     }
   }
-  if (Atomics.load(control, FAILED) !== 0) throw new Error(PEER_FAILED);
+  if (Atomics.load(control, FAILED) !== 0) throw new PeerFailedError();
 }
 
 /** Run by the last thread at a step's end: count the step, and stop if the coordinator asked to. */
@@ -68,9 +61,30 @@ export function endStep(control: Int32Array): void {
   Atomics.store(control, STOP, Atomics.load(control, ABORT));
 }
 
-/** Marks the run failed and wakes every waiting thread (they then throw {@link PEER_FAILED}). */
+/** Marks the run failed and wakes every waiting thread (they then throw {@link PeerFailedError}). */
 export function markFailed(control: Int32Array): void {
   Atomics.store(control, FAILED, 1);
   Atomics.add(control, GENERATION, 1);
   Atomics.notify(control, GENERATION);
+}
+
+// The coordinator's side: it writes control words only through these.
+
+/** Before an epoch's tasks start: no step done, no flag from the last epoch, run steps [0, limit). */
+export function beginEpoch(control: Int32Array, limit: number): void {
+  Atomics.store(control, STEPS, 0);
+  Atomics.store(control, DIVERGED, 0);
+  Atomics.store(control, BAD_UPDATE, 0);
+  Atomics.store(control, LIMIT, limit);
+  Atomics.store(control, CLAIM, 0);
+}
+
+/** Asks the workers to stop after the current step (they all stop after the same one: see STOP). */
+export function requestAbort(control: Int32Array): void {
+  Atomics.store(control, ABORT, 1);
+}
+
+/** Steps completed so far in the current epoch. */
+export function stepsDone(control: Int32Array): number {
+  return Atomics.load(control, STEPS);
 }

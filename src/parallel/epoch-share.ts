@@ -15,14 +15,22 @@ export interface EpochShareResult {
   readonly examples: number;
   readonly trainSeconds: number;
   readonly correct: number;
-  /** Stopped early by an abort. */
-  readonly stopped: boolean;
+  /** How the worker's part ended (see {@link EpochEnd}). */
+  readonly end: EpochEnd;
   /** 0-based mini-batch at which the cost or a weight became NaN or infinite, or −1. */
   readonly divergedAt: number;
   /** True when that mini-batch's update was applied (a weight went bad), false when it was not (the cost did). */
   readonly divergedAfterUpdate: boolean;
   readonly phases: StepPhases;
 }
+
+/**
+ * How a worker's part of an epoch ended: every step `done`; `aborted` after the step at which the
+ * coordinator's abort was seen; `limit`, the last step the coordinator allowed (a replay up to the
+ * last good step); `diverged` at step `divergedAt`; or `peer-failed`, stopped because another
+ * thread failed (that thread's own error is what the caller sees).
+ */
+export type EpochEnd = "done" | "aborted" | "limit" | "diverged" | "peer-failed";
 
 /** Where a worker's step time went, in seconds summed over the epoch. */
 export interface StepPhases {
@@ -48,22 +56,9 @@ export function workerContext(run: SharedRun): WorkerContext {
 }
 
 /**
- * Worker k's part of one epoch. Threads exchange each example's δs and activations, not gradients:
- *
- * 1. Workers take the mini-batch's examples one at a time from a shared counter (a faster or less
- *    busy core simply takes more) and run the forward pass, BP1 and BP2 of each, leaving where the
- *    example's non-zero inputs are, its activations, δs and cost in slot s for the batch's example s.
- * 2. Barrier: every slot is written.
- * 3. Worker k owns a fixed part of the parameters (its rows: a share of every layer's weights and
- *    biases). It adds BP3 and BP4 of every example of the batch to its rows, in example order, then
- *    applies w ← w − (η/m)Σ to them (kernel.step: the wasm kernel does both in one pass per row).
- * 4. Barrier: every parameter is updated and the next mini-batch can start.
- *
- * The sum for each parameter is made by one thread in example order, so the result does not depend
- * on the number of threads at all: 1, 2 or 16 threads give the same bits. What crosses cores per
- * step is a few kilobytes of δs and activations and the rows that changed, instead of a gradient
- * buffer per thread. A mini-batch larger than the run's slots goes through steps 1–3 in chunks
- * (each ending at a barrier), the update applied after the last chunk. No message crosses threads.
+ * Worker k's part of one epoch: for each mini-batch, its share of the examples' passes, a barrier,
+ * BP3/BP4 and the SGD step for its own rows, a barrier. The protocol, and why it gives the same
+ * bits for any thread count, is in CONTRACT.md.
  */
 export function runEpochShare(context: WorkerContext, task: EpochTask): EpochShareResult {
   const { run, views } = context;
@@ -77,20 +72,20 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
 
   const started = performance.now();
   const tally: Tally = { costSum: 0, examples: 0, compute: 0, synchronisation: 0, update: 0 };
-  const result = (stopped: boolean, divergedAt = -1, divergedAfterUpdate = false): EpochShareResult => ({
+  const result = (end: EpochEnd, divergedAt = -1, divergedAfterUpdate = false): EpochShareResult => ({
     costSum: tally.costSum, examples: tally.examples, trainSeconds: (performance.now() - started) / 1000, correct: 0,
-    stopped, divergedAt, divergedAfterUpdate,
+    end, divergedAt, divergedAfterUpdate,
     phases: { compute: tally.compute / 1000, synchronisation: tally.synchronisation / 1000, update: tally.update / 1000 },
   });
   const limit = Atomics.load(control, LIMIT);
   for (let start = 0, step = 0; start < order.length; start += miniBatchSize, step++) {
-    if (step >= limit) return result(true);
+    if (step >= limit) return result("limit");
     if (testFault && testFault.worker === k && testFault.step === step && task.epoch === 1) injectFault(testFault);
-    if (!trainStep(run, views, kernel, k, start, Math.min(miniBatchSize, order.length - start), tally)) return result(false, step);
-    if (Atomics.load(control, BAD_UPDATE) !== 0) return result(false, step, true);
-    if (Atomics.load(control, STOP) !== 0) return result(true);
+    if (!trainStep(run, views, kernel, k, start, Math.min(miniBatchSize, order.length - start), tally)) return result("diverged", step);
+    if (Atomics.load(control, BAD_UPDATE) !== 0) return result("diverged", step, true);
+    if (Atomics.load(control, STOP) !== 0) return result("aborted");
   }
-  const trained = result(false);
+  const trained = result("done");
   if (!test) return trained;
   const part = share(test.count, k, threads);
   return { ...trained, correct: kernel.countCorrect(part.from, part.to) };
@@ -167,4 +162,12 @@ function resetClaims(control: Int32Array): void {
 function injectFault(fault: TestFault): never {
   if (fault.exit) process.exit(1);
   throw new Error(fault.message);
+}
+
+/** The result of a worker that stopped because another thread failed (it did no more work). */
+export function peerFailed(): EpochShareResult {
+  return {
+    costSum: 0, examples: 0, trainSeconds: 0, correct: 0, end: "peer-failed", divergedAt: -1, divergedAfterUpdate: false,
+    phases: { compute: 0, synchronisation: 0, update: 0 },
+  };
 }

@@ -4,26 +4,10 @@ import { allocateParams, layoutOf, type Layout, type NetworkSpec, type Params } 
 import { kernelLayoutOf, pack, scratchBytes, slotBytes, unpack, type KernelLayout, type SparseInputs } from "../core/wasm/wasm-kernel.js";
 
 /**
- * The shared-memory contract of a parallel training run. All of a run's state lives in ONE shared
- * WebAssembly.Memory (a SharedArrayBuffer that the SIMD kernel can address too), allocated once by
- * the coordinator with a fixed size (it never grows) and mapped once by each worker.
- *
- * | region      | written by                              | when                                          |
- * | ----------- | --------------------------------------- | --------------------------------------------- |
- * | train, test | coordinator (wasm: training inputs as   | once, before the pool starts; read-only after |
- * |             | their non-zero entries, SparseInputs)   |                                               |
- * | order       | coordinator                             | before each epoch's tasks; read-only during   |
- * | params      | worker k, its own rows only             | after a step's first barrier, before its last |
- * | slots,      | slot s by the worker that ran example s | before the barrier that ends a batch's        |
- * | costs       | of the mini-batch; read by every worker | examples (then read until the next barrier)   |
- * | gradients   | region k by worker k only, its own rows | any time (its private gradient sum; empty for |
- * |             |                                         | wasm unless a batch is larger than the slots) |
- * | scratch     | worker k, its own scratch only          | any time (wasm kernel's working memory)       |
- * | control     | Atomics only (see barrier.ts)           | any time                                      |
- *
- * The coordinator reads params only when no epoch is running (between epochs or after the run).
- * With the wasm kernel, params and gradients are in the kernel layout (wasm-kernel.ts), else in
- * the network's own layout.
+ * A parallel training run's shared memory: ONE shared WebAssembly.Memory (a SharedArrayBuffer the
+ * SIMD kernel can address too), allocated once by the coordinator with a fixed size (it never
+ * grows) and mapped once by each worker. Which thread writes which region, and when, is the
+ * parallel contract: CONTRACT.md beside this file.
  */
 export interface SharedRun {
   readonly spec: NetworkSpec;
@@ -232,6 +216,9 @@ export function createSharedRun(
   const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout, slotCount, mostInputs) / CACHE_LINE) * CACHE_LINE : 0;
   const scratch = arena.take(threads * scratchStride, CACHE_LINE);
   const pages = Math.max(1, Math.ceil(arena.size / PAGE));
+  // The wasm kernel reads address 0 as "none" (no activations to scale, the end of a list): byte 0
+  // holds the control words, so no slot or list it points at can start there.
+  if (control !== 0 || slots === 0 || scratch === 0) throw new Error("shared memory layout: the control words must take byte 0, which the kernel reads as none");
 
   const run: SharedRun = {
     spec,

@@ -1,7 +1,7 @@
 import type { Dataset } from "../core/dataset.js";
 import { TrainingThreadError } from "../core/errors.js";
 import type { Network } from "../core/network.js";
-import { ABORT, BAD_UPDATE, CLAIM, DIVERGED, LIMIT, markFailed, PEER_FAILED, STEPS } from "../parallel/barrier.js";
+import { beginEpoch, markFailed, requestAbort, stepsDone } from "../parallel/barrier.js";
 import type { EpochShareResult, StepPhases } from "../parallel/epoch-share.js";
 import { createPool } from "../parallel/pool.js";
 import { createSharedRun, mapRun, readParams, writeParams, type TestFault } from "../parallel/shared-state.js";
@@ -26,7 +26,7 @@ export function parallelEngine(
   const run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, eta, testFault, kernel, privateWeights });
   const views = mapRun(run);
   const pool = createPool(run);
-  const onAbort = (): void => void Atomics.store(views.control, ABORT, 1);
+  const onAbort = (): void => requestAbort(views.control);
   signal?.addEventListener("abort", onAbort, { once: true });
   let epoch = 0;
   let closed: Promise<void> | undefined;
@@ -34,11 +34,7 @@ export function parallelEngine(
   return {
     async runEpoch(order, progress, stopBefore = 0x7fffffff): Promise<EpochOutcome> {
       views.order.set(order);
-      Atomics.store(views.control, STEPS, 0);
-      Atomics.store(views.control, DIVERGED, 0);
-      Atomics.store(views.control, BAD_UPDATE, 0);
-      Atomics.store(views.control, LIMIT, stopBefore);
-      Atomics.store(views.control, CLAIM, 0);
+      beginEpoch(views.control, stopBefore);
       epoch++;
       const tasks = Array.from({ length: threads }, (_, worker) =>
         (pool.run({ worker, epoch }) as Promise<EpochShareResult>).catch((error: unknown) => {
@@ -47,23 +43,25 @@ export function parallelEngine(
         }),
       );
       const timer = progress && setInterval(() => {
-        progress(Math.min(Atomics.load(views.control, STEPS) * miniBatchSize, order.length));
+        progress(Math.min(stepsDone(views.control) * miniBatchSize, order.length));
       }, PROGRESS_INTERVAL_MS);
       const settled = await Promise.allSettled(tasks);
       clearInterval(timer);
-      const failures = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as TrainingThreadError] : []));
-      if (failures.length > 0) {
-        // The network keeps the parameters of the last completed epoch: mid-step values are not copied.
-        throw failures.find((f) => !f.message.endsWith(PEER_FAILED)) ?? failures[0];
-      }
+      // The thread that failed rejects; the ones it stopped resolve as "peer-failed". The network
+      // keeps the parameters of the last completed epoch: mid-step values are not copied.
+      const failure = settled.find((s) => s.status === "rejected");
+      if (failure) throw failure.reason as TrainingThreadError;
       const results = settled.map((s) => (s as PromiseFulfilledResult<EpochShareResult>).value);
+      const stopped = results.findIndex((r) => r.end === "peer-failed");
+      if (stopped >= 0) throw new TrainingThreadError(stopped, new Error("a training thread failed without reporting an error"));
+      const end = results[0]!.end;
       readParams(run, views, net.architecture.layout, net.params);
       return {
         costSum: results.reduce((sum, r) => sum + r.costSum, 0),
         examples: results.reduce((sum, r) => sum + r.examples, 0),
         trainSeconds: Math.max(...results.map((r) => r.trainSeconds)),
-        correct: test && !results[0]!.stopped && results[0]!.divergedAt < 0 ? results.reduce((sum, r) => sum + r.correct, 0) : undefined,
-        aborted: results[0]!.stopped,
+        correct: test && end === "done" ? results.reduce((sum, r) => sum + r.correct, 0) : undefined,
+        aborted: end === "aborted",
         divergedAt: results[0]!.divergedAt,
         divergedAfterUpdate: results[0]!.divergedAfterUpdate,
         phases: averagePhases(results.map((r) => r.phases)),

@@ -143,7 +143,7 @@ describe("how a threaded epoch ends (src/parallel/CONTRACT.md)", () => {
     const { train: data } = await someDigits(100);
     const order = Int32Array.from({ length: data.count }, (_, i) => i);
     const limited = Network.create([784, 10, 10], { seed: 1, dtype: "float64" });
-    const engine = parallelEngine(limited, data, undefined, plan(2), undefined, undefined);
+    const engine = await parallelEngine(limited, data, undefined, plan(2), undefined, undefined);
     try {
       const outcome = await engine.runEpoch(order, undefined, 3);
       expect(outcome.aborted).toBe(false);

@@ -3,6 +3,7 @@ import type { Dataset } from "../core/dataset.js";
 import type { StepPhases } from "../parallel/epoch-share.js";
 import type { Checkpoint } from "../io/checkpoint.js";
 import type { KernelName, TestFault } from "../parallel/shared-state.js";
+import { MAX_THREADS, TrainingPool } from "../parallel/pool.js";
 import { check, checkInteger, checkKnownKeys, checkOneOf, checkPositive, show } from "../core/errors.js";
 import { randomSeed, type DType } from "../core/network.js";
 
@@ -20,6 +21,12 @@ export interface TrainOptions {
   shuffle?: boolean;
   /** Worker threads: `"auto"` (default) = os.availableParallelism(); an integer ≥ 1; 0 = in-process reference path. */
   threads?: number | "auto";
+  /**
+   * Train on this pool's threads (see createPool): started once, warm from the last run, kept for
+   * the next. The run uses all of them (leave `threads` out, or give the same count); a run on a
+   * pool that is busy waits for it. Without a pool, a run starts its own threads and ends them.
+   */
+  pool?: TrainingPool;
   /**
    * The worker threads' kernel: `"wasm"` (WebAssembly SIMD, float32 networks only), `"js"`
    * (TypeScript), or `"auto"` (default: wasm for float32, js for float64). threads: 0 always runs
@@ -112,12 +119,10 @@ export interface RunPlan {
   readonly privateWeights: boolean;
 }
 
-/** More worker threads than this is surely a mistake (each one is an OS thread with its own heap). */
-export const MAX_THREADS = 256;
 
 /** Every key of TrainOptions (the type makes this list complete). */
 const trainOptionKeys: Record<keyof TrainOptions, true> = {
-  epochs: true, miniBatchSize: true, eta: true, seed: true, shuffle: true, threads: true, kernel: true, testData: true,
+  epochs: true, miniBatchSize: true, eta: true, seed: true, shuffle: true, threads: true, pool: true, kernel: true, testData: true,
   onEpoch: true, onProgress: true, signal: true, checkpoint: true, resume: true, testFault: true,
   privateWeights: true,
 };
@@ -133,11 +138,16 @@ export function planRun(options: TrainOptions, dtype: DType): RunPlan {
   checkInteger("seed", seed, 0);
   const shuffle = options.shuffle ?? true;
   check(typeof shuffle === "boolean", `shuffle must be true or false, got ${show(shuffle)}`);
-  const threads = options.threads ?? "auto";
+  const pool = options.pool;
+  check(pool === undefined || pool instanceof TrainingPool, `pool must be a training pool from createPool(), got ${show(pool)}`);
+  check(!pool?.closed, "pool is closed");
+  const asked = options.threads ?? "auto";
+  const threads = pool && asked === "auto" ? pool.threads : asked;
   if (threads !== "auto") {
     checkInteger("threads", threads, 0);
     check(threads <= MAX_THREADS, `threads must be at most ${MAX_THREADS}, got ${threads}`);
   }
+  check(pool === undefined || threads === pool.threads, `threads ${threads} does not match the pool's ${pool?.threads} threads: leave threads out to use the pool's`);
   check(options.onEpoch === undefined || typeof options.onEpoch === "function", "onEpoch must be a function");
   check(options.onProgress === undefined || typeof options.onProgress === "function", "onProgress must be a function");
   check(

@@ -3,29 +3,32 @@ import { TrainingThreadError } from "../core/errors.js";
 import type { Network } from "../core/network.js";
 import { beginEpoch, markFailed, requestAbort, stepsDone } from "../parallel/barrier.js";
 import type { EpochShareResult, StepPhases } from "../parallel/epoch-share.js";
-import { createPool } from "../parallel/pool.js";
+import { TrainingPool } from "../parallel/pool.js";
 import { createSharedRun, mapRun, readParams, writeParams, type TestFault } from "../parallel/shared-state.js";
 import { PROGRESS_INTERVAL_MS, type Engine, type EpochOutcome } from "./engine.js";
 import type { RunPlan } from "./options.js";
 
 /**
- * The parallel path: a piscina pool of `plan.threads` workers over shared memory. Per epoch the
- * coordinator writes the example order and starts one long task per worker; the workers then run
- * every mini-batch among themselves (epoch-share.ts). The coordinator only awaits promises: it never
- * blocks its thread, so a server's event loop keeps running.
+ * The parallel path: `plan.threads` workers over shared memory — the given pool's warm threads, or
+ * a pool of its own that closes with the run. Per epoch the coordinator writes the example order
+ * and starts one long task per worker; the workers then run every mini-batch among themselves
+ * (epoch-share.ts). The coordinator only awaits promises: it never blocks its thread, so a server's
+ * event loop keeps running.
  */
-export function parallelEngine(
+export async function parallelEngine(
   net: Network,
   train: Dataset,
   test: Dataset | undefined,
   plan: RunPlan,
   signal: AbortSignal | undefined,
   testFault: TestFault | undefined,
-): Engine {
+  pool?: TrainingPool,
+): Promise<Engine> {
   const { threads, miniBatchSize, eta, kernel, privateWeights } = plan;
   const run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, eta, testFault, kernel, privateWeights });
   const views = mapRun(run);
-  const pool = createPool(run);
+  const own = pool === undefined ? new TrainingPool(threads) : undefined;
+  const lease = await (pool ?? own!).lease();
   const onAbort = (): void => requestAbort(views.control);
   signal?.addEventListener("abort", onAbort, { once: true });
   let epoch = 0;
@@ -37,7 +40,7 @@ export function parallelEngine(
       beginEpoch(views.control, stopBefore);
       epoch++;
       const tasks = Array.from({ length: threads }, (_, worker) =>
-        (pool.run({ worker, epoch }) as Promise<EpochShareResult>).catch((error: unknown) => {
+        lease.runEpoch(run, { worker, epoch }).catch((error: unknown) => {
           markFailed(views.control); // a dead or failed worker must not leave the others at a barrier
           throw new TrainingThreadError(worker, error);
         }),
@@ -72,7 +75,7 @@ export function parallelEngine(
     },
     close() {
       signal?.removeEventListener("abort", onAbort);
-      closed ??= pool.destroy();
+      closed ??= lease.release().then(() => own?.close());
       return closed;
     },
   };

@@ -40,11 +40,13 @@ export async function train(network: Network, trainingData: Dataset, options: Tr
   const engine: Engine =
     plan.threads === 0
       ? serialEngine(network, trainingData, test, plan, signal)
-      : parallelEngine(network, trainingData, test, plan, signal, options.testFault);
+      : await parallelEngine(network, trainingData, test, plan, signal, options.testFault, options.pool);
   const rng = resume ? Rng.fromState(resume.rngState) : new Rng(plan.seed);
   const order = resume ? resume.order.slice() : Int32Array.from({ length: trainingData.count }, (_, i) => i);
   const reports: EpochReport[] = [];
   try {
+    // A run on a busy pool waited for its turn: the signal may have fired meanwhile.
+    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
     for (let epoch = (resume?.epoch ?? 0) + 1; epoch <= plan.epochs; epoch++) {
       if (plan.shuffle) shuffleInPlace(order, rng);
       const started = performance.now();

@@ -1,0 +1,93 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { AbortError, createPool, Network, train, TrainingThreadError, ValidationError, type TrainingPool } from "../src/index.js";
+import { someDigits } from "./fixtures/digits.js";
+
+const run = promisify(execFile);
+const sameBits = (a: Network, b: Network): boolean => Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer));
+const options = { epochs: 2, miniBatchSize: 10, eta: 3, seed: 5 } as const;
+
+describe("a training pool: threads that outlive a run", () => {
+  let pool: TrainingPool | undefined;
+  afterEach(async () => {
+    await pool?.close();
+    pool = undefined;
+  });
+
+  it("consecutive runs reuse the same threads, and train the very bits a run with its own threads does", async () => {
+    const { train: data } = await someDigits(200);
+    pool = createPool({ threads: 2 });
+    const first = Network.create([784, 20, 10], { seed: 1 });
+    const result = await train(first, data, { ...options, pool });
+    expect(result.threads).toBe(2);
+    const ids = pool.threadIds;
+    expect(ids).toHaveLength(2);
+    const second = Network.create([784, 20, 10], { seed: 1 });
+    await train(second, data, { ...options, pool });
+    expect(pool.threadIds).toEqual(ids); // no new Worker
+    const own = Network.create([784, 20, 10], { seed: 1 });
+    await train(own, data, { ...options, threads: 2 });
+    expect(sameBits(first, own)).toBe(true);
+    expect(sameBits(second, own)).toBe(true);
+  });
+
+  it("runs on one pool take turns: the second starts when the first has ended", async () => {
+    const { train: data } = await someDigits(200);
+    pool = createPool({ threads: 2 });
+    const log: string[] = [];
+    const runOf = (name: string): Promise<unknown> =>
+      train(Network.create([784, 20, 10], { seed: 1 }), data, { ...options, epochs: 3, pool, onEpoch: (r) => void log.push(`${name}${r.epoch}`) });
+    await Promise.all([runOf("a"), runOf("b")]);
+    expect(log).toEqual(["a1", "a2", "a3", "b1", "b2", "b3"]);
+  });
+
+  it("stays usable after a run that fails, is aborted, or loses a thread", async () => {
+    const { train: data } = await someDigits(200);
+    pool = createPool({ threads: 2 });
+    const net = (): Network => Network.create([784, 20, 10], { seed: 1 });
+    const failed = await train(net(), data, { ...options, pool, testFault: { worker: 1, step: 2, message: "boom" } }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(TrainingThreadError);
+    expect((failed as Error).message).toBe("training thread 1 failed: boom");
+
+    const controller = new AbortController();
+    const aborted = await train(net(), data, { ...options, pool, signal: controller.signal, onEpoch: () => controller.abort() }).catch((e: unknown) => e);
+    expect(aborted).toBeInstanceOf(AbortError);
+
+    const before = pool.threadIds;
+    const died = await train(net(), data, { ...options, pool, testFault: { worker: 0, step: 1, message: "unused", exit: true } }).catch((e: unknown) => e);
+    expect(died).toBeInstanceOf(TrainingThreadError);
+
+    const again = net();
+    await train(again, data, { ...options, pool });
+    const own = net();
+    await train(own, data, { ...options, threads: 2 });
+    expect(sameBits(again, own)).toBe(true);
+    expect(pool.threadIds).toHaveLength(2);
+    expect(pool.threadIds).not.toEqual(before); // the dead thread was replaced
+  });
+
+  it("validates: a pool from createPool, the pool's own thread count, not after close", async () => {
+    const { train: data } = await someDigits(20);
+    expect(() => createPool({ threads: 0 })).toThrow(new ValidationError("threads must be a positive integer, got 0"));
+    expect(() => createPool({ threads: 257 })).toThrow(new ValidationError("threads must be at most 256, got 257"));
+    pool = createPool({ threads: 2 });
+    const net = Network.create([784, 5, 10], { seed: 1 });
+    await expect(train(net, data, { ...options, pool, threads: 1 })).rejects.toThrow(
+      new ValidationError("threads 1 does not match the pool's 2 threads: leave threads out to use the pool's"),
+    );
+    await expect(train(net, data, { ...options, pool: {} as TrainingPool })).rejects.toThrow(new ValidationError("pool must be a training pool from createPool(), got Object"));
+    await pool.close();
+    await expect(train(net, data, { ...options, pool })).rejects.toThrow(new ValidationError("pool is closed"));
+  });
+
+  it("idle threads keep no CPU busy and do not keep the process alive: a script that never closes its pool exits", async () => {
+    const fixture = fileURLToPath(new URL("./fixtures/pool-idle.ts", import.meta.url));
+    const { stdout } = await run(process.execPath, ["--import", "tsx", fixture], { timeout: 60_000 });
+    const [trained, cpu] = stdout.trim().split("\n");
+    expect(trained).toBe("trained twice on 2 threads");
+    // process CPU time (all threads) over one second of a warm, idle pool
+    expect(Number(/idle cpu ms: ([\d.]+)/.exec(cpu!)![1])).toBeLessThan(50);
+  });
+});

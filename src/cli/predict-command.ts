@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { argmax } from "../core/backprop.js";
+import { predictedClass } from "../core/backprop.js";
 import { DataFileError, readDataFile } from "../data/errors.js";
 import { readIdxImages, readIdxLabels } from "../data/idx.js";
 import { loadModel } from "../io/model-file.js";
@@ -39,7 +39,7 @@ export async function predictCommand(input: string, flags: PredictFlags): Promis
   const style = modelData(metadata).data === "fashion-mnist" ? "fit" : "digit";
   const prepared = await prepare(input, inputs, style, flags);
   const outputs = network.feedforward(prepared.input);
-  const predicted = argmax(outputs);
+  const predicted = predictedClass(outputs);
   const names = classNamesOf(metadata);
   const name = (c: number): string => (names?.[c] === undefined ? String(c) : `${c} (${names[c]})`);
 
@@ -59,11 +59,12 @@ export async function predictCommand(input: string, flags: PredictFlags): Promis
     `input: ${prepared.source}${prepared.steps.length > 0 ? `; ${prepared.steps.join("; ")}` : ""}`,
     `predicted: ${name(predicted)}`,
     ...(prepared.expected === undefined ? [] : [`expected: ${name(prepared.expected)}`]),
-    "output activations:",
+    // one output is a binary classifier: its value is not a class index
+    outputs.length === 1 ? "output activation (class 1 when ≥ 0.5, else class 0):" : "output activations:",
     ...Array.from(outputs, (v, c) => {
-      const label = (names?.[c] === undefined ? String(c) : `${c} ${names[c]}`).padEnd(names ? 14 : 3);
+      const label = (outputs.length === 1 ? "" : names?.[c] === undefined ? String(c) : `${c} ${names[c]}`).padEnd(names ? 14 : 3);
       const bar = unit ? "█".repeat(Math.round(v * 20)) : "";
-      return `  ${label} ${v.toFixed(4)} ${bar}${c === predicted ? " ←" : ""}`.trimEnd();
+      return `  ${label} ${v.toFixed(4)} ${bar}${outputs.length > 1 && c === predicted ? " ←" : ""}`.trimEnd();
     }),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);

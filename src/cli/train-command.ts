@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import type { ActivationName } from "../core/activations.js";
+import { classCount } from "../core/backprop.js";
 import type { CostName } from "../core/costs.js";
 import type { Dataset } from "../core/dataset.js";
 import { AbortError, ShoalError } from "../core/errors.js";
@@ -180,7 +181,7 @@ async function buildNetwork(flags: TrainFlags, data: LoadedData, seed: number): 
     if (first !== inputs) {
       throw new UsageError(`--layers ${sizes.join(",")} starts with ${first}, but ${data.name} has ${inputs} inputs per example`);
     }
-    if (last < data.classes) {
+    if (classCount(last) < data.classes) {
       throw new UsageError(`--layers ${sizes.join(",")} ends with ${last}, but ${data.name} has ${data.classes} classes`);
     }
   } else {

@@ -5,7 +5,7 @@ import { DataFileError, readDataFile } from "../data/errors.js";
 import { readIdxImages, readIdxLabels } from "../data/idx.js";
 import { loadModel } from "../io/model-file.js";
 import { exitCodes, UsageError } from "./errors.js";
-import { decodePng, toModelInput, type GrayImage } from "./image.js";
+import { decodePng, isBlank, toModelInput, type GrayImage } from "./image.js";
 import { classNamesOf, modelData } from "./model-metadata.js";
 
 /** `shoal predict`'s flags, parsed. */
@@ -24,6 +24,8 @@ interface Prepared {
   source: string;
   steps: string[];
   expected?: number;
+  /** An image with no ink (all one colour): any answer about it is noise. */
+  blank?: boolean;
 }
 
 const pngSignature = [0x89, 0x50, 0x4e, 0x47];
@@ -38,6 +40,8 @@ export async function predictCommand(input: string, flags: PredictFlags): Promis
   const inputs = network.sizes[0]!;
   const style = modelData(metadata).data === "fashion-mnist" ? "fit" : "digit";
   const prepared = await prepare(input, inputs, style, flags);
+  // still answered (exit 0, as for any input), but said on stderr so a script's output stays parseable
+  if (prepared.blank) process.stderr.write(`shoal: warning: ${prepared.source} has no ink (the image is all one colour): the prediction means nothing\n`);
   const outputs = network.feedforward(prepared.input);
   const predicted = predictedClass(outputs);
   const names = classNamesOf(metadata);
@@ -82,7 +86,7 @@ async function prepare(input: string, inputs: number, style: "digit" | "fit", fl
   if (pngSignature.every((b, i) => bytes[i] === b)) {
     const image = decodePng(bytes, input);
     const { input: vector, steps } = toModelInput(image, inputs, style, input);
-    return { input: vector, source: `${input} (${image.width}×${image.height})`, steps };
+    return { input: vector, source: `${input} (${image.width}×${image.height})`, steps, blank: isBlank(image) };
   }
   if (path.extname(input).toLowerCase() === ".csv") return csvRow(bytes.toString("utf8"), input, inputs, flags);
   if (isIdx(bytes)) return idxImage(input, inputs, style, flags.index);
@@ -103,7 +107,7 @@ async function idxImage(file: string, inputs: number, style: "digit" | "fit", in
   const pixels = Float64Array.from(images.pixels.subarray(index * size, (index + 1) * size), (v) => v / 255);
   const image: GrayImage = { width: images.cols, height: images.rows, pixels };
   const { input, steps } = toModelInput(image, inputs, style, file);
-  return { input, source: `${file} image ${index}`, steps, expected: await siblingLabel(file, index) };
+  return { input, source: `${file} image ${index}`, steps, expected: await siblingLabel(file, index), blank: isBlank(image) };
 }
 
 /** The label of image `index` from the labels file beside an images file (…-images-idx3-… → …-labels-idx1-…), if there is one. */

@@ -94,3 +94,32 @@ describe("shoal train at chance level", () => {
     expect(stderr).not.toContain("hint");
   });
 });
+
+describe("CSV rows are counted one way: as lines of the file, from 1", () => {
+  it("the row a CSV error names is the row --row picks; the header is line 1, blank lines count", async () => {
+    const csv = path.join(dir, "rows.csv");
+    await writeFile(csv, "label,a,b\n0,0.1,0.2\n\n1,x,0.3\n1,0.5,0.6\n");
+    const model = path.join(dir, "two.shoal.json");
+    await saveNetwork(Network.create([2, 3, 2], { seed: 1 }), model);
+
+    const loading = await shoal(["train", "--data", csv, "--epochs", "1", "--threads", "0", "--out", path.join(dir, "rows.shoal.json")]);
+    expect(loading.code).toBe(1);
+    expect(loading.stderr).toMatch(new RegExp(`^shoal: ${csv}: row 4, `));
+    const predicting = await shoal(["predict", "--model", model, csv, "--row", "4"]);
+    expect(predicting.code).toBe(1);
+    expect(predicting.stderr).toBe(`shoal: ${csv}: row 4, value 1: "x" is not a number\n`);
+
+    const fifth = await shoal(["predict", "--model", model, csv, "--row", "5", "--json"]);
+    expect(fifth.code, fifth.stderr).toBe(0);
+    expect(JSON.parse(fifth.stdout)).toMatchObject({ input: `${csv} row 5`, expected: 1 });
+    const first = await shoal(["predict", "--model", model, csv, "--json"]); // default: the first data row
+    expect(JSON.parse(first.stdout)).toMatchObject({ input: `${csv} row 2`, expected: 0 });
+
+    const header = await shoal(["predict", "--model", model, csv, "--row", "1"]);
+    expect(header.code).toBe(2);
+    expect(header.stderr).toBe(`shoal: --row 1 is the header of ${csv}: its data rows are lines 2..5 (rows are counted as lines of the file, from 1, as in error messages)\n`);
+    const blank = await shoal(["predict", "--model", model, csv, "--row", "3"]);
+    expect(blank.code).toBe(2);
+    expect(blank.stderr).toContain("--row 3 is not a data row of");
+  });
+});

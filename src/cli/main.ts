@@ -85,7 +85,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument("<input>", "a .png file, an IDX images file (with --index), a .csv file (with --row), or values like 0,0.5,1")
     .requiredOption("--model <file>", "model file")
     .addOption(new Option("--index <i>", "IDX input: which image (0-based)").default(0).argParser(integer("--index", 0)))
-    .addOption(new Option("--row <i>", "CSV input: which data row (0-based, header not counted)").default(0).argParser(integer("--row", 0)))
+    .addOption(new Option("--row <n>", "CSV input: which row, by its line number in the file as error messages count (1-based; default: the first data row)").argParser(integer("--row")))
     .option("--label-column <name>", "CSV input: the label column, dropped if the row has one more value than the model's inputs")
     .addOption(new Option("--scale <number>", "CSV or inline input: divide every value by this").argParser(positiveNumber("--scale")))
     .option("--json", "print the result as one JSON object")

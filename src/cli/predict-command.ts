@@ -12,7 +12,8 @@ import { classNamesOf, modelData } from "./model-metadata.js";
 export interface PredictFlags {
   model: string;
   index: number;
-  row: number;
+  /** CSV input: the row's 1-based line number in the file (as editors and every CSV error message count). */
+  row?: number;
   labelColumn?: string;
   scale?: number;
   json?: boolean;
@@ -131,7 +132,9 @@ function inline(text: string, inputs: number, scale = 1): Prepared {
 }
 
 /**
- * Row `flags.row` (0-based, not counting a header) of a CSV file: either exactly the model's inputs,
+ * The row on line `flags.row` of a CSV file (1-based, counting the header and blank lines, as the
+ * CSV loader's error messages do, so a row an error names can be asked about; default: the first
+ * data row). It holds either exactly the model's inputs,
  * or one more value, the label (column --label-column, default the first), which is then reported
  * as the expected class. A header is recognised by a cell that is not a number.
  */
@@ -140,8 +143,14 @@ function csvRow(text: string, file: string, inputs: number, flags: PredictFlags)
   const isNumber = (c: string): boolean => c !== "" && Number.isFinite(Number(c));
   const header = lines[0] && !lines[0].cells.every(isNumber) ? lines[0].cells : undefined;
   const rows = header ? lines.slice(1) : lines;
-  const row = rows[flags.row];
-  if (row === undefined) throw new UsageError(`--row ${flags.row} is out of range: ${file} has ${rows.length} data rows (0..${rows.length - 1})`);
+  const row = flags.row === undefined ? rows[0] : rows.find((r) => r.n === flags.row);
+  if (row === undefined) {
+    if (rows.length === 0) throw new DataFileError(file, `${file}: has no data rows`);
+    const what = header && flags.row === lines[0]!.n ? "is the header" : "is not a data row";
+    throw new UsageError(
+      `--row ${flags.row} ${what} of ${file}: its data rows are lines ${rows[0]!.n}..${rows[rows.length - 1]!.n} (rows are counted as lines of the file, from 1, as in error messages)`,
+    );
+  }
   let label: number | undefined;
   let cells = row.cells;
   if (cells.length === inputs + 1) {
@@ -158,7 +167,7 @@ function csvRow(text: string, file: string, inputs: number, flags: PredictFlags)
   });
   return {
     input: values,
-    source: `${file} row ${flags.row}`,
+    source: `${file} row ${row.n}`,
     steps: scale === 1 ? [] : [`divided by ${scale}`],
     ...(label !== undefined && Number.isInteger(label) && label >= 0 && { expected: label }),
   };

@@ -93,7 +93,7 @@ describe("--data <file.csv>", () => {
     const evaluated = JSON.parse((await shoal(["evaluate", "--model", model, "--json"])).stdout) as { total: number; accuracy: number };
     expect(evaluated).toEqual(expect.objectContaining({ total: 40, accuracy: last.testAccuracy }));
 
-    const row = JSON.parse((await shoal(["predict", "--model", model, test, "--row", "3", "--label-column", "2", "--scale", "10", "--json"])).stdout) as { predicted: number; expected: number };
+    const row = JSON.parse((await shoal(["predict", "--model", model, test, "--row", "5", "--label-column", "2", "--scale", "10", "--json"])).stdout) as { predicted: number; expected: number }; // line 5: data row 3
     const [a, b, label] = rows(40, 1)[3]!.split(",").map(Number) as [number, number, number];
     expect(row).toEqual(expect.objectContaining({ expected: label, predicted: network.predict([a / 10, b / 10]) }));
 

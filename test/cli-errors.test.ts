@@ -1,4 +1,5 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { idxBytes, makeTempDir, removeTempDir, shoal, writeIdxFolder } from "./fixtures/cli-helpers.js";
@@ -49,6 +50,18 @@ describe("bad command lines exit 2", () => {
   it("--validation as large as the training set", () =>
     fails(["train", "--data", dir, "--validation", "60"], 2, "--validation 60 leaves no training examples: the training set has 60"));
   it("a CSV flag with IDX data", () => fails(["train", "--data", dir, "--scale", "255"], 2, `--scale applies to CSV data only, but --data is ${dir}`));
+  it("more --threads than cores, for train, worker and sweep (as the background trainer refuses)", async () => {
+    const cores = availableParallelism();
+    const message = `--threads ${cores + 1} is more than this machine's ${cores} cores: give at most ${cores}, or auto`;
+    await fails(["train", "--data", dir, "--threads", String(cores + 1)], 2, message);
+    await fails(["worker", "--redis", "redis://127.0.0.1:1", "--threads", String(cores + 1)], 2, message);
+    await fails(["sweep", "--threads", String(cores + 1)], 2, message);
+  });
+  it("--plot with a name other than .svg (it writes SVG)", async () => {
+    for (const name of ["curve.png", "curve", "curve.svg.txt"]) {
+      await fails(["train", "--plot", name], 2, `--plot ${name}: the learning curve is written as SVG (PNG would need a canvas), so the file name must end in .svg`);
+    }
+  });
   it("--index past the end of an IDX file", () =>
     fails(["predict", "--model", model, path.join(dir, "t10k-images-idx3-ubyte"), "--index", "15"], 2,
       `--index 15 is out of range: ${path.join(dir, "t10k-images-idx3-ubyte")} has 15 images (0..14)`));

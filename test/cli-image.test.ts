@@ -1,6 +1,6 @@
 import pngjs from "pngjs";
 import { describe, expect, it } from "vitest";
-import { decodePng, resample, toModelInput, type GrayImage } from "../src/cli/image.js";
+import { decodePng, isBlank, resample, toModelInput, type GrayImage } from "../src/cli/image.js";
 import { ValidationError } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
 
@@ -33,6 +33,16 @@ describe("decodePng", () => {
 
   it("names the file when the bytes are not a PNG", () => {
     expect(() => decodePng(Buffer.from("\x89PNG\r\n\x1a\nbroken"), "x.png")).toThrow(/^x\.png: not a readable PNG: /);
+  });
+});
+
+describe("isBlank", () => {
+  it("is true for an image all of one colour, false once there is ink", async () => {
+    expect(isBlank(image(5, 4, () => 1))).toBe(true);
+    expect(isBlank(image(5, 4, () => 0))).toBe(true);
+    expect(isBlank(image(5, 4, (x) => 0.5 + x * 0.001))).toBe(true); // below 5 grey levels: noise
+    expect(isBlank(image(5, 4, (x, y) => (x === 2 && y === 2 ? 0 : 1)))).toBe(false);
+    expect(isBlank(await digit())).toBe(false);
   });
 });
 

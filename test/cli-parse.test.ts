@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../src/cli/errors.js";
-import { integer, oneOf, positiveNumber, sizeList, threads } from "../src/cli/parse.js";
+import { checkThreadsFit, integer, oneOf, positiveNumber, sizeList, threads } from "../src/cli/parse.js";
 
 // The flag-value parsers behind `shoal`'s options, in process (cli-errors.test.ts runs the binary).
 describe("flag values", () => {
@@ -30,6 +30,15 @@ describe("flag values", () => {
     expect(threads("--threads")("0")).toBe(0);
     bad(threads("--threads"), "many", '--threads must be "auto" or an integer ≥ 0, got many');
     bad(threads("--threads"), "-2", '--threads must be "auto" or an integer ≥ 0, got -2');
+  });
+
+  it("threads: at most the machine's cores, when given", () => {
+    expect(threads("--threads", 2)("2")).toBe(2);
+    expect(threads("--threads", 2)("auto")).toBe("auto");
+    bad(threads("--threads", 2), "64", "--threads 64 is more than this machine's 2 cores: give at most 2, or auto");
+    expect(threads("--threads")("64")).toBe(64); // no bound given (a sweep over Redis: the workers' cores count)
+    expect(() => checkThreadsFit("--threads", 3, 4)).not.toThrow();
+    expect(() => checkThreadsFit("--threads", 5, 4)).toThrow("--threads 5 is more than this machine's 4 cores: give at most 4, or auto");
   });
 
   it("names from a list", () => {

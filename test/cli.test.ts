@@ -192,7 +192,7 @@ describe("shoal predict", () => {
     const csv = path.join(dir, "digits.csv");
     const header = ["label", ...Array.from({ length: 784 }, (_, k) => `p${k}`)].join(",");
     await writeFile(csv, [header, ...digits.map((d) => [d.label, ...d.bytes].join(","))].join("\n") + "\n");
-    const row = await shoal(["predict", "--model", model, csv, "--row", "1", "--scale", "255", "--json"]);
+    const row = await shoal(["predict", "--model", model, csv, "--row", "3", "--scale", "255", "--json"]); // line 3: the second data row
     expect(row.code, row.stderr).toBe(0);
     const pixels = Array.from(digits[1]!.bytes, (v) => v / 255);
     expect(JSON.parse(row.stdout)).toMatchObject({ predicted: net.predict(pixels), expected: digits[1]!.label });

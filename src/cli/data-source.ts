@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { classCount } from "../core/backprop.js";
 import { outputSize, sliceDataset, type Dataset } from "../core/dataset.js";
 import { loadCsv } from "../data/csv.js";
 import { DataFileError } from "../data/errors.js";
@@ -117,14 +118,14 @@ export function holdOut(train: Dataset, n: number): { train: Dataset; validation
   return { train: sliceDataset(train, 0, train.count - n), validation: sliceDataset(train, train.count - n) };
 }
 
-/** Throws a ValidationError unless `net` takes the data's inputs and has an output per class. */
+/** Throws a ValidationError unless `net` takes the data's inputs and has an output per class (or one output for two classes). */
 export function checkModelFits(sizes: readonly number[], data: LoadedData, model: string): void {
   const inputs = sizes[0]!;
   const outputs = sizes[sizes.length - 1]!;
   if (inputs !== data.train.inputSize) {
     throw new ValidationError(`${model} takes ${inputs} inputs, but ${data.name} has ${data.train.inputSize} per example`);
   }
-  if (outputs < data.classes) {
+  if (classCount(outputs) < data.classes) {
     throw new ValidationError(`${model} has ${outputs} outputs, but ${data.name} has ${data.classes} classes`);
   }
 }

@@ -1,4 +1,4 @@
-import { argmax } from "../core/backprop.js";
+import { classCount, predictedClass } from "../core/backprop.js";
 import { sliceDataset, targetClass, type Dataset } from "../core/dataset.js";
 import type { Network } from "../core/network.js";
 import { loadModel } from "../io/model-file.js";
@@ -65,14 +65,18 @@ export async function evaluateCommand(flags: EvaluateFlags): Promise<number> {
   return exitCodes.ok;
 }
 
-/** The confusion matrix of `net` on `data`: the prediction is the argmax of the output. */
+/**
+ * The confusion matrix of `net` on `data`: the prediction is the {@link predictedClass} of the output,
+ * so a one-output model is a binary classifier with two rows and columns.
+ */
 export function confusion(net: Network, data: Dataset): Confusion {
-  const classes = data.targets.kind === "labels" ? data.targets.classes : data.targets.size;
-  const outputs = net.sizes[net.sizes.length - 1]!;
+  const outputs = classCount(net.sizes[net.sizes.length - 1]!);
+  // a binary model's data may hold only one of its two classes: show both
+  const classes = outputs === 2 ? 2 : data.targets.kind === "labels" ? data.targets.classes : data.targets.size;
   const matrix = Array.from({ length: classes }, () => new Array<number>(outputs).fill(0));
   let correct = 0;
   for (let i = 0; i < data.count; i++) {
-    const predicted = argmax(net.feedforward(data.inputs.subarray(i * data.inputSize, (i + 1) * data.inputSize)));
+    const predicted = predictedClass(net.feedforward(data.inputs.subarray(i * data.inputSize, (i + 1) * data.inputSize)));
     const actual = targetClass(data, i);
     matrix[actual]![predicted]!++;
     if (predicted === actual) correct++;

@@ -44,6 +44,20 @@ export function decodePng(bytes: Uint8Array, file: string): GrayImage {
   return { width, height, pixels };
 }
 
+/** Brightness range below which an image counts as one colour: about 5 of 256 grey levels. */
+const INK_CONTRAST = 0.02;
+
+/** True when the image has no ink: all one colour (every pixel within {@link INK_CONTRAST} of the others). */
+export function isBlank(image: GrayImage): boolean {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of image.pixels) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  return max - min < INK_CONTRAST;
+}
+
 /**
  * The input vector of a model with `inputs` inputs, from an image:
  *  - 784 inputs (28 × 28, MNIST-style): light ink on a dark background, as in MNIST. An image whose

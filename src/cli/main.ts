@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { Command, CommanderError, Option } from "commander";
 import { addServeCommand } from "./serve-command.js";
 import { addSweepCommand } from "./sweep-command.js";
@@ -6,7 +7,8 @@ import { activationNames } from "../core/activations.js";
 import { costNames } from "../core/costs.js";
 import { dtypes, inits } from "../core/network.js";
 import { exitCodes, reportError } from "./errors.js";
-import { integer, oneOf, positiveNumber, sizeList, threads } from "./parse.js";
+import { fileWithExtension, integer, oneOf, positiveNumber, sizeList, threads } from "./parse.js";
+import { packageVersion } from "./version.js";
 
 /**
  * The `shoal` command line: the commander wiring of `train`, `evaluate`, `predict` and `info`.
@@ -17,6 +19,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let code: number = exitCodes.ok;
   const program = new Command("shoal")
     .description("Train fully-connected neural networks on every core, then evaluate them and ask them about images.")
+    .version(packageVersion(), "-V, --version", "print shoal's version")
     .exitOverride()
     .configureOutput({ outputError: () => {} }) // errors are printed once, by reportError
     .showSuggestionAfterError(true)
@@ -40,11 +43,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--epochs <n>", "passes over the training data").default(30).argParser(integer("--epochs")))
     .addOption(new Option("--batch <n>", "mini-batch size").default(10).argParser(integer("--batch")))
     .addOption(new Option("--eta <number>", "learning rate η").default(3.0, "3.0").argParser(positiveNumber("--eta")))
-    .addOption(new Option("--threads <n>", '"auto" (every core), a count, or 0 (in process)').default("auto").argParser(threads("--threads")))
+    .addOption(new Option("--threads <n>", '"auto" (every core), a count, or 0 (in process)').default("auto").argParser(threads("--threads", availableParallelism())))
     .addOption(new Option("--seed <n>", "seed of the initial weights and of the shuffle (default: random, printed)").argParser(integer("--seed", 0)))
     .option("--no-shuffle", "keep the data order in every epoch")
     .option("--out <file>", "model file, rewritten after every epoch (default: <data>.shoal.json)")
-    .option("--plot <file.svg>", "learning curve (accuracy and cost per epoch), rewritten after every epoch")
+    .addOption(new Option("--plot <file.svg>", "learning curve (accuracy and cost per epoch) as SVG, rewritten after every epoch")
+      .argParser(fileWithExtension("--plot", ".svg", "the learning curve is written as SVG (PNG would need a canvas)")))
     .option("--json", "one JSON object per epoch on stdout (NDJSON), nothing else")
     .addOption(new Option("--validation <n>", "hold out the LAST n training examples and report accuracy on them").argParser(integer("--validation")))
     .addOption(limitOption())
@@ -81,7 +85,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument("<input>", "a .png file, an IDX images file (with --index), a .csv file (with --row), or values like 0,0.5,1")
     .requiredOption("--model <file>", "model file")
     .addOption(new Option("--index <i>", "IDX input: which image (0-based)").default(0).argParser(integer("--index", 0)))
-    .addOption(new Option("--row <i>", "CSV input: which data row (0-based, header not counted)").default(0).argParser(integer("--row", 0)))
+    .addOption(new Option("--row <n>", "CSV input: which row, by its line number in the file as error messages count (1-based; default: the first data row)").argParser(integer("--row")))
     .option("--label-column <name>", "CSV input: the label column, dropped if the row has one more value than the model's inputs")
     .addOption(new Option("--scale <number>", "CSV or inline input: divide every value by this").argParser(positiveNumber("--scale")))
     .option("--json", "print the result as one JSON object")

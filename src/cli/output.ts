@@ -34,6 +34,8 @@ export interface Reporter {
   epoch(record: EpochRecord, epochs: number): void;
   /** A line of information (saved files, the interruption, the summary). */
   note(line: string): void;
+  /** A warning or hint: on stderr in every mode (on a terminal, printed above the bar). */
+  warn(line: string): void;
   /** Removes the progress bar, if any. Safe to call more than once. */
   close(): void;
 }
@@ -43,7 +45,7 @@ export function createReporter(options: { json: boolean; stdout?: NodeJS.WriteSt
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   if (options.json) return jsonReporter(stdout, stderr);
-  return stdout.isTTY ? barReporter(stdout) : plainReporter(stdout);
+  return stdout.isTTY ? barReporter(stdout, stderr) : plainReporter(stdout, stderr);
 }
 
 /** `epoch  3/30  cost 0.0712  test 91.45%  validation 90.80%  41,234 examples/s  1.9 s` */
@@ -59,12 +61,13 @@ export function epochLine(r: EpochRecord, epochs: number): string {
   ].join("  ");
 }
 
-function plainReporter(out: NodeJS.WritableStream): Reporter {
+function plainReporter(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Reporter {
   return {
     start: (header) => void out.write(`${header}\n`),
     progress: () => {},
     epoch: (r, epochs) => void out.write(`${epochLine(r, epochs)}\n`),
     note: (line) => void out.write(`${line}\n`),
+    warn: (line) => void err.write(`${line}\n`),
     close: () => {},
   };
 }
@@ -75,6 +78,7 @@ function jsonReporter(out: NodeJS.WritableStream, err: NodeJS.WritableStream): R
     progress: () => {},
     epoch: (r) => void out.write(`${JSON.stringify(r)}\n`),
     note: (line) => void err.write(`${line}\n`),
+    warn: (line) => void err.write(`${line}\n`),
     close: () => {},
   };
 }
@@ -84,7 +88,7 @@ function jsonReporter(out: NodeJS.WritableStream, err: NodeJS.WritableStream): R
  * printed above it. The ETA charges every epoch still to run (and the rest of this one) at the mean
  * epoch time so far, or during the first epoch at its rate so far.
  */
-function barReporter(out: NodeJS.WriteStream): Reporter {
+function barReporter(out: NodeJS.WriteStream, err: NodeJS.WritableStream): Reporter {
   const bars = new cliProgress.MultiBar({
     stream: out,
     format: "epoch {epoch}/{epochs} {bar} {percentage}% | {rate} examples/s | {elapsed} | ETA {left}",
@@ -144,6 +148,12 @@ function barReporter(out: NodeJS.WriteStream): Reporter {
     },
     note(line) {
       if (closed) return void out.write(`${line}\n`);
+      bars.log(`${line}\n`);
+      bars.update();
+    },
+    warn(line) {
+      // stderr on the same terminal would be drawn over by the bar: log it above the bar instead
+      if (closed || !(err as NodeJS.WriteStream).isTTY) return void err.write(`${line}\n`);
       bars.log(`${line}\n`);
       bars.update();
     },

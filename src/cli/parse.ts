@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { UsageError } from "./errors.js";
 
 /**
@@ -25,13 +26,41 @@ export function integer(flag: string, min = 1): (value: string) => number {
   };
 }
 
-/** `auto` or an integer ≥ 0 (0 = train in process, no worker threads). */
-export function threads(flag: string): (value: string) => number | "auto" {
+/**
+ * `auto` or an integer ≥ 0 (0 = train in process, no worker threads), at most `cores` when given
+ * (the threads of a run on this machine; see {@link checkThreadsFit}).
+ */
+export function threads(flag: string, cores?: number): (value: string) => number | "auto" {
   return (value) => {
     if (value === "auto") return "auto";
     const n = toNumber(value);
     if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${flag} must be "auto" or an integer ≥ 0, got ${value}`);
+    if (cores !== undefined) checkThreadsFit(flag, n, cores);
     return n;
+  };
+}
+
+/**
+ * Refuses more threads than this machine has cores (os.availableParallelism()), as the background
+ * trainer refuses such job specs: the workers meet at a barrier every mini-batch, so one waiting for a
+ * core stalls all of them (64 threads on 2 cores ran 60 times slower). The library itself allows it.
+ */
+export function checkThreadsFit(flag: string, threads: number | "auto", cores = availableParallelism()): void {
+  if (threads !== "auto" && threads > cores) {
+    throw new UsageError(`${flag} ${threads} is more than this machine's ${cores} cores: give at most ${cores}, or auto`);
+  }
+}
+
+/**
+ * A file name with this extension (any case): `--plot` writes SVG only, and an SVG under a .png
+ * name opens as a broken image.
+ */
+export function fileWithExtension(flag: string, extension: string, what: string): (value: string) => string {
+  return (value) => {
+    if (!value.toLowerCase().endsWith(extension) || value.length === extension.length) {
+      throw new UsageError(`${flag} ${value}: ${what}, so the file name must end in ${extension}`);
+    }
+    return value;
   };
 }
 

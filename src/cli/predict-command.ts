@@ -1,18 +1,19 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { argmax } from "../core/backprop.js";
+import { predictedClass } from "../core/backprop.js";
 import { DataFileError, readDataFile } from "../data/errors.js";
 import { readIdxImages, readIdxLabels } from "../data/idx.js";
 import { loadModel } from "../io/model-file.js";
 import { exitCodes, UsageError } from "./errors.js";
-import { decodePng, toModelInput, type GrayImage } from "./image.js";
+import { decodePng, isBlank, toModelInput, type GrayImage } from "./image.js";
 import { classNamesOf, modelData } from "./model-metadata.js";
 
 /** `shoal predict`'s flags, parsed. */
 export interface PredictFlags {
   model: string;
   index: number;
-  row: number;
+  /** CSV input: the row's 1-based line number in the file (as editors and every CSV error message count). */
+  row?: number;
   labelColumn?: string;
   scale?: number;
   json?: boolean;
@@ -24,6 +25,8 @@ interface Prepared {
   source: string;
   steps: string[];
   expected?: number;
+  /** An image with no ink (all one colour): any answer about it is noise. */
+  blank?: boolean;
 }
 
 const pngSignature = [0x89, 0x50, 0x4e, 0x47];
@@ -38,8 +41,10 @@ export async function predictCommand(input: string, flags: PredictFlags): Promis
   const inputs = network.sizes[0]!;
   const style = modelData(metadata).data === "fashion-mnist" ? "fit" : "digit";
   const prepared = await prepare(input, inputs, style, flags);
+  // still answered (exit 0, as for any input), but said on stderr so a script's output stays parseable
+  if (prepared.blank) process.stderr.write(`shoal: warning: ${prepared.source} has no ink (the image is all one colour): the prediction means nothing\n`);
   const outputs = network.feedforward(prepared.input);
-  const predicted = argmax(outputs);
+  const predicted = predictedClass(outputs);
   const names = classNamesOf(metadata);
   const name = (c: number): string => (names?.[c] === undefined ? String(c) : `${c} (${names[c]})`);
 
@@ -59,11 +64,12 @@ export async function predictCommand(input: string, flags: PredictFlags): Promis
     `input: ${prepared.source}${prepared.steps.length > 0 ? `; ${prepared.steps.join("; ")}` : ""}`,
     `predicted: ${name(predicted)}`,
     ...(prepared.expected === undefined ? [] : [`expected: ${name(prepared.expected)}`]),
-    "output activations:",
+    // one output is a binary classifier: its value is not a class index
+    outputs.length === 1 ? "output activation (class 1 when ≥ 0.5, else class 0):" : "output activations:",
     ...Array.from(outputs, (v, c) => {
-      const label = (names?.[c] === undefined ? String(c) : `${c} ${names[c]}`).padEnd(names ? 14 : 3);
+      const label = (outputs.length === 1 ? "" : names?.[c] === undefined ? String(c) : `${c} ${names[c]}`).padEnd(names ? 14 : 3);
       const bar = unit ? "█".repeat(Math.round(v * 20)) : "";
-      return `  ${label} ${v.toFixed(4)} ${bar}${c === predicted ? " ←" : ""}`.trimEnd();
+      return `  ${label} ${v.toFixed(4)} ${bar}${outputs.length > 1 && c === predicted ? " ←" : ""}`.trimEnd();
     }),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
@@ -81,7 +87,7 @@ async function prepare(input: string, inputs: number, style: "digit" | "fit", fl
   if (pngSignature.every((b, i) => bytes[i] === b)) {
     const image = decodePng(bytes, input);
     const { input: vector, steps } = toModelInput(image, inputs, style, input);
-    return { input: vector, source: `${input} (${image.width}×${image.height})`, steps };
+    return { input: vector, source: `${input} (${image.width}×${image.height})`, steps, blank: isBlank(image) };
   }
   if (path.extname(input).toLowerCase() === ".csv") return csvRow(bytes.toString("utf8"), input, inputs, flags);
   if (isIdx(bytes)) return idxImage(input, inputs, style, flags.index);
@@ -102,7 +108,7 @@ async function idxImage(file: string, inputs: number, style: "digit" | "fit", in
   const pixels = Float64Array.from(images.pixels.subarray(index * size, (index + 1) * size), (v) => v / 255);
   const image: GrayImage = { width: images.cols, height: images.rows, pixels };
   const { input, steps } = toModelInput(image, inputs, style, file);
-  return { input, source: `${file} image ${index}`, steps, expected: await siblingLabel(file, index) };
+  return { input, source: `${file} image ${index}`, steps, expected: await siblingLabel(file, index), blank: isBlank(image) };
 }
 
 /** The label of image `index` from the labels file beside an images file (…-images-idx3-… → …-labels-idx1-…), if there is one. */
@@ -126,7 +132,9 @@ function inline(text: string, inputs: number, scale = 1): Prepared {
 }
 
 /**
- * Row `flags.row` (0-based, not counting a header) of a CSV file: either exactly the model's inputs,
+ * The row on line `flags.row` of a CSV file (1-based, counting the header and blank lines, as the
+ * CSV loader's error messages do, so a row an error names can be asked about; default: the first
+ * data row). It holds either exactly the model's inputs,
  * or one more value, the label (column --label-column, default the first), which is then reported
  * as the expected class. A header is recognised by a cell that is not a number.
  */
@@ -135,8 +143,14 @@ function csvRow(text: string, file: string, inputs: number, flags: PredictFlags)
   const isNumber = (c: string): boolean => c !== "" && Number.isFinite(Number(c));
   const header = lines[0] && !lines[0].cells.every(isNumber) ? lines[0].cells : undefined;
   const rows = header ? lines.slice(1) : lines;
-  const row = rows[flags.row];
-  if (row === undefined) throw new UsageError(`--row ${flags.row} is out of range: ${file} has ${rows.length} data rows (0..${rows.length - 1})`);
+  const row = flags.row === undefined ? rows[0] : rows.find((r) => r.n === flags.row);
+  if (row === undefined) {
+    if (rows.length === 0) throw new DataFileError(file, `${file}: has no data rows`);
+    const what = header && flags.row === lines[0]!.n ? "is the header" : "is not a data row";
+    throw new UsageError(
+      `--row ${flags.row} ${what} of ${file}: its data rows are lines ${rows[0]!.n}..${rows[rows.length - 1]!.n} (rows are counted as lines of the file, from 1, as in error messages)`,
+    );
+  }
   let label: number | undefined;
   let cells = row.cells;
   if (cells.length === inputs + 1) {
@@ -153,7 +167,7 @@ function csvRow(text: string, file: string, inputs: number, flags: PredictFlags)
   });
   return {
     input: values,
-    source: `${file} row ${flags.row}`,
+    source: `${file} row ${row.n}`,
     steps: scale === 1 ? [] : [`divided by ${scale}`],
     ...(label !== undefined && Number.isInteger(label) && label >= 0 && { expected: label }),
   };

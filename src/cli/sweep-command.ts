@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { integer, oneOf, positiveNumber, sizeList, threads } from "./parse.js";
+import { checkThreadsFit, integer, oneOf, positiveNumber, sizeList, threads } from "./parse.js";
 
 /** What `shoal sweep`'s flags parse to. */
 export interface SweepCommandOptions {
@@ -50,8 +50,11 @@ export function addSweepCommand(program: Command): Command {
       "  shoal sweep --eta 0.5,1,3 --seed 1,2 --redis redis://10.0.0.5:6379",
     ].join("\n"));
   sweep.action(async () => {
+    const options = sweep.opts<SweepCommandOptions>();
+    // trained here, the jobs' threads must fit this machine; over Redis they are the workers' to check
+    if (options.redis === undefined) checkThreadsFit("--threads", options.threads);
     const { sweepCommand } = await import("../distributed/sweep-run.js");
-    await sweepCommand(sweep.opts<SweepCommandOptions>());
+    await sweepCommand(options);
   });
   return sweep;
 }

@@ -2,8 +2,9 @@ import { stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import type { ActivationName } from "../core/activations.js";
+import { classCount } from "../core/backprop.js";
 import type { CostName } from "../core/costs.js";
-import type { Dataset } from "../core/dataset.js";
+import { targetClass, type Dataset } from "../core/dataset.js";
 import { AbortError, ShoalError } from "../core/errors.js";
 import { Network, randomSeed, type DType, type Init } from "../core/network.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
@@ -90,6 +91,9 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   process.on("SIGINT", onSigint);
 
   const records: EpochRecord[] = [];
+  const chance = loaded.test ? chanceLevel(loaded.test, loaded.classes) : undefined;
+  let hinted = false;
+  let atChanceBefore = false;
   const started = performance.now();
   const description = describeRun(flags, loaded, net, trainSet, validation, seed);
   reporter.start(description, flags.epochs);
@@ -117,6 +121,13 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
         };
         records.push(record);
         reporter.epoch(record, flags.epochs);
+        // one epoch at chance is often just a slow start on small data: hint after two in a row, or at the last
+        const atChance = chance !== undefined && record.testAccuracy !== null && record.testAccuracy <= chance + CHANCE_MARGIN;
+        if (atChance && !hinted && (atChanceBefore || r.epoch === flags.epochs)) {
+          hinted = true;
+          reporter.warn(chanceHint(record, loaded.classes, flags, net));
+        }
+        atChanceBefore = atChance;
         const seconds = (performance.now() - started) / 1000;
         await saveNetwork(net, out, trainingMetadata(flags, loaded, trainSet, validation, seed, records, seconds));
         if (plot && flags.plot) await writeFileAtomic(flags.plot, await plot.learningCurveSvg(records, plotTitle(net, loaded)));
@@ -180,7 +191,7 @@ async function buildNetwork(flags: TrainFlags, data: LoadedData, seed: number): 
     if (first !== inputs) {
       throw new UsageError(`--layers ${sizes.join(",")} starts with ${first}, but ${data.name} has ${inputs} inputs per example`);
     }
-    if (last < data.classes) {
+    if (classCount(last) < data.classes) {
       throw new UsageError(`--layers ${sizes.join(",")} ends with ${last}, but ${data.name} has ${data.classes} classes`);
     }
   } else {
@@ -206,6 +217,37 @@ async function checkWritable(file: string, flag: string): Promise<void> {
   if (!isDir) throw new ShoalError(`${flag} ${file}: folder ${dir} does not exist`);
   const target = await stat(file).catch(() => undefined);
   if (target?.isDirectory()) throw new ShoalError(`${flag} ${file} is a folder, expected a file name`);
+}
+
+/** How far above chance level a test accuracy still counts as "not learning". */
+const CHANCE_MARGIN = 0.01;
+
+/**
+ * The test accuracy of a network that has learned nothing: 1/classes, or the share of the most
+ * common class when the test set is unbalanced (a network answering that class always scores it).
+ */
+function chanceLevel(test: Dataset, classes: number): number {
+  const counts = new Array<number>(Math.max(classes, 2)).fill(0);
+  for (let i = 0; i < test.count; i++) counts[targetClass(test, i)]!++;
+  const most = test.count === 0 ? 0 : Math.max(...counts) / test.count;
+  return Math.max(1 / Math.max(classes, 2), most);
+}
+
+/**
+ * Printed once, when two epochs in a row (or the last) end at chance level. Measured on the bundled digits with relu: a
+ * relu output layer (the default with --activation relu) dies in the first epoch whatever η; with
+ * sigmoid outputs, η 0.5 and scaled-gaussian weights it reached 86% in 2 epochs of 2,000 examples.
+ */
+function chanceHint(record: EpochRecord, classes: number, flags: TrainFlags, net: Network): string {
+  const tries = [
+    ...(net.spec.outputActivation === "relu" ? ["--output-activation sigmoid (relu outputs stuck at 0 stop learning)"] : []),
+    `a smaller --eta than ${flags.eta} (relu and tanh often need 0.01–0.5)`,
+    ...(flags.init === undefined && (flags.weightInit ?? "gaussian") === "gaussian" ? ["--weight-init scaled-gaussian"] : []),
+  ];
+  return (
+    `shoal: hint: epoch ${record.epoch} ended at chance level (test ${percent(record.testAccuracy ?? 0)} with ${classes} classes): ` +
+    `the network is not learning. Try ${tries.join("; ")}.`
+  );
 }
 
 /** The worker threads train() uses for this option (it resolves "auto" the same way). */

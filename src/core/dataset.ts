@@ -1,4 +1,4 @@
-import { argmax } from "./backprop.js";
+import { predictedClass } from "./backprop.js";
 import { check, show, ValidationError } from "./errors.js";
 
 /**
@@ -136,10 +136,17 @@ function firstNonFinite(values: Float32Array): number {
   return -1;
 }
 
-/** Writes example i's target vector into y (one-hot for labels). */
+/**
+ * Writes example i's target vector into y: one-hot for labels, or for a one-output network (y of
+ * length 1, a binary classifier) the label itself, 0 or 1.
+ */
 export function fillTarget(data: Dataset, i: number, y: Float64Array): void {
   const t = data.targets;
   if (t.kind === "labels") {
+    if (y.length === 1) {
+      y[0] = t.labels[i]!;
+      return;
+    }
     y.fill(0);
     y[t.labels[i]!] = 1;
   } else {
@@ -147,11 +154,11 @@ export function fillTarget(data: Dataset, i: number, y: Float64Array): void {
   }
 }
 
-/** Example i's class: its label, or the argmax of its target vector. */
+/** Example i's class: its label, or the class its target vector stands for (a single target: 1 when ≥ 0.5). */
 export function targetClass(data: Dataset, i: number): number {
   const t = data.targets;
   if (t.kind === "labels") return t.labels[i]!;
-  return argmax(t.vectors, i * t.size, t.size);
+  return predictedClass(t.vectors, i * t.size, t.size);
 }
 
 /** The examples [start, end) as a new dataset sharing no memory with the original. */

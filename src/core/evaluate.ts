@@ -1,8 +1,8 @@
-import { argmax, createScratch, feedforward, type Scratch } from "./backprop.js";
+import { createScratch, feedforward, predictedClass, type Scratch } from "./backprop.js";
 import { targetClass, type Dataset } from "./dataset.js";
 import type { Architecture, Params } from "./network.js";
 
-/** Classification result on a dataset: the network's answer is the argmax of its output. */
+/** Classification result on a dataset: the network's answer is the {@link predictedClass} of its output. */
 export interface Evaluation {
   readonly correct: number;
   readonly total: number;
@@ -22,7 +22,7 @@ export function countCorrect(
   let correct = 0;
   for (let i = from; i < to; i++) {
     const output = feedforward(arch, params, data.inputs, i * data.inputSize, scratch);
-    if (argmax(output) === targetClass(data, i)) correct++;
+    if (predictedClass(output) === targetClass(data, i)) correct++;
   }
   return correct;
 }

@@ -1,5 +1,5 @@
 import { activation, activationNames, type Activation, type ActivationName } from "./activations.js";
-import { createScratch, feedforward, argmax } from "./backprop.js";
+import { classCount, createScratch, feedforward, predictedClass } from "./backprop.js";
 import { validateDataset, outputSize, type Dataset } from "./dataset.js";
 import { countCorrect, evaluation, type Evaluation } from "./evaluate.js";
 import { cost, costNames, type Cost, type CostName } from "./costs.js";
@@ -218,9 +218,9 @@ export class Network {
     return feedforward(this.architecture, this.params, input, 0, createScratch(this.spec.sizes)).slice();
   }
 
-  /** The predicted class: index of the largest output. */
+  /** The predicted class: index of the largest output; with one output, 1 when it is ≥ 0.5, else 0. */
   predict(input: ArrayLike<number>): number {
-    return argmax(this.feedforward(input));
+    return predictedClass(this.feedforward(input));
   }
 
   /** Classification accuracy on a dataset whose shape matches the network. */
@@ -235,7 +235,7 @@ export class Network {
     const sizes = this.spec.sizes;
     check(data.inputSize === sizes[0], `${name} has ${data.inputSize} inputs per example, the network expects ${sizes[0]}`);
     const out = sizes[sizes.length - 1]!;
-    check(outputSize(data) === out || (data.targets.kind === "labels" && data.targets.classes <= out),
+    check(outputSize(data) === out || (data.targets.kind === "labels" && data.targets.classes <= classCount(out)),
       `${name} has ${outputSize(data)} ${data.targets.kind === "labels" ? "classes" : "targets per example"}, the network has ${out} outputs`);
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Job, Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
-import { argmax } from "../core/backprop.js";
+import { predictedClass } from "../core/backprop.js";
 import { check, checkInteger, show, ValidationError } from "../core/errors.js";
 import type { Network } from "../core/network.js";
 import { fromModelJson, type ModelJson } from "../io/model-format.js";
@@ -208,7 +208,7 @@ export class RedisTrainer implements AsyncDisposable {
       check(row.length === n, `inputs[${i}] has ${row.length} values, expected ${n} (the model's input layer)`);
       for (let k = 0; k < n; k++) if (!Number.isFinite(row[k])) throw new ValidationError(`inputs[${i}][${k}] is ${show(row[k])}, expected a finite number`);
       const a = net.feedforward(row);
-      classes.push(argmax(a));
+      classes.push(predictedClass(a));
       outputs.push(Array.from(a));
     });
     return { classes, outputs };

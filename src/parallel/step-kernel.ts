@@ -1,4 +1,4 @@
-import { addGradient, argmax, backpropagate, createScratch, type Scratch } from "../core/backprop.js";
+import { addGradient, backpropagate, createScratch, predictedClass, type Scratch } from "../core/backprop.js";
 import { fillTarget, targetClass } from "../core/dataset.js";
 import { countCorrect } from "../core/evaluate.js";
 import { architectureOf } from "../core/network.js";
@@ -104,7 +104,7 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
     countCorrect(from, to) {
       let correct = 0;
       for (let i = from; i < to; i++) {
-        if (test && typeof testInputs === "number" && argmax(wasm.forward(testInputs + i * rowBytes)) === targetClass(test, i)) correct++;
+        if (test && typeof testInputs === "number" && predictedClass(wasm.forward(testInputs + i * rowBytes)) === targetClass(test, i)) correct++;
       }
       return correct;
     },

@@ -50,7 +50,7 @@ export type JobEvent =
 
 /** Predictions for a batch of inputs. */
 export interface Prediction {
-  /** The predicted class of each input: the index of its largest output. */
+  /** The predicted class of each input: the index of its largest output (one output: 1 when ≥ 0.5). */
   classes: number[];
   /** Each input's output activations a^L. */
   outputs: number[][];

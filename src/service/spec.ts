@@ -5,6 +5,7 @@ import type { TestFault } from "../parallel/shared-state.js";
 import type { TrainOptions } from "../train/options.js";
 import { check, checkInteger, checkOneOf, checkPositive, show, ValidationError } from "../core/errors.js";
 import { inits, randomSeed, validateSpec } from "../core/network.js";
+import { classCount } from "../core/backprop.js";
 
 /**
  * A training job as plain, serialisable data: what the data is, the network, and the
@@ -173,7 +174,7 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
     const out = sizes[sizes.length - 1]!;
     check(sizes[0] === shape.inputs, `layers[0] is ${sizes[0]}, but ${dataset} examples have ${shape.inputs} inputs`);
     if (shape.classes !== undefined) {
-      check(shape.classes <= out, `layers[${sizes.length - 1}] is ${out}, but ${dataset} has ${shape.classes} classes`);
+      check(shape.classes <= classCount(out), `layers[${sizes.length - 1}] is ${out}, but ${dataset} has ${shape.classes} classes`);
     } else {
       check(shape.targets === out, `layers[${sizes.length - 1}] is ${out}, but ${dataset} has ${shape.targets} targets per example`);
     }

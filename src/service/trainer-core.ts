@@ -2,7 +2,7 @@ import { networkOfSpec, trainOptionsOfSpec } from "./spec-run.js";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { argmax } from "../core/backprop.js";
+import { predictedClass } from "../core/backprop.js";
 import { AbortError, check, show, ValidationError } from "../core/errors.js";
 import { Network } from "../core/network.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
@@ -160,7 +160,7 @@ export class TrainerCore {
         if (typeof v !== "number" || !Number.isFinite(v)) throw new ValidationError(`inputs[${i}][${k}] is ${show(v)}, expected a finite number`);
       }
       const a = net.feedforward(values as ArrayLike<number>);
-      classes.push(argmax(a));
+      classes.push(predictedClass(a));
       outputs.push(Array.from(a));
     }
     return { classes, outputs };

@@ -10,7 +10,7 @@ export type { Evaluation } from "./core/evaluate.js";
 export { Rng } from "./core/rng.js";
 export { ShoalError, ValidationError, ModelFileError, AbortError, TrainingThreadError, DivergenceError } from "./core/errors.js";
 export { train } from "./train/train.js";
-export type { TrainOptions, TrainResult, EpochReport, Progress } from "./train/options.js";
+export type { TrainOptions, ResumeTrainOptions, TrainResult, EpochReport, Progress } from "./train/options.js";
 export type { StepPhases } from "./parallel/epoch-share.js";
 export { loadMnistDigits, mnistDigitsSplit, type MnistSplit } from "./data/mnist.js";
 export { saveNetwork, loadNetwork, loadModel } from "./io/model-file.js";

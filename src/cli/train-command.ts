@@ -87,7 +87,9 @@ export const defaultHidden = [30];
  */
 export async function trainCommand(flags: TrainFlags, given: readonly string[] = []): Promise<number> {
   checkArchitectureFlags(flags);
-  if (flags.validationSplit !== undefined && flags.validation === undefined) throw new UsageError("--validation-split applies to --validation n, which was not given");
+  if (flags.resume === undefined && flags.validationSplit !== undefined && flags.validation === undefined) {
+    throw new UsageError("--validation-split applies to --validation n, which was not given");
+  }
   const resumed = flags.resume === undefined ? undefined : await resumeFlagsOf(flags, flags.resume, given);
   if (resumed && resumed.checkpoint.epoch === flags.epochs) {
     const reporter = createReporter({ json: flags.json === true });

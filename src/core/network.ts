@@ -19,6 +19,7 @@ export type Params = Float32Array | Float64Array;
  */
 export type Init = "gaussian" | "scaled-gaussian";
 export const inits: readonly Init[] = ["gaussian", "scaled-gaussian"];
+
 /**
  * The default initialisation (library, CLI, job specs). N(0,1) weights saturate sigmoid neurons fed
  * by many inputs: on 784-30-10 MNIST some seeds never learn a digit (issue 14: ~82% on 2 of 12 seeds).

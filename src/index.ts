@@ -11,7 +11,7 @@ export { Rng } from "./core/rng.js";
 export { ShoalError, ValidationError, ModelFileError, AbortError, TrainingThreadError, DivergenceError } from "./core/errors.js";
 export { train } from "./train/train.js";
 export { createPool, type TrainingPool, type PoolOptions } from "./parallel/pool.js";
-export type { TrainOptions, TrainResult, EpochReport, Progress } from "./train/options.js";
+export type { TrainOptions, ResumeTrainOptions, TrainResult, EpochReport, Progress } from "./train/options.js";
 export type { StepPhases } from "./parallel/epoch-share.js";
 export { loadMnistDigits, mnistDigitsSplit, type MnistSplit } from "./data/mnist.js";
 export { saveNetwork, loadNetwork, loadModel } from "./io/model-file.js";

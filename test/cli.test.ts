@@ -21,7 +21,7 @@ beforeAll(async () => {
   model = path.join(dir, "digits.json");
   plot = path.join(dir, "curve.svg");
   run = await shoal([
-    "train", "--epochs", String(epochs), "--validation", "1000", "--seed", "1", "--threads", "2",
+    "train", "--epochs", String(epochs), "--validation", "1000", "--validation-split", "last", "--seed", "1", "--threads", "2",
     "--json", "--out", model, "--plot", plot,
   ]);
   lines = run.stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -68,7 +68,7 @@ describe("shoal train --json", () => {
     expect(net.sizes).toEqual([784, 30, 10]);
     expect(metadata).toMatchObject({
       data: "mnist", trainExamples: 7000, validationExamples: 1000, testExamples: 2000, epochs,
-      batch: 10, eta: 3, seed: 1, threads: 2, shuffle: true, weightInit: "gaussian",
+      batch: 10, eta: 3, seed: 1, threads: 2, shuffle: true, weightInit: "scaled-gaussian", validationSplit: "last",
       testAccuracy: lines[epochs - 1]!.testAccuracy, validationAccuracy: lines[epochs - 1]!.validationAccuracy,
     });
     expect(Number.isNaN(Date.parse(metadata.date as string))).toBe(false);
@@ -213,7 +213,7 @@ describe("shoal train --init, without a terminal", () => {
     expect(code).toBe(0);
     const out = stdout.trim().split("\n");
     expect(out[0]).toBe(`training 784-30-10 from ${model} on mnist: 1,000 examples, testing on 200`);
-    expect(out[1]).toBe("sigmoid, quadratic cost, float32, η 3, batch 10, 1 epoch, in process, seed 3");
+    expect(out[1]).toBe("sigmoid, quadratic cost, float32, scaled-gaussian init, η 3, batch 10, 1 epoch, in process, seed 3");
     expect(out[2]).toMatch(/^epoch 1\/1 {2}cost \d\.\d{4} {2}test \d+\.\d\d% {2}[\d,]+ examples\/s {2}\d+\.\d+ s$/);
     expect(out[3]).toMatch(new RegExp(`^1 epoch in .*; in process; test accuracy .*; saved ${tuned}$`));
     const { network, metadata: meta } = await loadModel(tuned);

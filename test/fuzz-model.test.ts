@@ -90,7 +90,7 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("replace" as const), by: junk, sizeBy: sizeJunk }) },
   fc.constant({ kind: "remove" as const }),
   fc.constant({ kind: "repeat" as const }),
-  fc.record({ kind: fc.constant("add key" as const), key: fc.constantFrom("format", "version", "dtype", "activation", "metadata", "extra"), by: junk }),
+  fc.record({ kind: fc.constant("add key" as const), key: fc.constantFrom("format", "version", "dtype", "activation", "metadata", "init", "extra"), by: junk }),
 );
 
 /** A deep copy of `tree` with one edit at the path chosen by `pick`. */
@@ -130,8 +130,14 @@ function expectMatchesFile(parsed: ParsedModel, file: any): void {
   expect(net.sizes).toEqual(file.sizes);
   const dtype = file.dtype ?? "float64";
   const activation = file.activation ?? "sigmoid";
-  expect(net.spec).toEqual({ sizes: file.sizes, dtype, activation, outputActivation: file.outputActivation ?? activation, cost: costFileNames[file.cost] });
-  if ("format" in file || "version" in file) expect([file.format, file.version]).toEqual(["shoal-model", 1]);
+  expect(net.spec).toEqual({
+    sizes: file.sizes, dtype, activation, outputActivation: file.outputActivation ?? activation, cost: costFileNames[file.cost],
+    ...(file.init !== undefined && { init: file.init }),
+  });
+  if ("format" in file || "version" in file) {
+    expect(file.format).toBe("shoal-model");
+    expect([1, 2]).toContain(file.version);
+  }
   expect(net.params.length).toBe(net.architecture.layout.paramCount);
   expect(net.params.every(Number.isFinite)).toBe(true);
   const cast = dtype === "float32" ? Math.fround : (v: number) => v;
@@ -305,7 +311,10 @@ describe("checkpoint files (fast-check)", () => {
         kernel: fc.constantFrom("js" as const, "wasm" as const),
       }),
     })
-    .map(({ net, order, ...rest }) => ({ network: net, order: Int32Array.from(order), ...rest }));
+    // a threads-0 run computes with the TypeScript kernel: a checkpoint saying otherwise is read as "js"
+    .map(({ net, order, options, ...rest }) => ({
+      network: net, order: Int32Array.from(order), options: { ...options, kernel: options.threads === 0 ? "js" as const : options.kernel }, ...rest,
+    }));
 
   /** A checkpoint that loaded must be one that can be resumed: every field of the right kind. */
   function expectWellFormed(c: Checkpoint): void {

@@ -148,6 +148,7 @@ describe("Network.create with random sizes and options (fast-check)", () => {
           activation,
           outputActivation: o.outputActivation ?? activation,
           cost: o.cost ?? "quadratic",
+          init: o.init ?? "scaled-gaussian",
         });
         expect(net.params).toBeInstanceOf(o.dtype === "float64" ? Float64Array : Float32Array);
         expect(net.params.length).toBe(sz.slice(1).reduce((n, out, l) => n + out * (sz[l]! + 1), 0));

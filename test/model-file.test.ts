@@ -78,7 +78,7 @@ describe("round trip", () => {
   it("writes network2.py's shapes: weights[l][j][k] = w_jk, biases as column vectors, cost class name", () => {
     const net = Network.create([3, 4, 2], { seed: 1, dtype: "float64", cost: "cross-entropy" });
     const json = toModelJson(net);
-    expect(json).toMatchObject({ format: "shoal-model", version: 1, sizes: [3, 4, 2], cost: "CrossEntropyCost" });
+    expect(json).toMatchObject({ format: "shoal-model", version: 2, sizes: [3, 4, 2], cost: "CrossEntropyCost", init: "scaled-gaussian" });
     expect(json.weights.map((w) => [w.length, w[0]!.length])).toEqual([[4, 3], [2, 4]]);
     for (let l = 0; l < 2; l++) {
       const cols = net.sizes[l]!;
@@ -172,7 +172,7 @@ describe("bad model files", () => {
     ["unknown cost", (m) => { m.cost = "FooCost"; }, 'unknown cost "FooCost", expected one of QuadraticCost, CrossEntropyCost'],
     ["unknown activation", (m) => { m.activation = "swish"; }, 'activation must be one of sigmoid, tanh, relu, identity, got "swish"'],
     ["unknown dtype", (m) => { m.dtype = "float16"; }, 'dtype must be one of float32, float64, got "float16"'],
-    ["newer version", (m) => { m.format = "shoal-model"; m.version = 7; }, "version 7 is newer than this shoal understands (1)"],
+    ["newer version", (m) => { m.format = "shoal-model"; m.version = 7; }, "version 7 is newer than this shoal understands (2)"],
     ["other format", (m) => { m.format = "keras"; m.version = 1; }, 'format is "keras", expected "shoal-model"'],
     ["too few layers", (m) => { m.weights.pop(); }, "weights has 1 layers, expected 2 (sizes has 3 entries)"],
     ["wrong row count", (m) => { m.weights[1].pop(); }, "weights[1] has 1 rows, expected 2 (sizes[2])"],
@@ -263,3 +263,33 @@ describe("atomic save", () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+describe("format versions", () => {
+  const fixtures = path.join(path.dirname(new URL(import.meta.url).pathname), "fixtures/formats");
+
+  it("version 2 records how the weights were drawn: both inits survive the round trip", async () => {
+    for (const init of ["gaussian", "scaled-gaussian"] as const) {
+      const net = Network.create([3, 4, 2], { seed: 2, init });
+      const file = path.join(dir, `${init}.json`);
+      await saveNetwork(net, file);
+      const json = JSON.parse(await fsp.readFile(file, "utf8")) as { version: number; init: string };
+      expect(json).toMatchObject({ version: 2, init });
+      expect((await loadNetwork(file)).spec.init).toBe(init);
+    }
+  });
+
+  it("a version 1 file (written before the init was recorded) still loads, its init unknown", async () => {
+    // test/fixtures/formats/model-v1.shoal.json: saveNetwork(Network.create([2, 3, 2], { seed: 7 }), …) by shoal at format 1
+    const { network, metadata } = await loadModel(path.join(fixtures, "model-v1.shoal.json"));
+    expect(network.spec.init).toBeUndefined();
+    expect(metadata).toEqual({ data: "tiny.csv", weightInit: "gaussian" });
+    expect(Array.from(network.params)).toEqual(Array.from(Network.create([2, 3, 2], { seed: 7, init: "gaussian" }).params));
+  });
+
+  it("a network2.py file has no init; an unknown init is an error naming it", async () => {
+    expect(fromModelJson(network2File()).spec.init).toBeUndefined();
+    const json = { ...toModelJson(Network.create([3, 2, 2], { seed: 1 })), init: "uniform" };
+    expect(() => fromModelJson(json, "m.json")).toThrow(ModelFileError);
+    expect(() => fromModelJson(json, "m.json")).toThrow(/^m\.json: init must be one of gaussian, scaled-gaussian, got "uniform"$/);
+  });
+});

@@ -87,7 +87,7 @@ describe("initialisation", () => {
   });
 
   it("every seed below 2^53 has its own weights; seeds below 2^32 keep the weights they always had", () => {
-    const weights = (seed: number): number[] => Array.from(Network.create([3, 2], { seed, dtype: "float64" }).params);
+    const weights = (seed: number): number[] => Array.from(Network.create([3, 2], { seed, dtype: "float64", init: "gaussian" }).params);
     // first weights of seeds 5 and 2^32 − 1 as recorded before the bits above 32 were used
     expect(weights(5)[0]).toBe(-0.4539924004950854);
     expect(weights(2 ** 32 - 1)[0]).toBe(-0.5770781085301061);
@@ -105,8 +105,8 @@ describe("initialisation", () => {
     expect(Array.from(f32.params)).toEqual(Array.from(f64.params, Math.fround));
   });
 
-  it('"gaussian" (the default) draws every weight and bias from N(0, 1)', () => {
-    const net = Network.create([784, 100, 10], { seed: 5, dtype: "float64" });
+  it('"gaussian" (network.py\'s) draws every weight and bias from N(0, 1)', () => {
+    const net = Network.create([784, 100, 10], { seed: 5, dtype: "float64", init: "gaussian" });
     expect(net.params.length).toBe(784 * 100 + 100 + 100 * 10 + 10);
     // 79,510 draws: the sample mean's standard error is 0.0035, the variance's 0.005
     expect(Math.abs(mean(net.params))).toBeLessThan(0.02);
@@ -115,8 +115,9 @@ describe("initialisation", () => {
     expect(Math.abs(variance(net.weights(1)) - 1)).toBeLessThan(0.15); // 1,000 draws
   });
 
-  it('"scaled-gaussian" draws layer l\'s weights from N(0, 1/n_in) and biases from N(0, 1)', () => {
-    const net = Network.create([784, 100, 10], { seed: 5, dtype: "float64", init: "scaled-gaussian" });
+  it('"scaled-gaussian" (the default, network2.py\'s) draws layer l\'s weights from N(0, 1/n_in) and biases from N(0, 1)', () => {
+    const net = Network.create([784, 100, 10], { seed: 5, dtype: "float64" });
+    expect(net.spec.init).toBe("scaled-gaussian");
     expect(Math.abs(mean(net.weights(0)))).toBeLessThan(0.02 / Math.sqrt(784));
     expect(variance(net.weights(0)) * 784).toBeCloseTo(1, 1); // 78,400 draws, within 0.05
     expect(Math.abs(variance(net.weights(1)) * 100 - 1)).toBeLessThan(0.15); // 1,000 draws

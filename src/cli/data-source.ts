@@ -1,7 +1,8 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { classCount } from "../core/backprop.js";
-import { outputSize, sliceDataset, type Dataset } from "../core/dataset.js";
+import { outputSize, pickExamples, sliceDataset, targetClass, type Dataset } from "../core/dataset.js";
+import { Rng } from "../core/rng.js";
 import { loadCsv } from "../data/csv.js";
 import { DataFileError } from "../data/errors.js";
 import { fashionMnistClasses, loadFashionMnist, loadIdxFolder } from "../data/fashion-mnist.js";
@@ -108,14 +109,43 @@ function withCount(loaded: Omit<LoadedData, "classes">): LoadedData {
 }
 
 /**
- * Splits off the LAST `n` training examples as a validation set (Nielsen's 50,000 / 10,000 split of
- * MNIST's 60,000 is `--validation 10000`). Applied after `--limit`.
+ * Which training examples `--validation n` holds out: `random`, n drawn with the run's seed (safe on
+ * a file sorted by class), or `last`, the last n (Nielsen's 50,000 / 10,000 split of MNIST's 60,000).
  */
-export function holdOut(train: Dataset, n: number): { train: Dataset; validation: Dataset } {
+export type ValidationSplit = "random" | "last";
+
+/**
+ * Splits `n` training examples off as a validation set, as `split` says, after `--limit`. Both
+ * parts keep the file's order; a random split depends only on `seed`, so a resumed run gets the
+ * same one.
+ */
+export function holdOut(train: Dataset, n: number, split: ValidationSplit, seed: number): { train: Dataset; validation: Dataset } {
   if (n >= train.count) {
     throw new UsageError(`--validation ${n} leaves no training examples: the training set has ${train.count}`);
   }
-  return { train: sliceDataset(train, 0, train.count - n), validation: sliceDataset(train, train.count - n) };
+  if (split === "last") return { train: sliceDataset(train, 0, train.count - n), validation: sliceDataset(train, train.count - n) };
+  // a partial Fisher–Yates shuffle: its first n places are a uniform sample of n examples
+  const order = Int32Array.from({ length: train.count }, (_, i) => i);
+  const rng = new Rng(seed);
+  for (let i = 0; i < n; i++) {
+    const j = i + rng.below(train.count - i);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const held = order.subarray(0, n).sort();
+  const kept = order.subarray(n).sort();
+  return { train: pickExamples(train, kept), validation: pickExamples(train, held) };
+}
+
+/** The classes of `other`'s examples that no example of `train` has, in increasing order. */
+export function classesMissing(train: Dataset, other: Dataset): number[] {
+  const seen = new Set<number>();
+  for (let i = 0; i < train.count; i++) seen.add(targetClass(train, i));
+  const missing = new Set<number>();
+  for (let i = 0; i < other.count; i++) {
+    const c = targetClass(other, i);
+    if (!seen.has(c)) missing.add(c);
+  }
+  return [...missing].sort((a, b) => a - b);
 }
 
 /** Throws a ValidationError unless `net` takes the data's inputs and has an output per class (or one output for two classes). */

@@ -5,10 +5,11 @@ import { addSweepCommand } from "./sweep-command.js";
 import { addWorkerCommand } from "./worker-command.js";
 import { activationNames } from "../core/activations.js";
 import { costNames } from "../core/costs.js";
-import { dtypes, inits } from "../core/network.js";
+import { defaultInit, dtypes, inits } from "../core/network.js";
 import { exitCodes, reportError } from "./errors.js";
 import { fileWithExtension, integer, oneOf, positiveNumber, sizeList, threads } from "./parse.js";
 import { packageVersion } from "./version.js";
+import type { ValidationSplit } from "./data-source.js";
 
 /**
  * The `shoal` command line: the commander wiring of `train`, `evaluate`, `predict` and `info`.
@@ -37,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(choice("--activation <name>", "hidden layers' activation", activationNames, "sigmoid"))
     .addOption(choice("--output-activation <name>", "output layer's activation", activationNames, undefined, "default: as --activation; sigmoid with cross-entropy"))
     .addOption(choice("--cost <name>", "cost function", costNames, "quadratic"))
-    .addOption(choice("--weight-init <scheme>", "initial weights, N(0,1) or N(0,1/n_in)", inits, "gaussian"))
+    .addOption(choice("--weight-init <scheme>", "initial weights, N(0,1) as network.py or N(0,1/n_in) as network2.py", inits, defaultInit))
     .addOption(choice("--dtype <type>", "parameter precision", dtypes, "float32"))
     .option("--init <model>", "start from this model file's parameters (ours or network2.py's JSON)")
     .addOption(new Option("--epochs <n>", "passes over the training data").default(30).argParser(integer("--epochs")))
@@ -50,7 +51,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--plot <file.svg>", "learning curve (accuracy and cost per epoch) as SVG, rewritten after every epoch")
       .argParser(fileWithExtension("--plot", ".svg", "the learning curve is written as SVG (PNG would need a canvas)")))
     .option("--json", "one JSON object per epoch on stdout (NDJSON), nothing else")
-    .addOption(new Option("--validation <n>", "hold out the LAST n training examples and report accuracy on them").argParser(integer("--validation")))
+    .addOption(new Option("--validation <n>", "hold out n training examples and report accuracy on them").argParser(integer("--validation")))
+    .addOption(choice("--validation-split <how>", "which examples --validation holds out: drawn with the run's seed, or the last n", validationSplits, "random"))
     .addOption(limitOption())
     .addOption(testLimitOption())
     .option("--test-data <file.csv>", "CSV data: the test set")
@@ -58,14 +60,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--scale <number>", "CSV data: divide every feature by this, e.g. 255").argParser(positiveNumber("--scale")))
     .option("--checkpoint <file>", "write a checkpoint (parameters, shuffle state, options) atomically after epochs, to --resume later")
     .addOption(new Option("--checkpoint-every <n>", "epochs between checkpoints (default 1; the last epoch always writes one)").argParser(integer("--checkpoint-every")))
-    .option("--resume <file>", "continue the run a checkpoint was written by: same network, options and shuffle; bit-identical on the same kernel (any threads ≥ 1, or 0 for both)")
+    .option("--resume <file>", "continue the run that wrote this checkpoint (its data, options, files); only --epochs (to train longer) and --threads may be given with it")
     .addHelpText("after", examples([
       "shoal train                                   # 784-30-10 on the bundled digits, 30 epochs",
       "shoal train --data fashion-mnist --hidden 100 --cost cross-entropy --eta 0.5 --plot curve.svg",
-      "shoal train --data ./mnist --validation 10000 # original MNIST files: Nielsen's 50,000/10,000 split",
+      "shoal train --data ./mnist --validation 10000 --validation-split last  # original MNIST files: Nielsen's 50,000/10,000 split",
       "shoal train --data iris.csv --label-column species --hidden 8 --json",
     ]));
-  train.action(run(async () => (await import("./train-command.js")).trainCommand(train.opts())));
+  train.action(run(async () => (await import("./train-command.js")).trainCommand(train.opts(), givenFlags(train))));
 
   const evaluate = program
     .command("evaluate")
@@ -124,6 +126,13 @@ function commanderExit(error: CommanderError): number {
   // one line: commander puts its "(Did you mean train?)" on a line of its own
   process.stderr.write(`shoal: ${error.message.replace(/^error: /, "").replace(/\s*\n\s*/g, " ")}\n`);
   return exitCodes.usage;
+}
+
+const validationSplits: readonly ValidationSplit[] = ["random", "last"];
+
+/** The flags given on the command line (not defaults), as typed: `--batch`, `--no-shuffle`. */
+function givenFlags(command: Command): string[] {
+  return command.options.filter((o) => command.getOptionValueSource(o.attributeName()) === "cli").map((o) => o.long ?? o.flags);
 }
 
 function dataOption(description: string, withDefault = true): Option {

@@ -8,10 +8,10 @@ import { targetClass, type Dataset } from "../core/dataset.js";
 import { AbortError, ShoalError } from "../core/errors.js";
 import { Network, randomSeed, type DType, type Init } from "../core/network.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
-import { loadCheckpoint } from "../io/checkpoint.js";
+import { loadCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
 import { train } from "../train/train.js";
-import { checkModelFits, holdOut, loadData, type LoadedData } from "./data-source.js";
+import { checkModelFits, classesMissing, holdOut, loadData, type LoadedData, type ValidationSplit } from "./data-source.js";
 import { exitCodes, UsageError } from "./errors.js";
 import { count, duration, percent } from "./format.js";
 import { createReporter, type EpochRecord, type Reporter } from "./output.js";
@@ -38,6 +38,8 @@ export interface TrainFlags {
   plot?: string;
   json?: boolean;
   validation?: number;
+  /** How --validation picks its examples (default random). */
+  validationSplit?: ValidationSplit;
   limit?: number;
   testLimit?: number;
   testData?: string;
@@ -46,9 +48,34 @@ export interface TrainFlags {
   /** Checkpoint file, rewritten every `checkpointEvery` epochs. */
   checkpoint?: string;
   checkpointEvery?: number;
-  /** A checkpoint to continue from: its network, options and shuffle state replace the flags'. */
+  /** A checkpoint to continue from: its network, options, shuffle state, data and files replace the flags'. */
   resume?: string;
 }
+
+/**
+ * What a checkpoint of `shoal train` records besides the library's options (in its metadata), so
+ * that `--resume` alone continues the run: the data flags and the files, with absolute paths.
+ */
+interface RecordedRun {
+  data: string;
+  limit?: number;
+  testLimit?: number;
+  validation?: number;
+  validationSplit?: ValidationSplit;
+  testData?: string;
+  labelColumn?: string;
+  scale?: number;
+  out: string;
+  plot?: string;
+  checkpointEvery: number;
+  /** The model file the run started from (--init). */
+  initModel?: string;
+}
+
+/** The flags `--resume` takes from the checkpoint (or, for a checkpoint that records no run, refuses). */
+const recordedFlags = ["--data", "--limit", "--test-limit", "--validation", "--validation-split", "--test-data", "--label-column", "--scale", "--out", "--plot", "--checkpoint", "--checkpoint-every"];
+/** Flags that only change what --resume shows or how fast it runs, not its result. */
+const resumeFlags = ["--resume", "--epochs", "--threads", "--json"];
 
 /** Hidden layers when neither --layers nor --hidden is given: Nielsen's 784-30-10. */
 export const defaultHidden = [30];
@@ -59,23 +86,49 @@ export const defaultHidden = [30];
  * complete model of the last finished epoch. Ctrl-C stops after the current mini-batch; the
  * unfinished epoch is dropped, a summary is printed and the exit code is 130.
  */
-export async function trainCommand(flags: TrainFlags): Promise<number> {
+export async function trainCommand(flags: TrainFlags, given: readonly string[] = []): Promise<number> {
   checkArchitectureFlags(flags);
+  if (flags.resume === undefined && flags.validationSplit !== undefined && flags.validation === undefined) {
+    throw new UsageError("--validation-split applies to --validation n, which was not given");
+  }
+  const resumed = flags.resume === undefined ? undefined : await resumeFlagsOf(flags, flags.resume, given);
+  if (resumed && resumed.checkpoint.epoch === flags.epochs) {
+    const reporter = createReporter({ json: flags.json === true });
+    reporter.note(
+      `nothing to train: ${flags.resume} already holds all ${plural(flags.epochs, "epoch")} of its run` +
+        `${resumed.recorded ? `, and ${resumed.recorded.out} its model` : ""}; give --epochs n (more than ${flags.epochs}) to train longer`,
+    );
+    reporter.close();
+    return exitCodes.ok;
+  }
   const out = flags.out ?? defaultOut(flags.data);
   await Promise.all([checkWritable(out, "--out"), flags.plot === undefined ? undefined : checkWritable(flags.plot, "--plot")]);
   const plot = flags.plot === undefined ? undefined : await import("./plot.js");
 
   const loaded = await loadData(flags);
-  const { train: trainSet, validation } =
-    flags.validation === undefined ? { train: loaded.train, validation: undefined } : holdOut(loaded.train, flags.validation);
-  const resumed = flags.resume === undefined ? undefined : await loadCheckpoint(flags.resume);
-  if (resumed) {
-    // the run continues as it was started: its network, batch, η, shuffle, threads, seed and epochs
-    const o = resumed.options;
-    Object.assign(flags, { epochs: o.epochs, batch: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, threads: o.threads, seed: resumed.seed });
-  }
   const seed = flags.seed ?? randomSeed();
-  const net = resumed ? resumed.network : await buildNetwork(flags, loaded, seed);
+  const { train: trainSet, validation } =
+    flags.validation === undefined
+      ? { train: loaded.train, validation: undefined }
+      : holdOut(loaded.train, flags.validation, flags.validationSplit ?? "random", seed);
+  warnMissingClasses(loaded, trainSet, validation, flags.validationSplit ?? "random");
+  const net = resumed ? resumed.checkpoint.network : await buildNetwork(flags, loaded, seed);
+  const initModel = flags.init ?? resumed?.recorded?.initModel;
+  const checkpointPath = flags.checkpoint ?? flags.resume;
+  const recordedRun: RecordedRun = {
+    data: flags.data === "mnist" || flags.data === "fashion-mnist" ? flags.data : path.resolve(flags.data),
+    ...(flags.limit !== undefined && { limit: flags.limit }),
+    ...(flags.testLimit !== undefined && { testLimit: flags.testLimit }),
+    ...(flags.validation !== undefined && { validation: flags.validation, validationSplit: flags.validationSplit ?? "random" }),
+    ...(flags.testData !== undefined && { testData: path.resolve(flags.testData) }),
+    ...(flags.labelColumn !== undefined && { labelColumn: flags.labelColumn }),
+    ...(flags.scale !== undefined && { scale: flags.scale }),
+    out: path.resolve(out),
+    ...(flags.plot !== undefined && { plot: path.resolve(flags.plot) }),
+    checkpointEvery: flags.checkpointEvery ?? 1,
+    ...(initModel !== undefined && { initModel: path.resolve(initModel) }),
+  };
+  const done = resumed?.checkpoint.epoch ?? 0;
 
   const reporter = createReporter({ json: flags.json === true });
   const controller = new AbortController();
@@ -95,7 +148,7 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   let hinted = false;
   let atChanceBefore = false;
   const started = performance.now();
-  const description = describeRun(flags, loaded, net, trainSet, validation, seed);
+  const description = describeRun(flags, loaded, net, trainSet, validation, seed, initModel, resumed && done);
   reporter.start(description, flags.epochs);
   try {
     const result = await train(net, trainSet, {
@@ -107,8 +160,8 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
       threads: flags.threads,
       testData: loaded.test,
       signal: controller.signal,
-      ...(flags.checkpoint !== undefined && { checkpoint: { path: flags.checkpoint, every: flags.checkpointEvery ?? 1 } }),
-      ...(resumed && { resume: resumed }),
+      ...(checkpointPath !== undefined && { checkpoint: { path: checkpointPath, every: recordedRun.checkpointEvery, metadata: { train: recordedRun } } }),
+      ...(resumed && { resume: resumed.checkpoint }),
       onProgress: (p) => reporter.progress(p),
       onEpoch: async (r) => {
         const record: EpochRecord = {
@@ -129,7 +182,7 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
         }
         atChanceBefore = atChance;
         const seconds = (performance.now() - started) / 1000;
-        await saveNetwork(net, out, trainingMetadata(flags, loaded, trainSet, validation, seed, records, seconds));
+        await saveNetwork(net, out, trainingMetadata(flags, loaded, trainSet, validation, seed, records, seconds, net, initModel));
         if (plot && flags.plot) await writeFileAtomic(flags.plot, await plot.learningCurveSvg(records, plotTitle(net, loaded)));
       },
     });
@@ -142,8 +195,8 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
     const kept =
       records.length === 0
         ? `no epoch finished: ${out} was left as it was`
-        : `${out} holds the model after epoch ${records.length}`;
-    reporter.note(`interrupted during epoch ${records.length + 1} of ${flags.epochs}; ${kept}`);
+        : `${out} holds the model after epoch ${done + records.length}`;
+    reporter.note(`interrupted during epoch ${done + records.length + 1} of ${flags.epochs}; ${kept}`);
     if (records.length > 0) reporter.note(summary(records, undefined, performance.now() - started, out, flags.plot));
     return exitCodes.interrupted;
   } finally {
@@ -172,6 +225,83 @@ function checkArchitectureFlags(flags: TrainFlags): void {
   }
   if (flags.cost === "cross-entropy" && flags.outputActivation !== undefined && flags.outputActivation !== "sigmoid") {
     throw new UsageError(`--cost cross-entropy needs --output-activation sigmoid, got ${flags.outputActivation}`);
+  }
+}
+
+/**
+ * Loads the --resume checkpoint and sets `flags` to its run: batch, η, shuffle, seed, epochs and
+ * threads from its options, and data, files and validation from what it records. Flags that would
+ * change the run are refused, except --epochs (to train longer) and --threads (the same weights on
+ * the same kernel). A checkpoint that records no run (made before shoal recorded one, or by the
+ * library) takes the data flags from the command line, as then.
+ */
+async function resumeFlagsOf(
+  flags: TrainFlags,
+  file: string,
+  given: readonly string[],
+): Promise<{ checkpoint: Checkpoint; recorded?: RecordedRun }> {
+  const checkpoint = await loadCheckpoint(file);
+  const recorded = recordedRunOf(checkpoint, file);
+  const fixed = ["--batch", "--eta", "--seed", "--no-shuffle", ...(recorded ? recordedFlags : ["--validation-split"])];
+  const refused = given.filter((flag) => recorded ? !resumeFlags.includes(flag) : fixed.includes(flag));
+  if (refused.length > 0) {
+    const names = refused.join(", ");
+    throw new UsageError(
+      recorded
+        ? `--resume continues the run as ${file} recorded it: ${names} cannot be given with it (only --epochs, to train longer, --threads and --json)`
+        : `--resume continues the run as ${file} recorded it: ${names} cannot be given with it`,
+    );
+  }
+  const o = checkpoint.options;
+  const epochs = given.includes("--epochs") ? flags.epochs : o.epochs;
+  if (epochs < checkpoint.epoch) {
+    throw new UsageError(`--epochs ${epochs}: ${file} already has ${plural(checkpoint.epoch, "epoch")} done`);
+  }
+  Object.assign(flags, {
+    epochs,
+    batch: o.miniBatchSize,
+    eta: o.eta,
+    shuffle: o.shuffle,
+    seed: checkpoint.seed,
+    threads: given.includes("--threads") ? flags.threads : o.threads,
+    // before checkpoints recorded the run, --validation always held out the last examples
+    validationSplit: recorded?.validationSplit ?? "last",
+  });
+  if (recorded) {
+    const { initModel: _, ...dataAndFiles } = recorded;
+    Object.assign(flags, { ...dataAndFiles, checkpoint: undefined });
+  }
+  return recorded ? { checkpoint, recorded } : { checkpoint };
+}
+
+/** The run a checkpoint's metadata records, if it has one (checkpoints of `shoal train` since format 2). */
+function recordedRunOf(checkpoint: Checkpoint, file: string): RecordedRun | undefined {
+  const run = checkpoint.metadata?.train;
+  if (typeof run !== "object" || run === null) return undefined;
+  const r = run as Partial<RecordedRun>;
+  if (typeof r.data !== "string" || typeof r.out !== "string" || typeof r.checkpointEvery !== "number") {
+    throw new ShoalError(`${file}: the run it records (metadata.train) lacks data, out or checkpointEvery`);
+  }
+  return r as RecordedRun;
+}
+
+/**
+ * A validation or test set with classes the training set lacks scores 0 on them whatever is learnt:
+ * say so on stderr (never in --json's stdout), before the first epoch.
+ */
+function warnMissingClasses(data: LoadedData, train: Dataset, validation: Dataset | undefined, split: ValidationSplit): void {
+  const sets: [string, Dataset | undefined, string][] = [
+    ["validation set", validation, split === "last" ? " (--validation-split last holds out the last examples: is the data sorted by class? --validation-split random draws them)" : ""],
+    ["test set", data.test, ""],
+  ];
+  for (const [name, set, hint] of sets) {
+    const missing = set ? classesMissing(train, set) : [];
+    if (missing.length === 0) continue;
+    const names = missing.map((c) => (data.classNames?.[c] !== undefined ? `${c} (${data.classNames[c]})` : String(c)));
+    process.stderr.write(
+      `warning: the ${name} has ${missing.length === 1 ? "class" : "classes"} ${names.join(", ")} that no training example has: ` +
+        `the network cannot learn ${missing.length === 1 ? "it" : "them"}${hint}\n`,
+    );
   }
 }
 
@@ -242,7 +372,7 @@ function chanceHint(record: EpochRecord, classes: number, flags: TrainFlags, net
   const tries = [
     ...(net.spec.outputActivation === "relu" ? ["--output-activation sigmoid (relu outputs stuck at 0 stop learning)"] : []),
     `a smaller --eta than ${flags.eta} (relu and tanh often need 0.01–0.5)`,
-    ...(flags.init === undefined && (flags.weightInit ?? "gaussian") === "gaussian" ? ["--weight-init scaled-gaussian"] : []),
+    ...(flags.init === undefined && net.spec.init === "gaussian" ? ["--weight-init scaled-gaussian"] : []),
   ];
   return (
     `shoal: hint: epoch ${record.epoch} ended at chance level (test ${percent(record.testAccuracy ?? 0)} with ${classes} classes): ` +
@@ -264,6 +394,8 @@ function trainingMetadata(
   seed: number,
   records: readonly EpochRecord[],
   seconds: number,
+  net: Network,
+  initModel: string | undefined,
 ): Record<string, unknown> {
   const last = records[records.length - 1];
   return {
@@ -277,14 +409,15 @@ function trainingMetadata(
     trainExamples: trainSet.count,
     ...(validation && { validationExamples: validation.count }),
     testExamples: data.test?.count ?? 0,
-    epochs: records.length,
-    ...(records.length < flags.epochs && { epochsRequested: flags.epochs }),
+    ...(validation && { validationSplit: flags.validationSplit ?? "random" }),
+    epochs: last?.epoch ?? 0,
+    ...((last?.epoch ?? 0) < flags.epochs && { epochsRequested: flags.epochs }),
     batch: flags.batch,
     eta: flags.eta,
     seed,
     threads: threadsOf(flags.threads),
     shuffle: flags.shuffle,
-    ...(flags.init === undefined ? { weightInit: flags.weightInit ?? "gaussian" } : { initModel: flags.init }),
+    ...(initModel === undefined ? { weightInit: net.spec.init } : { initModel }),
     ...(last && {
       trainingCost: last.cost,
       ...(last.testAccuracy !== null && { testAccuracy: last.testAccuracy }),
@@ -303,6 +436,8 @@ function describeRun(
   trainSet: Dataset,
   validation: Dataset | undefined,
   seed: number,
+  initModel: string | undefined,
+  resumedAfter: number | undefined,
 ): string {
   const sets = [
     `${count(trainSet.count)} examples`,
@@ -311,10 +446,11 @@ function describeRun(
   ];
   const { activation, outputActivation, cost, dtype } = net.spec;
   const act = activation === outputActivation ? activation : `${activation}/${outputActivation}`;
-  const from = flags.init === undefined ? "" : ` from ${flags.init}`;
+  const from =
+    resumedAfter !== undefined ? ` from ${flags.resume} (after epoch ${resumedAfter})` : initModel === undefined ? "" : ` from ${initModel}`;
   return (
     `training ${net.sizes.join("-")}${from} on ${data.name}: ${sets.join(", ")}\n` +
-    `${act}, ${cost} cost, ${dtype}, η ${flags.eta}, batch ${flags.batch}, ${plural(flags.epochs, "epoch")}, ` +
+    `${act}, ${cost} cost, ${dtype}${net.spec.init === undefined ? "" : `, ${net.spec.init} init`}, η ${flags.eta}, batch ${flags.batch}, ${plural(flags.epochs, "epoch")}, ` +
     `${threadsText(flags.threads)}, seed ${seed}${flags.shuffle ? "" : ", no shuffle"}`
   );
 }

@@ -173,3 +173,21 @@ export function sliceDataset(data: Dataset, start: number, end: number = data.co
       : { kind: "vectors", vectors: t.vectors.slice(s * t.size, e * t.size), size: t.size };
   return { count: e - s, inputSize: data.inputSize, inputs, targets };
 }
+
+/** The examples at `indices`, in that order, as a new dataset sharing no memory with the original. */
+export function pickExamples(data: Dataset, indices: ArrayLike<number>): Dataset {
+  const n = data.inputSize;
+  const inputs = new Float32Array(indices.length * n);
+  const t = data.targets;
+  const labels = t.kind === "labels" ? new Int32Array(indices.length) : undefined;
+  const vectors = t.kind === "vectors" ? new Float32Array(indices.length * t.size) : undefined;
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k]!;
+    inputs.set(data.inputs.subarray(i * n, (i + 1) * n), k * n);
+    if (t.kind === "labels") labels![k] = t.labels[i]!;
+    else vectors!.set(t.vectors.subarray(i * t.size, (i + 1) * t.size), k * t.size);
+  }
+  const targets: Targets =
+    t.kind === "labels" ? { kind: "labels", labels: labels!, classes: t.classes } : { kind: "vectors", vectors: vectors!, size: t.size };
+  return { count: indices.length, inputSize: n, inputs, targets };
+}

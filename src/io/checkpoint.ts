@@ -1,6 +1,6 @@
 import fsp from "node:fs/promises";
 import { check, checkInteger, ModelFileError, show, ValidationError } from "../core/errors.js";
-import type { Network } from "../core/network.js";
+import { Network } from "../core/network.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { parseModel, toModelJson, type ModelJson } from "./model-format.js";
 
@@ -20,6 +20,11 @@ export interface Checkpoint {
   /** The example order after epoch `epoch` (the next epoch shuffles this order further). */
   readonly order: Int32Array;
   readonly options: CheckpointOptions;
+  /**
+   * Free-form JSON the run attached (TrainOptions.checkpoint.metadata), stored and returned as is:
+   * the CLI keeps its data source and output files here, so `--resume` alone continues the run.
+   */
+  readonly metadata?: Record<string, unknown>;
 }
 
 /** The training options a checkpoint records (and a resumed run reuses). */
@@ -29,30 +34,40 @@ export interface CheckpointOptions {
   readonly eta: number;
   readonly shuffle: boolean;
   readonly threads: number;
+  /** The kernel the run computed with: "js" for every threads-0 run (the in-process path is TypeScript). */
   readonly kernel: "js" | "wasm";
 }
 
+/**
+ * The file. Version 2 added `metadata`, and its model records its `init`; a version 1 file is
+ * read as what it was: a network from N(0,1) weights (shoal's default then), and a threads-0 run
+ * (which it recorded as "wasm" for float32) on the TypeScript kernel.
+ */
 interface CheckpointJson {
   format: "shoal-checkpoint";
-  version: 1;
+  version: 1 | typeof VERSION;
   epoch: number;
   seed: number;
   rngState: number[];
   options: CheckpointOptions;
   order: number[];
+  metadata?: Record<string, unknown>;
   model: ModelJson;
 }
+
+const VERSION = 2;
 
 /** Writes a checkpoint atomically (temp file + rename): the file is always the old or the new one. */
 export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
   const json: CheckpointJson = {
     format: "shoal-checkpoint",
-    version: 1,
+    version: VERSION,
     epoch: checkpoint.epoch,
     seed: checkpoint.seed,
     rngState: [...checkpoint.rngState],
     options: checkpoint.options,
     order: Array.from(checkpoint.order),
+    ...(checkpoint.metadata !== undefined && { metadata: checkpoint.metadata }),
     model: toModelJson(checkpoint.network),
   };
   try {
@@ -81,7 +96,7 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
 function parseCheckpoint(value: unknown, path: string): Checkpoint {
   const json = value as Partial<CheckpointJson> | null;
   check(json !== null && typeof json === "object" && json.format === "shoal-checkpoint", "not a shoal checkpoint (format is not \"shoal-checkpoint\")");
-  check(json.version === 1, `checkpoint version ${show(json.version)} is not supported (1)`);
+  check(json.version === 1 || json.version === VERSION, `checkpoint version ${show(json.version)} is not supported (1 to ${VERSION})`);
   checkInteger("epoch", json.epoch, 0);
   checkInteger("seed", json.seed, 0);
   check(
@@ -103,13 +118,21 @@ function parseCheckpoint(value: unknown, path: string): Checkpoint {
     check(Number.isInteger(i) && i >= 0 && i < order.length && seen[i] === 0, "order must be a permutation of the example indices");
     seen[i] = 1;
   }
-  const { network } = parseModel(json.model, `${path} (model)`);
+  const metadata: unknown = json.metadata;
+  check(
+    metadata === undefined || (typeof metadata === "object" && metadata !== null && !Array.isArray(metadata)),
+    `metadata must be an object, got ${show(metadata)}`,
+  );
+  const parsed = parseModel(json.model, `${path} (model)`).network;
+  const network = json.version === 1 && parsed.spec.init === undefined ? new Network({ ...parsed.spec, init: "gaussian" }, parsed.params) : parsed;
+  const kernel = o.threads === 0 ? "js" : o.kernel;
   return {
     network,
     epoch: json.epoch,
     seed: json.seed,
     rngState: json.rngState,
     order: Int32Array.from(order),
-    options: { epochs: o.epochs, miniBatchSize: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, threads: o.threads, kernel: o.kernel },
+    options: { epochs: o.epochs, miniBatchSize: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, threads: o.threads, kernel },
+    ...(metadata !== undefined && { metadata: metadata as Record<string, unknown> }),
   };
 }

@@ -1,12 +1,13 @@
 import type { ActivationName } from "../core/activations.js";
 import { cost, costNames, type CostName } from "../core/costs.js";
 import { ModelFileError, show, ValidationError } from "../core/errors.js";
-import { allocateParams, layoutOf, Network, validateSpec, type DType, type NetworkSpec } from "../core/network.js";
+import { allocateParams, layoutOf, Network, validateSpec, type DType, type Init, type NetworkSpec } from "../core/network.js";
 
 /**
  * The model file: Nielsen's network2.py save format `{sizes, weights, biases, cost}` plus our own
  * fields. network2.py's `load` only reads its four keys, so it can load our files, and we load its
  * files (which lack our fields) with network2's defaults: sigmoid everywhere, float64 (numpy).
+ * Version 2 added `init`; version 1 files load without it (their initialisation is not known).
  *
  * Shapes, for layer l = 0 … L−1 mapping sizes[l] inputs to sizes[l+1] neurons:
  *   weights[l]   sizes[l+1] rows × sizes[l] columns; weights[l][j][k] = w_jk (row j = neuron j)
@@ -21,6 +22,8 @@ export interface ModelJson {
   activation: ActivationName;
   outputActivation: ActivationName;
   dtype: DType;
+  /** How the initial weights were drawn (NetworkSpec.init), when known. Since version 2. */
+  init?: Init;
   /** Free-form JSON object (e.g. how the model was trained); stored and returned as is. */
   metadata?: Record<string, unknown>;
   weights: number[][][];
@@ -34,7 +37,7 @@ export interface ParsedModel {
 }
 
 const FORMAT = "shoal-model";
-const VERSION = 1;
+const VERSION = 2;
 
 /** The model file contents of `net`. Small fields come first so `head model.json` shows them. */
 export function toModelJson(net: Network, metadata?: Record<string, unknown>): ModelJson {
@@ -62,6 +65,7 @@ export function toModelJson(net: Network, metadata?: Record<string, unknown>): M
     activation,
     outputActivation,
     dtype,
+    ...(net.spec.init !== undefined && { init: net.spec.init }),
     ...(metadata === undefined ? {} : { metadata }),
     weights,
     biases,
@@ -105,6 +109,7 @@ export function parseModel(value: unknown, source = "model"): ParsedModel {
     outputActivation: value.outputActivation ?? activation,
     cost: costName,
     dtype: value.dtype ?? "float64",
+    ...(value.init !== undefined && { init: value.init }),
   } as NetworkSpec; // unchecked until validateSpec below
   // Check the spec first, so the shape checks below can trust sizes.
   try {

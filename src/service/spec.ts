@@ -4,7 +4,7 @@ import type { NetworkOptions } from "../core/network.js";
 import type { TestFault } from "../parallel/shared-state.js";
 import type { TrainOptions } from "../train/options.js";
 import { check, checkInteger, checkOneOf, checkPositive, show, ValidationError } from "../core/errors.js";
-import { inits, randomSeed, validateSpec } from "../core/network.js";
+import { defaultInit, inits, randomSeed, validateSpec } from "../core/network.js";
 import { classCount } from "../core/backprop.js";
 
 /**
@@ -180,9 +180,11 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
     }
   }
 
+  // Fixed here too, so the job record says which initialisation its seed drew from.
+  const init = spec.init ?? defaultInit;
   const { testFault, ...rest } = spec as JobSpec;
-  const summary: JobSummary = { ...withoutUndefined(rest), data: dataSummary, dataset, seed, layers: [...sizes] };
-  const prepared: PreparedSpec = { ...withoutUndefined(rest), layers: [...sizes], data, seed, summary };
+  const summary: JobSummary = { ...withoutUndefined(rest), data: dataSummary, dataset, seed, init, layers: [...sizes] };
+  const prepared: PreparedSpec = { ...withoutUndefined(rest), layers: [...sizes], data, seed, init, summary };
   if (testFault) prepared.testFault = { ...testFault };
   return { spec: prepared, transfer };
 }

@@ -43,14 +43,18 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /**
    * Writes a checkpoint (atomically) every `every` epochs (default 1) and after the last one, to
-   * continue later with `resume`.
+   * continue later with `resume`. `metadata` (any JSON object) is stored in it as is; a resumed
+   * run that gives none keeps its checkpoint's.
    */
-  checkpoint?: { path: string; every?: number };
+  checkpoint?: { path: string; every?: number; metadata?: Record<string, unknown> };
   /**
    * Continues a run from a checkpoint (see loadCheckpoint): the network gets the checkpoint's
-   * parameters, and the shuffle continues where it stopped; `epochs` counts from the run's start.
-   * The result is bit-identical to a run that was never interrupted when both use the same kernel:
-   * any thread counts for float64, any counts ≥ 1 for float32 (WebAssembly), or threads 0 for both.
+   * parameters, and the shuffle continues where it stopped; `epochs` counts from the run's start
+   * (give more than the checkpoint's to train longer). Options left out are the checkpoint's
+   * (`threads` too); a `miniBatchSize`, `eta`, `shuffle`, `seed` or `kernel` other than the
+   * checkpoint's is a ValidationError, as it would change the run. The result is then bit-identical
+   * to a run that was never interrupted: at any thread count on the TypeScript kernel (float64, and
+   * float32 runs made with threads 0), at any count ≥ 1 on the WebAssembly one.
    */
   resume?: Checkpoint;
   /** @internal Test-only fault injection (see TestFault). */
@@ -63,6 +67,10 @@ export interface TrainOptions {
    */
   privateWeights?: boolean;
 }
+
+/** Options of {@link train} when resuming: what the checkpoint records may be left out. */
+export type ResumeTrainOptions = Omit<TrainOptions, "epochs" | "miniBatchSize" | "eta" | "resume"> &
+  Partial<Pick<TrainOptions, "epochs" | "miniBatchSize" | "eta">> & { resume: Checkpoint };
 
 /** Progress within an epoch. */
 export interface Progress {
@@ -158,12 +166,18 @@ export function planRun(options: TrainOptions, dtype: DType): RunPlan {
   if (options.checkpoint !== undefined) {
     check(typeof options.checkpoint?.path === "string" && options.checkpoint.path !== "", "checkpoint.path must be a file path");
     if (options.checkpoint.every !== undefined) checkInteger("checkpoint.every", options.checkpoint.every);
+    const metadata: unknown = options.checkpoint.metadata;
+    check(
+      metadata === undefined || (typeof metadata === "object" && metadata !== null && !Array.isArray(metadata)),
+      `checkpoint.metadata must be a plain object, got ${show(metadata)}`,
+    );
   }
   const kernel = options.kernel ?? "auto";
   checkOneOf("kernel", kernel, ["auto", "js", "wasm"]);
   check(kernel !== "wasm" || dtype === "float32", `kernel wasm needs a float32 network, this one is ${dtype}`);
   check(kernel !== "wasm" || threads !== 0, "kernel wasm runs on worker threads; threads 0 is the in-process TypeScript path");
-  const chosen = kernel === "auto" ? (dtype === "float32" ? "wasm" : "js") : kernel;
+  // threads 0 runs the TypeScript kernel whatever the dtype: record that, so a checkpoint says what really ran
+  const chosen = kernel === "auto" ? (dtype === "float32" && threads !== 0 ? "wasm" : "js") : kernel;
   const privateWeights = options.privateWeights ?? false;
   check(typeof privateWeights === "boolean", `privateWeights must be true or false, got ${show(privateWeights)}`);
   check(!privateWeights || (chosen === "wasm" && threads !== 0), "privateWeights is for the wasm kernel on worker threads");
@@ -177,4 +191,39 @@ export function planRun(options: TrainOptions, dtype: DType): RunPlan {
     shuffle,
     threads: threads === "auto" ? availableParallelism() : threads,
   };
+}
+
+/**
+ * {@link planRun} for a run resumed from `resume`: options left out are the checkpoint's, and one
+ * that would change the weights (batch, η, shuffle, seed, kernel) must equal the checkpoint's.
+ */
+export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resume: Checkpoint, dtype: DType): RunPlan {
+  const o = resume.options;
+  const threads = options.threads ?? o.threads;
+  const kernel = options.kernel === undefined || options.kernel === "auto" ? o.kernel : options.kernel;
+  check(
+    !(kernel === "wasm" && threads === 0),
+    "threads 0 runs the in-process TypeScript kernel, but the checkpoint's run used the wasm kernel: resume it on threads ≥ 1 to continue it bit-identically",
+  );
+  const plan = planRun(
+    {
+      ...options,
+      epochs: options.epochs ?? o.epochs,
+      miniBatchSize: options.miniBatchSize ?? o.miniBatchSize,
+      eta: options.eta ?? o.eta,
+      shuffle: options.shuffle ?? o.shuffle,
+      seed: options.seed ?? resume.seed,
+      threads,
+      kernel,
+    },
+    dtype,
+  );
+  const recorded = { miniBatchSize: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, seed: resume.seed, kernel: o.kernel };
+  for (const key of Object.keys(recorded) as (keyof typeof recorded)[]) {
+    check(
+      plan[key] === recorded[key],
+      `${key} ${show(plan[key])} is not the checkpoint's ${show(recorded[key])}: a resumed run keeps what decides its weights (leave ${key} out to use the checkpoint's)`,
+    );
+  }
+  return plan;
 }

@@ -4,7 +4,7 @@ import { Network } from "../core/network.js";
 import { Rng, shuffleInPlace } from "../core/rng.js";
 import type { Engine } from "./engine.js";
 import { saveCheckpoint, type Checkpoint } from "../io/checkpoint.js";
-import { planRun, type EpochReport, type RunPlan, type TrainOptions, type TrainResult } from "./options.js";
+import { planResumedRun, planRun, type EpochReport, type ResumeTrainOptions, type RunPlan, type TrainOptions, type TrainResult } from "./options.js";
 import { parallelEngine } from "./parallel.js";
 import { serialEngine } from "./serial.js";
 
@@ -14,9 +14,9 @@ import { serialEngine } from "./serial.js";
  * w ← w − (η/m) Σ_x ∂C_x/∂w (likewise b), the gradients coming from backpropagation.
  * With `threads` ≥ 1 each batch is split across worker threads; with 0 it runs in process.
  * The network's parameters are updated in place. Every option and both datasets are validated
- * before any thread starts.
+ * before any thread starts. With `resume`, options the checkpoint records may be left out.
  */
-export async function train(network: Network, trainingData: Dataset, options: TrainOptions): Promise<TrainResult> {
+export async function train(network: Network, trainingData: Dataset, options: TrainOptions | ResumeTrainOptions): Promise<TrainResult> {
   check(network instanceof Network, "train() needs a Network as its first argument");
   check(options !== null && typeof options === "object", `train options must be an object, got ${show(options)}`);
   const resumeValue: unknown = options.resume;
@@ -26,7 +26,7 @@ export async function train(network: Network, trainingData: Dataset, options: Tr
         (resumeValue as Checkpoint).order instanceof Int32Array && Array.isArray((resumeValue as Checkpoint).rngState)),
     "resume must be a checkpoint from loadCheckpoint()",
   );
-  const plan = options.resume ? planRun({ ...options, seed: options.resume.seed }, network.spec.dtype) : planRun(options, network.spec.dtype);
+  const plan = options.resume ? planResumedRun(options, options.resume, network.spec.dtype) : planRun(options as TrainOptions, network.spec.dtype);
   network.checkFits(trainingData, "training data");
   check(trainingData.count > 0, "training data has no examples");
   const test = options.testData;
@@ -81,8 +81,10 @@ export async function train(network: Network, trainingData: Dataset, options: Tr
       const every = options.checkpoint?.every ?? 1;
       if (options.checkpoint && (epoch % every === 0 || epoch === plan.epochs)) {
         const { epochs, miniBatchSize, eta, shuffle, threads, kernel } = plan;
+        const metadata = options.checkpoint.metadata ?? resume?.metadata;
         await saveCheckpoint(options.checkpoint.path, {
           network, epoch, seed: plan.seed, rngState: rng.state(), order, options: { epochs, miniBatchSize, eta, shuffle, threads, kernel },
+          ...(metadata !== undefined && { metadata }),
         });
       }
       await options.onEpoch?.(report);
@@ -101,6 +103,10 @@ function checkResumable(network: Network, data: Dataset, resume: Checkpoint, pla
   check(
     a.sizes.join() === b.sizes.join() && a.activation === b.activation && a.outputActivation === b.outputActivation && a.cost === b.cost && a.dtype === b.dtype,
     `the checkpoint is of a ${b.sizes.join("-")} ${b.activation} ${b.cost} ${b.dtype} network, not of this ${a.sizes.join("-")} ${a.activation} ${a.cost} ${a.dtype} one`,
+  );
+  check(
+    a.init === undefined || b.init === undefined || a.init === b.init,
+    `the checkpoint's network was initialised with ${b.init}, this one with ${a.init}: create it with init: "${b.init}" (or train checkpoint.network)`,
   );
   check(resume.order.length === data.count, `the checkpoint was made on ${resume.order.length} training examples, not ${data.count}`);
   check(resume.epoch <= plan.epochs, `the checkpoint has ${resume.epoch} epochs done, more than epochs ${plan.epochs}`);

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Dataset } from "../src/core/dataset.js";
 import { ValidationError } from "../src/core/errors.js";
-import { loadCsv, parseCsv, type CsvOptions } from "../src/data/csv.js";
+import { loadCsv, parseCsv, type CsvDataset, type CsvOptions } from "../src/data/csv.js";
 import { DataFileError } from "../src/data/errors.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "shoal-csv-"));
@@ -12,7 +12,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let fileNo = 0;
 /** Writes `text` to a new CSV file in the temp folder and loads it. */
-async function load(text: string, options?: CsvOptions): Promise<Dataset> {
+async function load(text: string, options?: CsvOptions): Promise<CsvDataset> {
   const file = path.join(dir, `data${fileNo++}.csv`);
   writeFileSync(file, text);
   return loadCsv(file, options);

@@ -208,7 +208,7 @@ function readRecords(text: string, file: string, separator: string | undefined):
       relax_column_count: true, // ragged rows get our message, naming the row and the widths
       relax_quotes: true, // a quote inside an unquoted cell is kept (the cell is then not a number)
       skip_empty_lines: true,
-    }) as { record: string[]; info: { lines: number } }[];
+    }) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (error) {
     if (error instanceof CsvError) throw new DataFileError(file, `${file}: not valid CSV: ${error.message}`, { cause: error });
     throw error;

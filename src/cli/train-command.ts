@@ -13,6 +13,7 @@ import { train } from "../train/train.js";
 import { checkModelFits, holdOut, loadData, type LoadedData } from "./data-source.js";
 import { exitCodes, UsageError } from "./errors.js";
 import { count, duration, percent } from "./format.js";
+import { dataMetadata } from "./model-metadata.js";
 import { createReporter, type EpochRecord, type Reporter } from "./output.js";
 
 /** `shoal train`'s flags, parsed. Architecture flags are undefined unless given (they conflict with --init). */
@@ -42,6 +43,8 @@ export interface TrainFlags {
   testData?: string;
   labelColumn?: string;
   scale?: number;
+  /** CSV only: the field separator (default: detected). */
+  separator?: string;
   /** Checkpoint file, rewritten every `checkpointEvery` epochs. */
   checkpoint?: string;
   checkpointEvery?: number;
@@ -225,13 +228,13 @@ function trainingMetadata(
 ): Record<string, unknown> {
   const last = records[records.length - 1];
   return {
-    data: data.name,
-    ...(data.kind === "csv" && {
-      labelColumn: flags.labelColumn ?? 0,
-      scale: flags.scale ?? 1,
-      ...(flags.testData !== undefined && { testData: flags.testData }),
+    ...dataMetadata({
+      data: data.name,
+      ...(data.kind === "csv" && {
+        csv: { labelColumn: flags.labelColumn, scale: flags.scale, testData: flags.testData, separator: flags.separator },
+      }),
+      classNames: data.classNames,
     }),
-    ...(data.classNames && { classNames: data.classNames }),
     trainExamples: trainSet.count,
     ...(validation && { validationExamples: validation.count }),
     testExamples: data.test?.count ?? 0,

@@ -13,5 +13,7 @@ export type RedisJobServer = RunningServer<RedisTrainer>;
  */
 export async function startRedisServer(options: RedisServeOptions): Promise<RedisJobServer> {
   const { host, port, bodyLimit, dataDir, ...trainerOptions } = options;
-  return serveJobs({ host, port, bodyLimit, dataDir }, () => createRedisTrainer(trainerOptions));
+  // the queue side knows the data folder too, so job records show paths relative to it
+  const limits = { ...trainerOptions.limits, ...(dataDir !== undefined && { dataDir }) };
+  return serveJobs({ host, port, bodyLimit, dataDir }, () => createRedisTrainer({ ...trainerOptions, limits }));
 }

@@ -16,7 +16,7 @@ export interface HttpOptions {
 }
 
 /** Options of {@link startServer}. */
-export interface ServeOptions extends BackgroundTrainerOptions, HttpOptions {}
+export interface ServeOptions extends Omit<BackgroundTrainerOptions, "dataDir">, HttpOptions {}
 
 /** A running job server in front of a trainer of type T. */
 export interface RunningServer<T> extends AsyncDisposable {
@@ -39,7 +39,8 @@ export type JobServer = RunningServer<BackgroundTrainer>;
  */
 export async function startServer(options: ServeOptions = {}): Promise<JobServer> {
   const { host, port, bodyLimit, dataDir, ...trainerOptions } = options;
-  return serveJobs({ host, port, bodyLimit, dataDir }, () => createBackgroundTrainer(trainerOptions));
+  // the trainer knows the data folder too, so job records show paths relative to it
+  return serveJobs({ host, port, bodyLimit, dataDir }, () => createBackgroundTrainer({ ...trainerOptions, ...(dataDir !== undefined && { dataDir }) }));
 }
 
 /**

@@ -143,6 +143,21 @@ describe("models saved by shoal serve", () => {
   });
 });
 
+describe("a job server's default bound", () => {
+  it("is 60,000,000 epochs × training examples: 100,000,000 epochs of anything is refused", async () => {
+    const server = await startServer({ port: 0 });
+    try {
+      const big = await post(`${server.url}/jobs`, { data: { inputs: [[0], [1]], labels: [0, 1] }, layers: [1, 2], epochs: 100_000_000, miniBatchSize: 1, eta: 1 });
+      expect(big.status).toBe(400);
+      expect(big.body.message).toBe(
+        "the job asks for 100000000 epochs × 2 training examples = 200000000 example passes, more than this trainer's limit of 60000000 (maxJobWork: epochs × training examples)",
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("shoal serve --max-job-work", () => {
   it("sets the bound", async () => {
     const child = startShoal(["serve", "--port", "0", "--models-dir", path.join(tmpdir(), `shoal-mjw-${process.pid}`), "--max-job-work", "1000"]);

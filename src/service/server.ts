@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { check, checkInteger, show } from "../core/errors.js";
 import { createBackgroundTrainer, type BackgroundTrainer, type BackgroundTrainerOptions } from "./background-trainer.js";
 import { defaultBodyLimit, jobRoutes, type JobTrainer } from "./http.js";
+import { defaultMaxJobWork } from "./spec.js";
 
 /** Where and how the HTTP job API listens. */
 export interface HttpOptions {
@@ -15,7 +16,7 @@ export interface HttpOptions {
   dataDir?: string;
 }
 
-/** Options of {@link startServer}. */
+/** Options of {@link startServer}; `maxJobWork` defaults to 60,000,000 here (1,000 epochs of Fashion-MNIST). */
 export interface ServeOptions extends Omit<BackgroundTrainerOptions, "dataDir">, HttpOptions {}
 
 /** A running job server in front of a trainer of type T. */
@@ -40,7 +41,8 @@ export type JobServer = RunningServer<BackgroundTrainer>;
 export async function startServer(options: ServeOptions = {}): Promise<JobServer> {
   const { host, port, bodyLimit, dataDir, ...trainerOptions } = options;
   // the trainer knows the data folder too, so job records show paths relative to it
-  return serveJobs({ host, port, bodyLimit, dataDir }, () => createBackgroundTrainer({ ...trainerOptions, ...(dataDir !== undefined && { dataDir }) }));
+  const { maxJobWork = defaultMaxJobWork } = trainerOptions;
+  return serveJobs({ host, port, bodyLimit, dataDir }, () => createBackgroundTrainer({ ...trainerOptions, maxJobWork, ...(dataDir !== undefined && { dataDir }) }));
 }
 
 /**

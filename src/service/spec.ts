@@ -107,9 +107,10 @@ export interface SpecLimits {
   maxThreads: number;
   /**
    * Most work one job may ask for: epochs × training examples (the examples it trains on, all
-   * epochs together), so one job cannot hold the queue for days.
+   * epochs together), so one job cannot hold a server's queue for days. Default: no bound (a job
+   * server sets {@link defaultMaxJobWork}).
    */
-  maxJobWork: number;
+  maxJobWork?: number;
   /**
    * Folder that `idx` and `csv` paths are relative to and must stay inside; job records show them
    * relative to it (not as this machine's absolute paths). Without it paths are taken as given.
@@ -117,15 +118,10 @@ export interface SpecLimits {
   dataDir?: string;
 }
 
-/** 1,000 epochs of Fashion-MNIST's 60,000 training images. */
+/** A job server's bound on epochs × training examples: 1,000 epochs of Fashion-MNIST's 60,000 training images. */
 export const defaultMaxJobWork = 60_000_000;
 
-export const defaultSpecLimits: SpecLimits = {
-  maxInlineValues: 4_000_000,
-  maxParameters: 50_000_000,
-  maxThreads: availableParallelism(),
-  maxJobWork: defaultMaxJobWork,
-};
+export const defaultSpecLimits: SpecLimits = { maxInlineValues: 4_000_000, maxParameters: 50_000_000, maxThreads: availableParallelism() };
 
 const specFields = [
   "data", "layers", "activation", "outputActivation", "cost", "init", "dtype", "epochs", "miniBatchSize", "eta",
@@ -148,9 +144,9 @@ export function checkSpecFields(value: Record<string, unknown>): void {
  * Throws a ValidationError when `epochs` over `examples` training examples is more work than
  * `maxJobWork` allows. `exact` false: the count is a lower bound (a file not read yet).
  */
-export function checkJobWork(epochs: number, examples: number, maxJobWork: number, exact = true): void {
+export function checkJobWork(epochs: number, examples: number, maxJobWork: number | undefined, exact = true): void {
   const work = epochs * examples;
-  if (work <= maxJobWork) return;
+  if (maxJobWork === undefined || work <= maxJobWork) return;
   const sum = exact ? `${epochs} epochs × ${examples} training examples = ${work}` : `at least ${epochs} epochs × ${examples} training examples`;
   throw new ValidationError(`the job asks for ${sum} example passes, more than this trainer's limit of ${maxJobWork} (maxJobWork: epochs × training examples)`);
 }

@@ -23,8 +23,8 @@ export interface TrainerCoreOptions {
   modelsDir?: string;
   /** Most inputs one predict call may ask about. */
   maxPredictInputs: number;
-  /** Most epochs × training examples a job may ask for (checked again once its data is loaded). */
-  maxJobWork: number;
+  /** Most epochs × training examples a job may ask for (checked again once its data is loaded); default no bound. */
+  maxJobWork?: number;
 }
 
 /** What the trainer thread reports when it starts. */

@@ -19,7 +19,7 @@ export { toModelJson, fromModelJson, parseModel, type ModelJson, type ParsedMode
 export { writeFileAtomic } from "./io/atomic-write.js";
 export { loadIdxDataset, readIdxImages, readIdxLabels } from "./data/idx.js";
 export { loadFashionMnist, loadIdxFolder, fashionMnistClasses } from "./data/fashion-mnist.js";
-export { loadCsv } from "./data/csv.js";
+export { loadCsv, type CsvOptions, type CsvDataset } from "./data/csv.js";
 export { DataFileError } from "./data/errors.js";
 export { saveCheckpoint, loadCheckpoint, type Checkpoint, type CheckpointOptions } from "./io/checkpoint.js";
 export * from "./service/index.js";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Dataset } from "../src/core/dataset.js";
 import { ValidationError } from "../src/core/errors.js";
-import { loadCsv, parseCsv, type CsvOptions } from "../src/data/csv.js";
+import { loadCsv, parseCsv, type CsvDataset, type CsvOptions } from "../src/data/csv.js";
 import { DataFileError } from "../src/data/errors.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "shoal-csv-"));
@@ -12,7 +12,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let fileNo = 0;
 /** Writes `text` to a new CSV file in the temp folder and loads it. */
-async function load(text: string, options?: CsvOptions): Promise<Dataset> {
+async function load(text: string, options?: CsvOptions): Promise<CsvDataset> {
   const file = path.join(dir, `data${fileNo++}.csv`);
   writeFileSync(file, text);
   return loadCsv(file, options);
@@ -59,7 +59,7 @@ describe("loadCsv", () => {
     expect(numericHeader.count).toBe(1);
     expect(Array.from(numericHeader.inputs)).toEqual([10, 20]);
     const forced = "label,a\n1,2\n";
-    expect(errorOf(forced, { header: false })).toBe('data.csv: row 1, column 1: "label" is not a number');
+    expect(errorOf(forced, { header: false, labelColumn: 1 })).toBe('data.csv: row 1, column 1: "label" is not a number');
   });
 
   it("divides features, not labels, by scale", async () => {
@@ -134,5 +134,65 @@ describe("CSV errors name the file, row and column", () => {
     expect(() => parseCsv("1,2\n", "data.csv", { scale: 0 })).toThrow(ValidationError);
     expect(() => parseCsv("1,2\n", "data.csv", { scale: 0 })).toThrow("options.scale must be a positive finite number, got 0");
     expect(() => parseCsv("1,2\n", "data.csv", { labelColumn: -1 })).toThrow("options.labelColumn must be an integer ≥ 0, got -1");
+  });
+});
+
+describe("CSV labels that are class names", () => {
+  it("become classes numbered in sorted order, whatever the row order; the names are returned", async () => {
+    const data = await load("species,a\nversicolor,1\nsetosa,2\nvirginica,3\nsetosa,4\n", { labelColumn: "species" });
+    expect(data.classNames).toEqual(["setosa", "versicolor", "virginica"]);
+    expect(labelsOf(data)).toEqual({ labels: [1, 0, 2, 0], classes: 3 });
+    expect(Array.from(data.inputs)).toEqual([1, 2, 3, 4]);
+    const numbers = await load("1,2\n0,3\n");
+    expect(numbers.classNames).toBeUndefined();
+  });
+
+  it("a headerless file with text labels is not taken for one with a header", () => {
+    const data = parseCsv("setosa,1\nvirginica,2\n", "data.csv");
+    expect(data.count).toBe(2);
+    expect(data.classNames).toEqual(["setosa", "virginica"]);
+  });
+
+  it("map through given class names (a test file through its training set's); an unknown name names row and value", () => {
+    const data = parseCsv("label,a\nc,1\na,2\n", "test.csv", { classNames: ["a", "b", "c"] });
+    expect(labelsOf(data)).toEqual({ labels: [2, 0], classes: 3 });
+    expect(data.classNames).toEqual(["a", "b", "c"]);
+    expect(() => parseCsv("label,a\nc,1\nvirginca,2\n", "test.csv", { classNames: ["a", "b", "c"] })).toThrow(
+      new DataFileError("test.csv", 'test.csv: row 3, column "label": unknown class "virginca"; the classes are a, b, c'),
+    );
+  });
+
+  it("a column mixing numbers and names, or an empty name, is an error naming the row", () => {
+    expect(errorOf("label,a\nsetosa,1\n3,2\n")).toBe(
+      'data.csv: row 3, column "label": label "3" is a number, but the labels above are class names (row 2: "setosa"); a label column holds numbers or names, not both',
+    );
+    expect(errorOf("label,a\n3,1\nsetosa,2\n")).toBe(
+      'data.csv: row 3, column "label": "setosa" is not a number (the labels above are class numbers; a label column holds numbers or names, not both)',
+    );
+    expect(errorOf('label,a\nsetosa,1\n"",2\n')).toBe('data.csv: row 3, column "label": the label is empty');
+  });
+});
+
+describe("CSV syntax (csv-parse)", () => {
+  it("quoted cells hold separators, doubled quotes and line breaks; rows are counted by the line they start on", () => {
+    const text = 'name,x\n"Smith, J.",1\n"say ""hi""\nthere",2\nbad,z\n';
+    expect(errorOf(text, { labelColumn: "name" })).toBe('data.csv: row 5, column "x": "z" is not a number');
+    const data = parseCsv(text.replace("bad,z\n", ""), "data.csv", { labelColumn: "name" });
+    expect(data.classNames).toEqual(["Smith, J.", 'say "hi"\nthere']);
+  });
+
+  it("detects `;` and tab separators from the first line, or takes options.separator", () => {
+    for (const sep of [";", "\t"]) {
+      const data = parseCsv(`label${sep}a${sep}b\r\n1${sep}2${sep}3\r\n`, "data.csv");
+      expect(Array.from(data.inputs)).toEqual([2, 3]);
+    }
+    // a comma inside quotes in the header does not count
+    expect(parseCsv('"a,b";c\n1;2\n', "data.csv").inputSize).toBe(1);
+    expect(parseCsv("1|2|3\n", "data.csv", { separator: "|" }).inputSize).toBe(2);
+    expect(() => parseCsv("1,2\n", "data.csv", { separator: ";;" })).toThrow('options.separator must be one character (not a quote or a line break), got ";;"');
+  });
+
+  it("an unclosed quote is a DataFileError naming the file", () => {
+    expect(errorOf('a,b\n1,"2\n')).toMatch(/^data\.csv: not valid CSV: Quote Not Closed/);
   });
 });

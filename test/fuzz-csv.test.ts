@@ -131,7 +131,8 @@ function render(t: Table, l: Layout): { text: string; options: CsvOptions; want:
 /** Cells that are not numbers, or not finite, or not finite as float32. */
 const badFeature = fc.constantFrom("NaN", "nan", "Infinity", "-Infinity", "inf", "", "abc", "1e999", "-1e400", "--1", "1 2", "1e", ".", "one", "∞", "0x", "1e39");
 /** Labels that are not integers ≥ 0. */
-const badLabel = fc.constantFrom("-1", "1.5", "2.5e0", "-0.5", "abc", "", "NaN", "Infinity", "1e999", "3 4");
+// (text like "abc" is a class name, not a bad label: see the string-label property below)
+const badLabel = fc.constantFrom("-1", "1.5", "2.5e0", "-0.5", "2x", "", "NaN", "Infinity", "1e999", "3 4");
 
 /** The dataset's fields as plain values, for comparison. */
 function plain(d: Dataset): unknown {
@@ -242,6 +243,33 @@ describe("CSV reader (fast-check)", () => {
         expectWellFormed(got.value);
       }),
       fuzzSettings(600),
+    );
+  });
+
+  it("text labels: classes are the sorted distinct names, whatever the separator, quoting and row order", () => {
+    // names with separators, quotes, spaces inside and line breaks: all need quoting (a doubled quote is a quote)
+    const name = fc.stringMatching(/^[a-z][a-z ,;\t"\n]{0,6}[a-z]$/);
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(name, { minLength: 1, maxLength: 4 }),
+        // (two rows at least: one row of text is taken for a header)
+        fc.array(fc.tuple(fc.nat(), fc.double({ min: -100, max: 100, noNaN: true })), { minLength: 2, maxLength: 8 }),
+        fc.constantFrom(",", ";", "\t"),
+        fc.boolean(),
+        fc.constantFrom("\n", "\r\n"),
+        (names, rows, separator, header, newline) => {
+          const quote = (text: string): string => `"${text.replace(/"/g, '""')}"`;
+          const used = rows.map(([k]) => names[k % names.length]!);
+          const lines = [...(header ? [[quote("x"), quote("class")].join(separator)] : []), ...rows.map(([, v], i) => [String(v), quote(used[i]!)].join(separator))];
+          const got = outcomeOf(() => parseCsv(lines.join(newline), "names.csv", { labelColumn: 1 }));
+          if ("error" in got) throw got.error;
+          const classes = [...new Set(used)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          expect(got.value.classNames).toEqual(classes);
+          expect(Array.from((got.value.targets as { labels: Int32Array }).labels)).toEqual(used.map((n) => classes.indexOf(n)));
+          expect(Array.from(got.value.inputs)).toEqual(rows.map(([, v]) => Math.fround(Number(String(v)))));
+        },
+      ),
+      fuzzSettings(500),
     );
   });
 

@@ -28,6 +28,10 @@ export interface DataRequest {
   labelColumn?: string;
   /** CSV only: every feature is divided by this. */
   scale?: number;
+  /** CSV only: the field separator (default: detected). */
+  separator?: string;
+  /** CSV only: the classes text labels name, in order (a model's); default: the training file's sorted names. */
+  classNames?: readonly string[];
 }
 
 /** The datasets a request resolved to. */
@@ -38,7 +42,7 @@ export interface LoadedData {
   readonly train: Dataset;
   /** The test set, if the source has one. */
   readonly test?: Dataset;
-  /** Names of the classes, when the source has them (Fashion-MNIST). */
+  /** Names of the classes, when the source has them (Fashion-MNIST, a CSV file with text labels). */
   readonly classNames?: readonly string[];
   /** Number of classes: the size of the network's output layer. */
   readonly classes: number;
@@ -47,7 +51,7 @@ export interface LoadedData {
 /** Loads the datasets `request` names. Missing or malformed files are DataFileErrors (exit 1). */
 export async function loadData(request: DataRequest): Promise<LoadedData> {
   const { data, limit, testLimit } = request;
-  const csvOnly = (["testData", "labelColumn", "scale"] as const).find((k) => request[k] !== undefined);
+  const csvOnly = (["testData", "labelColumn", "scale", "separator"] as const).find((k) => request[k] !== undefined);
   const kind = await kindOf(data);
   if (kind !== "csv" && csvOnly !== undefined) {
     throw new UsageError(`${flagOf(csvOnly)} applies to CSV data only, but --data is ${data}`);
@@ -67,12 +71,21 @@ export async function loadData(request: DataRequest): Promise<LoadedData> {
     }
     case "csv": {
       const labelColumn = request.labelColumn === undefined ? undefined : columnOf(request.labelColumn);
-      const options = { labelColumn, scale: request.scale };
-      const [train, test] = await Promise.all([
-        loadCsv(data, options),
-        request.testData === undefined ? undefined : loadCsv(request.testData, options),
-      ]);
-      return withCount({ name: data, kind, train: head(train, limit), test: test && head(test, testLimit) });
+      const options = { labelColumn, scale: request.scale, separator: request.separator };
+      const train = await loadCsv(data, { ...options, classNames: request.classNames });
+      const classNames = request.classNames ?? train.classNames;
+      // the test file's text labels are numbered as the training file's: its names may be fewer, or in another order
+      const test = request.testData === undefined ? undefined : await loadCsv(request.testData, { ...options, classNames });
+      if (test?.classNames && !train.classNames) {
+        throw new DataFileError(request.testData!, `${request.testData}: its labels are class names, but those of ${data} are class numbers`);
+      }
+      return withCount({
+        name: data,
+        kind,
+        train: head(train, limit),
+        test: test && head(test, testLimit),
+        ...(classNames && { classNames }),
+      });
     }
   }
 }
@@ -94,8 +107,8 @@ function columnOf(value: string): string | number {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
-function flagOf(key: "testData" | "labelColumn" | "scale"): string {
-  return { testData: "--test-data", labelColumn: "--label-column", scale: "--scale" }[key];
+function flagOf(key: "testData" | "labelColumn" | "scale" | "separator"): string {
+  return { testData: "--test-data", labelColumn: "--label-column", scale: "--scale", separator: "--separator" }[key];
 }
 
 function head(data: Dataset, limit: number | undefined): Dataset {

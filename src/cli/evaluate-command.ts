@@ -14,6 +14,7 @@ export interface EvaluateFlags {
   limit?: number;
   labelColumn?: string;
   scale?: number;
+  separator?: string;
   json?: boolean;
 }
 
@@ -36,17 +37,21 @@ export async function evaluateCommand(flags: EvaluateFlags): Promise<number> {
   // by default the data the model was trained on: its test set, or for CSV data the test file if there was one
   const source = flags.data ?? defaults.testData ?? defaults.data;
   const isCsv = source.toLowerCase().endsWith(".csv");
+  const modelNames = classNamesOf(metadata);
   const loaded = await loadData({
     data: source,
     labelColumn: flags.labelColumn ?? (isCsv ? defaults.labelColumn : undefined),
     scale: flags.scale ?? (isCsv ? defaults.scale : undefined),
+    separator: flags.separator ?? (isCsv ? defaults.separator : undefined),
+    // text labels are numbered as the model's classes, not by this file's own names
+    ...(isCsv && modelNames && { classNames: modelNames }),
   });
   checkModelFits(network.sizes, loaded, flags.model);
   // the test set; a CSV source without one is evaluated whole
   const full = loaded.test ?? loaded.train;
   const data = flags.limit === undefined ? full : sliceDataset(full, 0, flags.limit);
   const result = confusion(network, data);
-  const names = classNamesOf(metadata) ?? loaded.classNames;
+  const names = modelNames ?? loaded.classNames;
   const which = loaded.test ? `${loaded.name} test set` : loaded.name;
 
   if (flags.json) {

@@ -29,7 +29,7 @@ export async function infoCommand(flags: InfoFlags): Promise<number> {
   ];
   const lines = leftTable(rows);
   const entries = Object.entries(metadata ?? {});
-  const trained = entries.length === 0 ? "training metadata: none" : `training metadata:\n${leftTable(entries.map(([k, v]) => [`  ${k}`, show(k, v)] as const))}`;
+  const trained = entries.length === 0 ? "training metadata: none" : `training metadata:\n${metadataLines(entries, "  ").join("\n")}`;
   process.stdout.write(`${lines}\n${trained}\n`);
   return exitCodes.ok;
 }
@@ -40,7 +40,30 @@ function leftTable(rows: readonly (readonly [string, string])[]): string {
   return rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join("\n");
 }
 
-/** A metadata value for people: accuracies as percentages, lists joined, objects as JSON. */
+/**
+ * Metadata as indented `key  value` lines: a nested object (a job trainer's `job` record, its
+ * `spec`) as its own block under its key, one level deeper; a list of objects (the epoch reports)
+ * by its length (`--json` shows it whole).
+ */
+function metadataLines(entries: readonly [string, unknown][], indent: string): string[] {
+  const width = Math.max(...entries.map(([key]) => key.length));
+  return entries.flatMap(([key, value]) => {
+    if (isPlainObject(value)) {
+      const inner = Object.entries(value);
+      return inner.length === 0 ? [`${indent}${key}`] : [`${indent}${key}`, ...metadataLines(inner, `${indent}  `)];
+    }
+    if (Array.isArray(value) && value.some((v) => typeof v === "object" && v !== null)) {
+      return [`${indent}${key.padEnd(width)}  ${value.length} ${value.length === 1 ? "entry" : "entries"} (--json shows them)`];
+    }
+    return [`${indent}${key.padEnd(width)}  ${show(key, value)}`];
+  });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A metadata value for people: accuracies as percentages, lists joined, other values as JSON. */
 function show(key: string, value: unknown): string {
   if (typeof value === "number" && /accuracy/i.test(key) && value >= 0 && value <= 1) return percent(value);
   if (typeof value === "number" && key === "seconds") return `${value.toFixed(1)} s`;

@@ -7,7 +7,7 @@ import { activationNames } from "../core/activations.js";
 import { costNames } from "../core/costs.js";
 import { defaultInit, dtypes, inits } from "../core/network.js";
 import { exitCodes, reportError } from "./errors.js";
-import { fileWithExtension, integer, oneOf, positiveNumber, sizeList, threads } from "./parse.js";
+import { fileWithExtension, integer, oneOf, positiveNumber, separator, sizeList, threads } from "./parse.js";
 import { packageVersion } from "./version.js";
 import type { ValidationSplit } from "./data-source.js";
 
@@ -58,6 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--test-data <file.csv>", "CSV data: the test set")
     .option("--label-column <name>", "CSV data: the label column, by header name or 0-based number (default: the first)")
     .addOption(new Option("--scale <number>", "CSV data: divide every feature by this, e.g. 255").argParser(positiveNumber("--scale")))
+    .addOption(separatorOption("CSV data"))
     .option("--checkpoint <file>", "write a checkpoint (parameters, shuffle state, options) atomically after epochs, to --resume later")
     .addOption(new Option("--checkpoint-every <n>", "epochs between checkpoints (default 1; the last epoch always writes one)").argParser(integer("--checkpoint-every")))
     .option("--resume <file>", "continue the run that wrote this checkpoint (its data, options, files); only --epochs (to train longer) and --threads may be given with it")
@@ -77,6 +78,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(limitOption("evaluate only the first n examples"))
     .option("--label-column <name>", "CSV data: the label column, by header name or 0-based number")
     .addOption(new Option("--scale <number>", "CSV data: divide every feature by this").argParser(positiveNumber("--scale")))
+    .addOption(separatorOption("CSV data"))
     .option("--json", "print the result as one JSON object")
     .addHelpText("after", examples(["shoal evaluate --model mnist.shoal.json", "shoal evaluate --model fashion.json --data fashion-mnist"]));
   evaluate.action(run(async () => (await import("./evaluate-command.js")).evaluateCommand(evaluate.opts())));
@@ -90,6 +92,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--row <n>", "CSV input: which row, by its line number in the file as error messages count (1-based; default: the first data row)").argParser(integer("--row")))
     .option("--label-column <name>", "CSV input: the label column, dropped if the row has one more value than the model's inputs")
     .addOption(new Option("--scale <number>", "CSV or inline input: divide every value by this").argParser(positiveNumber("--scale")))
+    .addOption(separatorOption("CSV input"))
     .option("--json", "print the result as one JSON object")
     .addHelpText("after", examples([
       "shoal predict --model mnist.shoal.json digit.png",
@@ -138,6 +141,10 @@ function givenFlags(command: Command): string[] {
 function dataOption(description: string, withDefault = true): Option {
   const option = new Option("--data <source>", `${description}: mnist, fashion-mnist, an IDX folder or a .csv file`);
   return withDefault ? option.default("mnist") : option;
+}
+
+function separatorOption(what: string): Option {
+  return new Option("--separator <char>", `${what}: the field separator, e.g. ";" or tab (default: detected from the first line: , ; or tab)`).argParser(separator("--separator"));
 }
 
 function limitOption(description = "use only the first n training examples"): Option {

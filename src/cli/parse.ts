@@ -93,3 +93,12 @@ export function sizeList(flag: string): (value: string) => number[] {
 function toNumber(value: string): number {
   return /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(value) ? Number(value) : NaN;
 }
+
+/** A CSV separator: one character (not a quote or a line break); `tab` or `\t` for a tab. */
+export function separator(flag: string): (value: string) => string {
+  return (value) => {
+    const s = value === "tab" || value === "\\t" ? "\t" : value;
+    if ([...s].length !== 1 || /["\r\n]/.test(s)) throw new UsageError(`${flag} must be one character (or "tab"), got ${JSON.stringify(value)}`);
+    return s;
+  };
+}

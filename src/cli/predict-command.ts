@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { predictedClass } from "../core/backprop.js";
 import { DataFileError, readDataFile } from "../data/errors.js";
+import { readCsvTable } from "../data/csv.js";
 import { readIdxImages, readIdxLabels } from "../data/idx.js";
 import { loadModel } from "../io/model-file.js";
 import { exitCodes, UsageError } from "./errors.js";
@@ -16,6 +17,7 @@ export interface PredictFlags {
   row?: number;
   labelColumn?: string;
   scale?: number;
+  separator?: string;
   json?: boolean;
 }
 
@@ -40,12 +42,15 @@ export async function predictCommand(input: string, flags: PredictFlags): Promis
   const { network, metadata } = await loadModel(flags.model);
   const inputs = network.sizes[0]!;
   const style = modelData(metadata).data === "fashion-mnist" ? "fit" : "digit";
-  const prepared = await prepare(input, inputs, style, flags);
+  const names = classNamesOf(metadata);
+  // a CSV row is read as the model's training file was, unless the flags say otherwise
+  const trained = modelData(metadata);
+  const csvFlags = { ...flags, labelColumn: flags.labelColumn ?? trained.labelColumn, separator: flags.separator ?? trained.separator };
+  const prepared = await prepare(input, inputs, style, csvFlags, names);
   // still answered (exit 0, as for any input), but said on stderr so a script's output stays parseable
   if (prepared.blank) process.stderr.write(`shoal: warning: ${prepared.source} has no ink (the image is all one colour): the prediction means nothing\n`);
   const outputs = network.feedforward(prepared.input);
   const predicted = predictedClass(outputs);
-  const names = classNamesOf(metadata);
   const name = (c: number): string => (names?.[c] === undefined ? String(c) : `${c} (${names[c]})`);
 
   if (flags.json) {
@@ -76,7 +81,13 @@ export async function predictCommand(input: string, flags: PredictFlags): Promis
   return exitCodes.ok;
 }
 
-async function prepare(input: string, inputs: number, style: "digit" | "fit", flags: PredictFlags): Promise<Prepared> {
+async function prepare(
+  input: string,
+  inputs: number,
+  style: "digit" | "fit",
+  flags: PredictFlags,
+  classNames: readonly string[] | undefined,
+): Promise<Prepared> {
   const info = await stat(input).catch(() => undefined);
   if (info === undefined) {
     if (/^[\s\d.eE+-]*,[\s\d.,eE+-]*$/.test(input) || /^\s*[-+]?[\d.]+(e[-+]?\d+)?\s*$/i.test(input)) return inline(input, inputs, flags.scale);
@@ -89,7 +100,7 @@ async function prepare(input: string, inputs: number, style: "digit" | "fit", fl
     const { input: vector, steps } = toModelInput(image, inputs, style, input);
     return { input: vector, source: `${input} (${image.width}×${image.height})`, steps, blank: isBlank(image) };
   }
-  if (path.extname(input).toLowerCase() === ".csv") return csvRow(bytes.toString("utf8"), input, inputs, flags);
+  if (path.extname(input).toLowerCase() === ".csv") return csvRow(bytes.toString("utf8"), input, inputs, flags, classNames);
   if (isIdx(bytes)) return idxImage(input, inputs, style, flags.index);
   throw new DataFileError(input, `${input}: not a PNG, IDX or .csv file`);
 }
@@ -136,41 +147,50 @@ function inline(text: string, inputs: number, scale = 1): Prepared {
  * CSV loader's error messages do, so a row an error names can be asked about; default: the first
  * data row). It holds either exactly the model's inputs,
  * or one more value, the label (column --label-column, default the first), which is then reported
- * as the expected class. A header is recognised by a cell that is not a number.
+ * as the expected class (a class name is looked up in the model's `classNames`). The file is read
+ * as `shoal train` reads CSV (src/data/csv.ts): quoting, separators and the header row alike.
  */
-function csvRow(text: string, file: string, inputs: number, flags: PredictFlags): Prepared {
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/).map((line, i) => ({ n: i + 1, cells: line.split(",").map(unquote) })).filter((l) => l.cells.join("").trim() !== "");
+function csvRow(text: string, file: string, inputs: number, flags: PredictFlags, classNames: readonly string[] | undefined): Prepared {
+  const { names: header, rows, headerLine } = readCsvTable(text, file, { separator: flags.separator });
   const isNumber = (c: string): boolean => c !== "" && Number.isFinite(Number(c));
-  const header = lines[0] && !lines[0].cells.every(isNumber) ? lines[0].cells : undefined;
-  const rows = header ? lines.slice(1) : lines;
-  const row = flags.row === undefined ? rows[0] : rows.find((r) => r.n === flags.row);
+  const row = flags.row === undefined ? rows[0] : rows.find((r) => r.line === flags.row);
   if (row === undefined) {
     if (rows.length === 0) throw new DataFileError(file, `${file}: has no data rows`);
-    const what = header && flags.row === lines[0]!.n ? "is the header" : "is not a data row";
+    const what = headerLine !== undefined && flags.row === headerLine ? "is the header" : "is not a data row";
     throw new UsageError(
-      `--row ${flags.row} ${what} of ${file}: its data rows are lines ${rows[0]!.n}..${rows[rows.length - 1]!.n} (rows are counted as lines of the file, from 1, as in error messages)`,
+      `--row ${flags.row} ${what} of ${file}: its data rows are lines ${rows[0]!.line}..${rows[rows.length - 1]!.line} (rows are counted as lines of the file, from 1, as in error messages)`,
     );
   }
   let label: number | undefined;
   let cells = row.cells;
   if (cells.length === inputs + 1) {
     const column = labelIndex(flags.labelColumn, header, file);
-    label = Number(cells[column]);
+    label = expectedClass(cells[column]!, classNames, file, row.line);
     cells = cells.filter((_, j) => j !== column);
   } else if (cells.length !== inputs) {
-    throw new DataFileError(file, `${file}: row ${row.n} has ${cells.length} values, the model expects ${inputs} inputs (or ${inputs + 1} with a label)`);
+    throw new DataFileError(file, `${file}: row ${row.line} has ${cells.length} values, the model expects ${inputs} inputs (or ${inputs + 1} with a label)`);
   }
   const scale = flags.scale ?? 1;
   const values = cells.map((c, j) => {
-    if (!isNumber(c)) throw new DataFileError(file, `${file}: row ${row.n}, value ${j + 1}: ${JSON.stringify(c)} is not a number`);
+    if (!isNumber(c)) throw new DataFileError(file, `${file}: row ${row.line}, value ${j + 1}: ${JSON.stringify(c)} is not a number`);
     return Number(c) / scale;
   });
   return {
     input: values,
-    source: `${file} row ${row.n}`,
+    source: `${file} row ${row.line}`,
     steps: scale === 1 ? [] : [`divided by ${scale}`],
-    ...(label !== undefined && Number.isInteger(label) && label >= 0 && { expected: label }),
+    ...(label !== undefined && { expected: label }),
   };
+}
+
+/** A row's label as a class: a number, or a name of the model's classes (an unknown name is an error). */
+function expectedClass(cell: string, classNames: readonly string[] | undefined, file: string, line: number): number | undefined {
+  const n = cell === "" ? NaN : Number(cell);
+  if (Number.isInteger(n) && n >= 0) return n;
+  if (classNames === undefined) return undefined;
+  const c = classNames.indexOf(cell);
+  if (c < 0) throw new DataFileError(file, `${file}: row ${line}: unknown class ${JSON.stringify(cell)}; the model's classes are ${classNames.join(", ")}`);
+  return c;
 }
 
 function labelIndex(column: string | undefined, header: string[] | undefined, file: string): number {
@@ -180,9 +200,3 @@ function labelIndex(column: string | undefined, header: string[] | undefined, fi
   if (j < 0) throw new DataFileError(file, `${file}: no column named ${JSON.stringify(column)}${header ? "" : " (the file has no header row)"}`);
   return j;
 }
-
-function unquote(cell: string): string {
-  const t = cell.trim();
-  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t;
-}
-

@@ -12,6 +12,8 @@ export interface ServeCommandOptions {
   concurrency: number;
   maxQueue: number;
   bodyLimit: number;
+  /** Most epochs × training examples one job may ask for (default: the trainer's, 60,000,000). */
+  maxJobWork?: number;
   /** Put jobs on this Redis's BullMQ queue for `shoal worker` processes instead of training here. */
   redis?: string;
   queue?: string;
@@ -33,6 +35,10 @@ export function addServeCommand(program: Command): Command {
     .addOption(new Option("--concurrency <n>", "jobs that train at the same time").default(1).argParser(integer("--concurrency")))
     .addOption(new Option("--max-queue <n>", "jobs that may wait; more are refused with 503").default(16).argParser(integer("--max-queue", 0)))
     .addOption(new Option("--body-limit <bytes>", "largest request body").default(4 * 1024 * 1024).argParser(integer("--body-limit")))
+    .addOption(
+      new Option("--max-job-work <n>", "most epochs × training examples one job may ask for; more is refused with 400 (default 60000000: 1,000 epochs of Fashion-MNIST)")
+        .argParser(integer("--max-job-work")),
+    )
     .option("--redis <url>", "queue jobs on this Redis (redis://host:port) for `shoal worker` processes instead of training here")
     .option("--queue <name>", "with --redis: the BullMQ queue", "shoal")
     .addOption(new Option("--attempts <n>", "with --redis: tries per job when a worker dies (a job's own fault is never retried)").default(3).argParser(integer("--attempts")))
@@ -73,6 +79,7 @@ export async function serveCommand(options: ServeCommandOptions, out: NodeJS.Wri
     concurrency: options.concurrency,
     maxQueue: options.maxQueue,
     bodyLimit: options.bodyLimit,
+    ...(options.maxJobWork !== undefined && { maxJobWork: options.maxJobWork }),
     ...(options.dataDir === undefined ? {} : { dataDir: path.resolve(options.dataDir) }),
   });
   const models = server.trainer.jobs().length;

@@ -14,6 +14,7 @@ import { train } from "../train/train.js";
 import { checkModelFits, classesMissing, holdOut, loadData, type LoadedData, type ValidationSplit } from "./data-source.js";
 import { exitCodes, UsageError } from "./errors.js";
 import { count, duration, percent } from "./format.js";
+import { dataMetadata } from "./model-metadata.js";
 import { createReporter, type EpochRecord, type Reporter } from "./output.js";
 
 /** `shoal train`'s flags, parsed. Architecture flags are undefined unless given (they conflict with --init). */
@@ -45,6 +46,8 @@ export interface TrainFlags {
   testData?: string;
   labelColumn?: string;
   scale?: number;
+  /** CSV only: the field separator (default: detected). */
+  separator?: string;
   /** Checkpoint file, rewritten every `checkpointEvery` epochs. */
   checkpoint?: string;
   checkpointEvery?: number;
@@ -65,6 +68,7 @@ interface RecordedRun {
   testData?: string;
   labelColumn?: string;
   scale?: number;
+  separator?: string;
   out: string;
   plot?: string;
   checkpointEvery: number;
@@ -73,7 +77,7 @@ interface RecordedRun {
 }
 
 /** The flags `--resume` takes from the checkpoint (or, for a checkpoint that records no run, refuses). */
-const recordedFlags = ["--data", "--limit", "--test-limit", "--validation", "--validation-split", "--test-data", "--label-column", "--scale", "--out", "--plot", "--checkpoint", "--checkpoint-every"];
+const recordedFlags = ["--data", "--limit", "--test-limit", "--validation", "--validation-split", "--test-data", "--label-column", "--scale", "--separator", "--out", "--plot", "--checkpoint", "--checkpoint-every"];
 /** Flags that only change what --resume shows or how fast it runs, not its result. */
 const resumeFlags = ["--resume", "--epochs", "--threads", "--json"];
 
@@ -123,6 +127,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
     ...(flags.testData !== undefined && { testData: path.resolve(flags.testData) }),
     ...(flags.labelColumn !== undefined && { labelColumn: flags.labelColumn }),
     ...(flags.scale !== undefined && { scale: flags.scale }),
+    ...(flags.separator !== undefined && { separator: flags.separator }),
     out: path.resolve(out),
     ...(flags.plot !== undefined && { plot: path.resolve(flags.plot) }),
     checkpointEvery: flags.checkpointEvery ?? 1,
@@ -399,13 +404,13 @@ function trainingMetadata(
 ): Record<string, unknown> {
   const last = records[records.length - 1];
   return {
-    data: data.name,
-    ...(data.kind === "csv" && {
-      labelColumn: flags.labelColumn ?? 0,
-      scale: flags.scale ?? 1,
-      ...(flags.testData !== undefined && { testData: flags.testData }),
+    ...dataMetadata({
+      data: data.name,
+      ...(data.kind === "csv" && {
+        csv: { labelColumn: flags.labelColumn, scale: flags.scale, testData: flags.testData, separator: flags.separator },
+      }),
+      classNames: data.classNames,
     }),
-    ...(data.classNames && { classNames: data.classNames }),
     trainExamples: trainSet.count,
     ...(validation && { validationExamples: validation.count }),
     testExamples: data.test?.count ?? 0,

@@ -1,9 +1,9 @@
-import { networkOfSpec, trainOptionsOfSpec } from "../service/spec-run.js";
+import { modelMetadataOfSpec, networkOfSpec, trainOptionsOfSpec } from "../service/spec-run.js";
 import { AbortError } from "../core/errors.js";
 import type { Network } from "../core/network.js";
 import { toModelJson, type ModelJson } from "../io/model-format.js";
 import { loadJobData } from "../service/data.js";
-import { prepareSpec, type JobSpec, type SpecLimits, defaultSpecLimits } from "../service/spec.js";
+import { checkJobWork, prepareSpec, type JobSpec, type SpecLimits, defaultSpecLimits } from "../service/spec.js";
 import type { EpochReport, Progress, TrainResult } from "../train/options.js";
 import { train } from "../train/train.js";
 
@@ -32,7 +32,9 @@ export interface TrainedJob {
  */
 export async function trainSpec(spec: JobSpec, options: TrainSpecOptions = {}, metadata: Record<string, unknown> = {}): Promise<TrainedJob> {
   const { spec: prepared } = prepareSpec(spec, options.limits ?? defaultSpecLimits);
+  const limits = options.limits ?? defaultSpecLimits;
   const data = await loadJobData(prepared.data);
+  checkJobWork(prepared.epochs, data.train.count, limits.maxJobWork);
   if (options.signal?.aborted) throw new AbortError();
   const network = networkOfSpec(prepared);
   const result = await train(
@@ -40,5 +42,5 @@ export async function trainSpec(spec: JobSpec, options: TrainSpecOptions = {}, m
     data.train,
     trainOptionsOfSpec(prepared, data.test, { signal: options.signal, onProgress: options.onProgress, onEpoch: options.onEpoch, threads: options.threads ?? "auto" }),
   );
-  return { network, result, model: toModelJson(network, { ...metadata, spec: prepared.summary }) };
+  return { network, result, model: toModelJson(network, { ...modelMetadataOfSpec(prepared, data), ...metadata, spec: prepared.summary }) };
 }

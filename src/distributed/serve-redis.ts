@@ -13,6 +13,7 @@ export async function serveRedisCommand(options: ServeCommandOptions, out: NodeJ
     port: options.port,
     maxQueue: options.maxQueue,
     bodyLimit: options.bodyLimit,
+    ...(options.maxJobWork !== undefined && { limits: { maxJobWork: options.maxJobWork } }),
     ...(options.dataDir === undefined ? {} : { dataDir: path.resolve(options.dataDir) }),
   });
   out.write(`shoal serve: listening on ${server.url} (jobs go to queue ${options.queue ?? "shoal"} at ${redis})\n`);

@@ -1,4 +1,5 @@
 import { serveJobs, type HttpOptions, type RunningServer } from "../service/server.js";
+import { defaultMaxJobWork } from "../service/spec.js";
 import { createRedisTrainer, type RedisTrainer, type RedisTrainerOptions } from "./redis-trainer.js";
 
 /** Options of {@link startRedisServer}: the HTTP side as `startServer`'s, the queue side as the Redis trainer's. */
@@ -13,5 +14,7 @@ export type RedisJobServer = RunningServer<RedisTrainer>;
  */
 export async function startRedisServer(options: RedisServeOptions): Promise<RedisJobServer> {
   const { host, port, bodyLimit, dataDir, ...trainerOptions } = options;
-  return serveJobs({ host, port, bodyLimit, dataDir }, () => createRedisTrainer(trainerOptions));
+  // the queue side knows the data folder too, so job records show paths relative to it
+  const limits = { maxJobWork: defaultMaxJobWork, ...trainerOptions.limits, ...(dataDir !== undefined && { dataDir }) };
+  return serveJobs({ host, port, bodyLimit, dataDir }, () => createRedisTrainer({ ...trainerOptions, limits }));
 }

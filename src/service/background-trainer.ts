@@ -24,6 +24,14 @@ export interface BackgroundTrainerOptions {
   maxPredictInputs?: number;
   /** Most worker threads one job may ask for (default: os.availableParallelism()). */
   maxThreads?: number;
+  /**
+   * Most epochs × training examples one job may ask for (default: no bound; `startServer` and
+   * `shoal serve` default to 60,000,000, 1,000 epochs of Fashion-MNIST). Checked when the job is submitted if the data's size is known then (named
+   * datasets, inline data, a `limit`), else when its files are loaded (the job fails).
+   */
+  maxJobWork?: number;
+  /** Folder that `idx` and `csv` paths in specs are relative to and must stay inside; job records show them relative to it. Default: paths as given. */
+  dataDir?: string;
 }
 
 /** Options of {@link BackgroundTrainer.submit}. */
@@ -61,11 +69,21 @@ export async function createBackgroundTrainer(options: BackgroundTrainerOptions 
     maxInlineValues: options.maxInlineValues ?? defaultSpecLimits.maxInlineValues,
     maxParameters: options.maxParameters ?? defaultSpecLimits.maxParameters,
     maxThreads: options.maxThreads ?? defaultSpecLimits.maxThreads,
+    ...(options.maxJobWork !== undefined && { maxJobWork: options.maxJobWork }),
+    ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
   };
   checkInteger("options.maxInlineValues", limits.maxInlineValues);
   checkInteger("options.maxParameters", limits.maxParameters);
   checkInteger("options.maxThreads", limits.maxThreads);
-  const core: TrainerCoreOptions = { concurrency, maxQueue, maxPredictInputs, ...(modelsDir === undefined ? {} : { modelsDir }) };
+  if (limits.maxJobWork !== undefined) checkInteger("options.maxJobWork", limits.maxJobWork);
+  check(limits.dataDir === undefined || (typeof limits.dataDir === "string" && limits.dataDir !== ""), `options.dataDir must be a folder path, got ${show(limits.dataDir)}`);
+  const core: TrainerCoreOptions = {
+    concurrency,
+    maxQueue,
+    maxPredictInputs,
+    ...(limits.maxJobWork !== undefined && { maxJobWork: limits.maxJobWork }),
+    ...(modelsDir === undefined ? {} : { modelsDir }),
+  };
 
   const trainer = new BackgroundTrainer(core, limits);
   try {

@@ -1,6 +1,6 @@
 import { createDataset, sliceDataset, type Dataset } from "../core/dataset.js";
 import { loadCsv } from "../data/csv.js";
-import { loadFashionMnist, loadIdxFolder } from "../data/fashion-mnist.js";
+import { fashionMnistClasses, loadFashionMnist, loadIdxFolder } from "../data/fashion-mnist.js";
 import { loadMnistDigits } from "../data/mnist.js";
 import type { FlatExamples, PreparedSpec } from "./spec.js";
 
@@ -8,26 +8,32 @@ import type { FlatExamples, PreparedSpec } from "./spec.js";
 export interface JobData {
   train: Dataset;
   test?: Dataset;
+  /** The classes' names, when the source has them (Fashion-MNIST, CSV text labels). */
+  classNames?: readonly string[];
 }
 
 /** Loads what a prepared spec's `data` names (in the trainer thread). Bad files and values throw the loaders' errors. */
 export async function loadJobData(data: PreparedSpec["data"]): Promise<JobData> {
   if ("name" in data) {
     const { train, test } = data.name === "mnist" ? await loadMnistDigits() : await loadFashionMnist({ limit: data.limit, testLimit: data.testLimit });
-    return { train: head(train, data.limit), test: emptyToNone(head(test, data.testLimit)) };
+    const named = { train: head(train, data.limit), test: emptyToNone(head(test, data.testLimit)) };
+    return data.name === "fashion-mnist" ? { ...named, classNames: fashionMnistClasses } : named;
   }
   if ("idx" in data) {
     const { train, test } = await loadIdxFolder(data.idx, { limit: data.limit, testLimit: data.testLimit, classes: data.classes });
     return { train, test: emptyToNone(test) };
   }
   if ("csv" in data) {
-    const options = { labelColumn: data.labelColumn, scale: data.scale, classes: data.classes, header: data.header };
-    const train = head(await loadCsv(data.csv, options), data.limit);
-    if (data.test === undefined) return { train };
-    // Both sets need the same number of classes, or the network's output size fits only one of them.
-    const test = head(await loadCsv(data.test, options), data.testLimit);
+    const options = { labelColumn: data.labelColumn, scale: data.scale, separator: data.separator, classes: data.classes, header: data.header };
+    const full = await loadCsv(data.csv, options);
+    const names = full.classNames && { classNames: full.classNames };
+    const train = head(full, data.limit);
+    if (data.test === undefined) return { train, ...names };
+    // Both sets need the same number of classes, or the network's output size fits only one of them;
+    // the test file's text labels are numbered as the training file's.
+    const test = head(await loadCsv(data.test, { ...options, ...names }), data.testLimit);
     const classes = Math.max(classesOf(train), classesOf(test));
-    return { train: withClasses(train, classes), test: emptyToNone(withClasses(test, classes)) };
+    return { train: withClasses(train, classes), test: emptyToNone(withClasses(test, classes)), ...names };
   }
   const train = inline(data.inline.train, "training data");
   const test = data.inline.test && inline(data.inline.test, "test data");

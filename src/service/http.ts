@@ -9,7 +9,7 @@ import { DataFileError } from "../data/errors.js";
 import type { BackgroundTrainer } from "./background-trainer.js";
 import { JobStateError, QueueFullError, TrainerClosedError, UnknownJobError } from "./errors.js";
 import { finalStatuses, type JobEvent, type JobInfo } from "./job.js";
-import type { JobSpec } from "./spec.js";
+import { checkSpecFields, type JobSpec } from "./spec.js";
 
 /**
  * What the routes need of a trainer: the in-process BackgroundTrainer, or the Redis-backed job
@@ -59,6 +59,7 @@ const jobBody = {
         test: { anyOf: [{ type: "string" }, { type: "object" }] },
         labelColumn: { anyOf: [{ type: "string" }, { type: "integer", minimum: 0 }] },
         scale: { type: "number", exclusiveMinimum: 0 },
+        separator: { type: "string", minLength: 1, maxLength: 2 },
         header: { anyOf: [{ type: "boolean" }, { type: "string", enum: ["auto"] }] },
         limit: { type: "integer", minimum: 1 },
         testLimit: { type: "integer", minimum: 0 },
@@ -100,10 +101,13 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, optio
   const started = Date.now();
 
   app.setSchemaErrorFormatter((errors, dataVar) => schemaError(errors, dataVar));
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
+  // Bodies are JSON: any other type (fastify would take text/plain as a string) is a 415 that says so.
+  app.removeContentTypeParser("text/plain");
+  app.setErrorHandler((error: FastifyError, request, reply) => {
     const [status, extra] = statusOf(error);
     if (status >= 500 && !(error instanceof ShoalError)) app.log.error(error);
-    void reply.code(status).send({ statusCode: status, error: reasons[status] ?? "Error", message: error.message, ...extra });
+    const message = status === 415 ? mediaTypeMessage(request.headers["content-type"]) : error.message;
+    void reply.code(status).send({ statusCode: status, error: reasons[status] ?? "Error", message, ...extra });
   });
   // SSE streams never end on their own while a job runs: end them so the server can close.
   app.addHook("preClose", async () => {
@@ -116,9 +120,16 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, optio
     return info;
   };
 
-  app.post<{ Body: JobSpec }>("/jobs", { bodyLimit, schema: { body: jobBody } }, async (request, reply) => {
+  // A misspelt field first: `"epoch": 3` is reported as unknown, not as "body.epochs is required".
+  const unknownFieldsFirst = async (request: { body: unknown }): Promise<void> => {
+    const body = request.body;
+    if (typeof body !== "object" || body === null || Array.isArray(body)) return; // the schema says what it should be
     // The library's test-only fault injection is not for HTTP clients.
-    if ("testFault" in request.body) throw new ValidationError('job spec has an unknown field "testFault"');
+    if ("testFault" in body) throw new ValidationError('job spec has an unknown field "testFault"');
+    checkSpecFields(body as Record<string, unknown>);
+  };
+
+  app.post<{ Body: JobSpec }>("/jobs", { bodyLimit, schema: { body: jobBody }, preValidation: unknownFieldsFirst }, async (request, reply) => {
     const info = await trainer.submit(resolveDataPaths(request.body, dataDir));
     return reply.code(201).header("location", `${app.prefix}/jobs/${info.id}`).send(info);
   });
@@ -220,6 +231,12 @@ function resolveDataPaths(spec: JobSpec, dataDir: string | undefined): JobSpec {
     resolved[key] = file;
   }
   return { ...spec, data: resolved as unknown as JobSpec["data"] };
+}
+
+/** What a 415 says: the body must be JSON, and what the request's content-type was. */
+function mediaTypeMessage(contentType: string | undefined): string {
+  const got = contentType === undefined ? "the request has no content-type" : `got content-type ${JSON.stringify(contentType)}`;
+  return `the body must be JSON, sent with content-type: application/json; ${got}`;
 }
 
 const reasons: Record<number, string> = {

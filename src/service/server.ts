@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { check, checkInteger, show } from "../core/errors.js";
 import { createBackgroundTrainer, type BackgroundTrainer, type BackgroundTrainerOptions } from "./background-trainer.js";
 import { defaultBodyLimit, jobRoutes, type JobTrainer } from "./http.js";
+import { defaultMaxJobWork } from "./spec.js";
 
 /** Where and how the HTTP job API listens. */
 export interface HttpOptions {
@@ -15,8 +16,8 @@ export interface HttpOptions {
   dataDir?: string;
 }
 
-/** Options of {@link startServer}. */
-export interface ServeOptions extends BackgroundTrainerOptions, HttpOptions {}
+/** Options of {@link startServer}; `maxJobWork` defaults to 60,000,000 here (1,000 epochs of Fashion-MNIST). */
+export interface ServeOptions extends Omit<BackgroundTrainerOptions, "dataDir">, HttpOptions {}
 
 /** A running job server in front of a trainer of type T. */
 export interface RunningServer<T> extends AsyncDisposable {
@@ -39,7 +40,9 @@ export type JobServer = RunningServer<BackgroundTrainer>;
  */
 export async function startServer(options: ServeOptions = {}): Promise<JobServer> {
   const { host, port, bodyLimit, dataDir, ...trainerOptions } = options;
-  return serveJobs({ host, port, bodyLimit, dataDir }, () => createBackgroundTrainer(trainerOptions));
+  // the trainer knows the data folder too, so job records show paths relative to it
+  const { maxJobWork = defaultMaxJobWork } = trainerOptions;
+  return serveJobs({ host, port, bodyLimit, dataDir }, () => createBackgroundTrainer({ ...trainerOptions, maxJobWork, ...(dataDir !== undefined && { dataDir }) }));
 }
 
 /**

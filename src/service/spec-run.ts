@@ -1,6 +1,8 @@
+import { dataMetadata } from "../cli/model-metadata.js";
 import type { Dataset } from "../core/dataset.js";
 import { Network } from "../core/network.js";
 import type { TrainOptions } from "../train/options.js";
+import type { JobData } from "./data.js";
 import type { PreparedSpec } from "./spec.js";
 
 /**
@@ -32,4 +34,20 @@ export function trainOptionsOfSpec(
     onProgress: run.onProgress,
     onEpoch: run.onEpoch,
   };
+}
+
+/**
+ * What a job's model file says about its data, as `shoal train` writes it (the same builder), so
+ * `shoal evaluate` and `shoal predict` on a model saved by a job trainer use the job's dataset and
+ * class names. Paths are the ones the job record shows (relative to the trainer's data folder).
+ */
+export function modelMetadataOfSpec(spec: PreparedSpec, data: Pick<JobData, "classNames">): Record<string, unknown> {
+  const ref = spec.summary.data;
+  const source =
+    "name" in ref ? ref.name
+    : "idx" in ref ? ref.idx
+    : "csv" in ref ? ref.csv
+    : spec.summary.dataset;
+  const csv = "csv" in ref ? { labelColumn: ref.labelColumn, scale: ref.scale, testData: ref.test, separator: ref.separator } : undefined;
+  return dataMetadata({ data: source, ...(csv && { csv }), ...(data.classNames && { classNames: data.classNames }) });
 }

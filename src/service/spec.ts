@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import path from "node:path";
 import type { DatasetInit } from "../core/dataset.js";
 import type { NetworkOptions } from "../core/network.js";
 import type { TestFault } from "../parallel/shared-state.js";
@@ -55,6 +56,8 @@ export interface CsvData {
   test?: string;
   labelColumn?: string | number;
   scale?: number;
+  /** The field separator (default: detected, see `loadCsv`). */
+  separator?: string;
   classes?: number;
   header?: boolean | "auto";
   limit?: number;
@@ -103,7 +106,21 @@ export interface SpecLimits {
   maxParameters: number;
   /** Most worker threads a job may ask for. */
   maxThreads: number;
+  /**
+   * Most work one job may ask for: epochs × training examples (the examples it trains on, all
+   * epochs together), so one job cannot hold a server's queue for days. Default: no bound (a job
+   * server sets {@link defaultMaxJobWork}).
+   */
+  maxJobWork?: number;
+  /**
+   * Folder that `idx` and `csv` paths are relative to and must stay inside; job records show them
+   * relative to it (not as this machine's absolute paths). Without it paths are taken as given.
+   */
+  dataDir?: string;
 }
+
+/** A job server's bound on epochs × training examples: 1,000 epochs of Fashion-MNIST's 60,000 training images. */
+export const defaultMaxJobWork = 60_000_000;
 
 export const defaultSpecLimits: SpecLimits = { maxInlineValues: 4_000_000, maxParameters: 50_000_000, maxThreads: availableParallelism() };
 
@@ -112,11 +129,28 @@ const specFields = [
   "seed", "shuffle", "threads", "evaluate", "name", "testFault",
 ] as const;
 
-/** Input and output sizes of the named datasets, known before loading them. */
-const knownShapes: Record<NamedData["name"], { inputs: number; classes: number }> = {
-  mnist: { inputs: 784, classes: 10 },
-  "fashion-mnist": { inputs: 784, classes: 10 },
+/** Input and output sizes and training examples of the named datasets, known before loading them. */
+const knownShapes: Record<NamedData["name"], { inputs: number; classes: number; examples: number }> = {
+  mnist: { inputs: 784, classes: 10, examples: 8_000 },
+  "fashion-mnist": { inputs: 784, classes: 10, examples: 60_000 },
 };
+
+/** Throws a ValidationError naming the unknown field of a job spec, if it has one (before any other check: a typo explains the rest). */
+export function checkSpecFields(value: Record<string, unknown>): void {
+  const unknown = Object.keys(value).find((k) => !(specFields as readonly string[]).includes(k));
+  check(unknown === undefined, `job spec has an unknown field ${show(unknown)}; fields are ${specFields.filter((f) => f !== "testFault").join(", ")}`);
+}
+
+/**
+ * Throws a ValidationError when `epochs` over `examples` training examples is more work than
+ * `maxJobWork` allows. `exact` false: the count is a lower bound (a file not read yet).
+ */
+export function checkJobWork(epochs: number, examples: number, maxJobWork: number | undefined, exact = true): void {
+  const work = epochs * examples;
+  if (maxJobWork === undefined || work <= maxJobWork) return;
+  const sum = exact ? `${epochs} epochs × ${examples} training examples = ${work}` : `at least ${epochs} epochs × ${examples} training examples`;
+  throw new ValidationError(`the job asks for ${sum} example passes, more than this trainer's limit of ${maxJobWork} (maxJobWork: epochs × training examples)`);
+}
 
 /**
  * Checks a job spec as a whole before anything is queued, naming the first field at fault
@@ -127,8 +161,7 @@ const knownShapes: Record<NamedData["name"], { inputs: number; classes: number }
  */
 export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimits): { spec: PreparedSpec; transfer: ArrayBuffer[] } {
   check(isObject(value), `a job spec must be an object, got ${show(value)}`);
-  const unknown = Object.keys(value).find((k) => !(specFields as readonly string[]).includes(k));
-  check(unknown === undefined, `job spec has an unknown field ${show(unknown)}; fields are ${specFields.filter((f) => f !== "testFault").join(", ")}`);
+  checkSpecFields(value);
   const spec = value as Partial<JobSpec>;
 
   const layers: unknown = spec.layers;
@@ -169,7 +202,9 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
   }
 
   const transfer: ArrayBuffer[] = [];
-  const { data, summary: dataSummary, dataset, shape } = prepareData(spec.data, limits, transfer);
+  const { data, summary: dataSummary, dataset, shape, examples } = prepareData(spec.data, limits, transfer);
+  // a file's examples are counted when the job loads it (then the trainer checks again, exactly)
+  checkJobWork(spec.epochs, examples ?? 1, limits.maxJobWork, examples !== undefined);
   if (shape) {
     const out = sizes[sizes.length - 1]!;
     check(sizes[0] === shape.inputs, `layers[0] is ${sizes[0]}, but ${dataset} examples have ${shape.inputs} inputs`);
@@ -195,6 +230,8 @@ interface PreparedData {
   dataset: string;
   /** The data's input and output sizes, when known without loading it. */
   shape?: { inputs: number; classes?: number; targets?: number };
+  /** Training examples, when known without loading the data. */
+  examples?: number;
 }
 
 function prepareData(ref: unknown, limits: SpecLimits, transfer: ArrayBuffer[]): PreparedData {
@@ -206,10 +243,20 @@ function prepareData(ref: unknown, limits: SpecLimits, transfer: ArrayBuffer[]):
   const optionalInteger = (key: string, min = 1): void => {
     if (ref[key] !== undefined) checkInteger(`data.${key}`, ref[key], min);
   };
-  const path = (key: string): string => {
+  const filePath = (key: string): string => {
     const v = ref[key];
     check(typeof v === "string" && v.length > 0, `data.${key} must be a non-empty path, got ${show(v)}`);
     return v;
+  };
+  // With a data folder: the file to read, and the path records show (relative to the folder).
+  const located = (key: string): { file: string; shown: string } => {
+    const given = filePath(key);
+    if (limits.dataDir === undefined) return { file: given, shown: given };
+    const root = path.resolve(limits.dataDir);
+    const file = path.resolve(root, given);
+    const relative = path.relative(root, file);
+    check(relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative), `data.${key} must be a path inside the trainer's data folder, got ${show(given)}`);
+    return { file, shown: relative.split(path.sep).join("/") };
   };
 
   if ("name" in ref) {
@@ -220,22 +267,23 @@ function prepareData(ref: unknown, limits: SpecLimits, transfer: ArrayBuffer[]):
     const named = ref as unknown as NamedData;
     const copy = withoutUndefined({ name: named.name, limit: named.limit, testLimit: named.testLimit });
     const shape = knownShapes[named.name];
-    return { data: copy, summary: copy, dataset: named.name, shape: { inputs: shape.inputs, classes: shape.classes } };
+    const examples = Math.min(named.limit ?? shape.examples, shape.examples);
+    return { data: copy, summary: copy, dataset: named.name, shape: { inputs: shape.inputs, classes: shape.classes }, examples };
   }
   if ("idx" in ref) {
     fieldsOf("IDX", ["idx", "limit", "testLimit", "classes"]);
-    path("idx");
+    const { file, shown } = located("idx");
     optionalInteger("limit");
     optionalInteger("testLimit", 0);
     optionalInteger("classes");
     const idx = ref as unknown as IdxData;
-    const copy = withoutUndefined({ idx: idx.idx, limit: idx.limit, testLimit: idx.testLimit, classes: idx.classes });
-    return { data: copy, summary: copy, dataset: idx.idx };
+    const copy = withoutUndefined({ idx: file, limit: idx.limit, testLimit: idx.testLimit, classes: idx.classes });
+    return { data: copy, summary: { ...copy, idx: shown }, dataset: shown };
   }
   if ("csv" in ref) {
-    fieldsOf("CSV", ["csv", "test", "labelColumn", "scale", "classes", "header", "limit", "testLimit"]);
-    path("csv");
-    if (ref.test !== undefined) path("test");
+    fieldsOf("CSV", ["csv", "test", "labelColumn", "scale", "separator", "classes", "header", "limit", "testLimit"]);
+    const csvFile = located("csv");
+    const testFile = ref.test === undefined ? undefined : located("test");
     const label = ref.labelColumn;
     if (typeof label === "number") checkInteger("data.labelColumn", label, 0);
     else check(label === undefined || typeof label === "string", `data.labelColumn must be a column name or a 0-based index, got ${show(label)}`);
@@ -244,9 +292,11 @@ function prepareData(ref: unknown, limits: SpecLimits, transfer: ArrayBuffer[]):
     optionalInteger("limit");
     optionalInteger("testLimit", 0);
     check(ref.header === undefined || ref.header === "auto" || typeof ref.header === "boolean", `data.header must be "auto", true or false, got ${show(ref.header)}`);
+    const sep = ref.separator;
+    check(sep === undefined || (typeof sep === "string" && [...sep].length === 1 && !/["\r\n]/.test(sep)), `data.separator must be one character (not a quote or a line break), got ${show(sep)}`);
     const csv = ref as unknown as CsvData;
-    const copy = withoutUndefined({ ...csv });
-    return { data: copy, summary: copy, dataset: csv.csv };
+    const copy = withoutUndefined({ ...csv, csv: csvFile.file, test: testFile?.file });
+    return { data: copy, summary: withoutUndefined({ ...copy, csv: csvFile.shown, test: testFile?.shown }), dataset: csvFile.shown };
   }
   if ("inputs" in ref) {
     fieldsOf("inline", ["inputs", "inputSize", "labels", "classes", "targets", "targetSize", "test"]);
@@ -265,7 +315,7 @@ function prepareData(ref: unknown, limits: SpecLimits, transfer: ArrayBuffer[]):
     const classes = train.labels ? Math.max(train.classes ?? 0, test?.classes ?? 0) : undefined;
     const summary = { inline: withoutUndefined({ examples: train.count, inputSize: train.inputSize, testExamples: test?.count }) };
     const shape = classes !== undefined ? { inputs: train.inputSize, classes } : { inputs: train.inputSize, targets: train.targetSize! };
-    return { data: { inline: test ? { train, test } : { train } }, summary, dataset, shape };
+    return { data: { inline: test ? { train, test } : { train } }, summary, dataset, shape, examples: train.count };
   }
   throw new ValidationError(`data must have one of the fields name, idx, csv or inputs; got fields ${show(Object.keys(ref))}`);
 }

@@ -1,4 +1,4 @@
-import { networkOfSpec, trainOptionsOfSpec } from "./spec-run.js";
+import { modelMetadataOfSpec, networkOfSpec, trainOptionsOfSpec } from "./spec-run.js";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
@@ -11,7 +11,7 @@ import { train } from "../train/train.js";
 import { loadJobData } from "./data.js";
 import { errorInfo, JobStateError, QueueFullError, TrainerClosedError, UnknownJobError } from "./errors.js";
 import type { JobEvent, JobInfo, Prediction, WireEvent } from "./job.js";
-import type { PreparedSpec } from "./spec.js";
+import { checkJobWork, type PreparedSpec } from "./spec.js";
 
 /** Options of the trainer thread, after validation (see background-trainer.ts). */
 export interface TrainerCoreOptions {
@@ -23,6 +23,8 @@ export interface TrainerCoreOptions {
   modelsDir?: string;
   /** Most inputs one predict call may ask about. */
   maxPredictInputs: number;
+  /** Most epochs × training examples a job may ask for (checked again once its data is loaded); default no bound. */
+  maxJobWork?: number;
 }
 
 /** What the trainer thread reports when it starts. */
@@ -36,6 +38,8 @@ export interface CoreStart {
 interface Job {
   info: JobInfo;
   spec?: PreparedSpec;
+  /** What the model file's metadata says about the data (see modelMetadataOfSpec), once trained. */
+  dataMetadata?: Record<string, unknown>;
   controller?: AbortController;
   /** Settles when a running job has finished, whatever its end. */
   settled?: Promise<void>;
@@ -129,7 +133,7 @@ export class TrainerCore {
     const job = this.withModel(id);
     const dir = this.options.modelsDir;
     if (dir !== undefined) return readFile(path.join(dir, id + modelSuffix), "utf8");
-    return JSON.stringify(toModelJson(await this.network(id), { job: job.info }));
+    return JSON.stringify(toModelJson(await this.network(id), { ...job.dataMetadata, job: job.info }));
   }
 
   /** Outputs and classes of a batch of inputs, from a job's model or from a model given as JSON. */
@@ -237,6 +241,7 @@ export class TrainerCore {
     this.update(job, "started", { status: "running", startedAt: new Date().toISOString() });
     try {
       const data = await loadJobData(spec.data);
+      checkJobWork(spec.epochs, data.train.count, this.options.maxJobWork);
       if (controller.signal.aborted) throw new AbortError();
       const net = networkOfSpec(spec);
       const result = await train(net, data.train, trainOptionsOfSpec(spec, data.test, {
@@ -257,8 +262,11 @@ export class TrainerCore {
       }));
       const finished = { threads: result.threads, finishedAt: new Date().toISOString(), seconds: seconds(), model: true };
       const dir = this.options.modelsDir;
+      job.dataMetadata = modelMetadataOfSpec(spec, data);
       // The saved record is the final one, so a restarted trainer lists the job as it ended.
-      if (dir !== undefined) await saveNetwork(net, path.join(dir, job.info.id + modelSuffix), { job: { ...job.info, ...finished, status: "done", progress: undefined } });
+      if (dir !== undefined) {
+        await saveNetwork(net, path.join(dir, job.info.id + modelSuffix), { ...job.dataMetadata, job: { ...job.info, ...finished, status: "done", progress: undefined } });
+      }
       this.remember(job.info.id, net);
       this.update(job, "done", { ...finished, status: "done" });
     } catch (error) {

@@ -59,12 +59,12 @@ describe("CSV labels that are class names", () => {
   });
 
   it("predict shows the predicted and the expected class by name", async () => {
-    const { code, stdout, stderr } = await shoal(["predict", "--model", "iris.shoal.json", "iris.csv", "--row", "1", "--json"], 60_000, dir);
+    const { code, stdout, stderr } = await shoal(["predict", "--model", "iris.shoal.json", "iris.csv", "--row", "3", "--json"], 60_000, dir);
     expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout) as { predicted: number; name: string; expected: number };
-    expect(result.expected).toBe(0); // row 1 is a setosa, class 0 in sorted order
+    expect(result.expected).toBe(0); // line 3 (the second data row) is a setosa, class 0 in sorted order
     expect(result.name).toBe(["setosa", "versicolor", "virginica, Virginia iris"][result.predicted]);
-    const text = await shoal(["predict", "--model", "iris.shoal.json", "iris.csv", "--row", "1"], 60_000, dir);
+    const text = await shoal(["predict", "--model", "iris.shoal.json", "iris.csv", "--row", "3"], 60_000, dir);
     expect(text.stdout).toContain("expected: 0 (setosa)");
   });
 

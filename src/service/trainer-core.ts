@@ -1,5 +1,6 @@
 import { modelMetadataOfSpec, networkOfSpec, trainOptionsOfSpec } from "./spec-run.js";
 import { mkdir, readdir, readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { predictedClass } from "../core/backprop.js";
@@ -7,6 +8,7 @@ import { AbortError, check, show, ValidationError } from "../core/errors.js";
 import { Network } from "../core/network.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
 import { fromModelJson, toModelJson, type ModelJson } from "../io/model-format.js";
+import { PoolSet } from "../train/pool-set.js";
 import { train } from "../train/train.js";
 import { loadJobData } from "./data.js";
 import { errorInfo, JobStateError, QueueFullError, TrainerClosedError, UnknownJobError } from "./errors.js";
@@ -61,6 +63,8 @@ export class TrainerCore {
   private running = 0;
   private closing = false;
   private readonly networks = new Map<string, Network>();
+  /** Worker threads kept warm from job to job, by thread count. */
+  private readonly pools = new PoolSet();
   /** Settles once the handle has handled the latest event (events are handled in order). */
   private lastEmit: Promise<unknown> = Promise.resolve();
 
@@ -180,6 +184,7 @@ export class TrainerCore {
         return j.settled;
       }),
     );
+    await this.pools.close();
     await this.lastEmit; // so the handle has every job's last event before close() returns
   }
 
@@ -244,7 +249,7 @@ export class TrainerCore {
       checkJobWork(spec.epochs, data.train.count, this.options.maxJobWork);
       if (controller.signal.aborted) throw new AbortError();
       const net = networkOfSpec(spec);
-      const result = await train(net, data.train, trainOptionsOfSpec(spec, data.test, {
+      const options = trainOptionsOfSpec(spec, data.test, {
         signal: controller.signal,
         onProgress: (progress) => {
           // Worker start-up reports 0 examples a few times: send only news.
@@ -259,7 +264,10 @@ export class TrainerCore {
           // (cancel, predict, close) would be answered and events would pile up unsent.
           await nextTurn();
         },
-      }));
+      });
+      // Threads stay warm from job to job (closed with the trainer); threads 0 runs in process.
+      const threads = options.threads === undefined || options.threads === "auto" ? availableParallelism() : options.threads;
+      const result = threads === 0 ? await train(net, data.train, options) : await this.pools.with(threads, (pool) => train(net, data.train, { ...options, pool }));
       const finished = { threads: result.threads, finishedAt: new Date().toISOString(), seconds: seconds(), model: true };
       const dir = this.options.modelsDir;
       job.dataMetadata = modelMetadataOfSpec(spec, data);

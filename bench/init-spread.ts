@@ -6,7 +6,7 @@
  * `shoal train --seed` does. Issue 14 measured 12 seeds: N(0,1) ended at ~82% on 2 and ~90.5% on
  * the others, N(0, 1/n_in) at 92.1–92.8% on all. 24 runs of 30 epochs: minutes on every core.
  *
- *   npx tsx bench/init-spread.ts [--seeds 12] [--epochs 30] [--threads auto] [--no-record]
+ *   npm run bench:init -- [--seeds 12] [--epochs 30] [--threads auto] [--no-record]
  */
 import { parseArgs } from "node:util";
 import { inits, type Init } from "../src/core/network.js";
@@ -45,7 +45,9 @@ for (let seed = 1; seed <= seeds; seed++) {
 }
 rows.push(["median (min–max)", spread(accuracy.gaussian, 2), spread(accuracy["scaled-gaussian"], 2)]);
 const markdown = [
-  `\`npx tsx bench/init-spread.ts --seeds ${seeds} --epochs ${epochs} --threads ${values.threads}\` — ${machine()}`,
+  `### Weight initialisation and the default run (\`npm run bench:init -- --seeds ${seeds} --epochs ${epochs} --threads ${values.threads}\`)`,
+  "",
+  `${machine()}.`,
   "",
   "Test accuracy (%) after the last epoch of 784-30-10 on the bundled digits, η 3, batch 10:",
   "",

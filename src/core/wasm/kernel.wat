@@ -9,9 +9,9 @@
 ;; with f32x4 operations, and the ~80% zero pixels of MNIST are skipped exactly.
 ;; All pointers are byte offsets into the shared memory; `np` counts floats.
 ;;
-;; This file is a template (template.ts): `;; @unroll` parts are written once and repeated for 8, 4
-;; and 1 four-float sums, `@lane` lines once per sum, and `{slotCount}`-style names are the offsets
-;; of abi.ts, the one table the TypeScript side uses too. `npm run build:wasm` expands and assembles it.
+;; This file is a template, expanded by template.ts before it is assembled (`npm run build:wasm`):
+;; each unrolled part is written once and repeated for 8, 4 and 1 four-float sums, and the offsets
+;; of the example slots and row lists are named from abi.ts, the one table the TypeScript side uses too.
 (module
   (import "env" "memory" (memory 1 65536 shared))
 

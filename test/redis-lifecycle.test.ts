@@ -202,3 +202,16 @@ describe("SIGTERM ends every process within 10 s", () => {
     expect(done.worker?.name).toBe("w3");
   }, 60_000);
 });
+
+describe("SIGTERM ends shoal serve without Redis too", () => {
+  it("while a job trains in its background thread: exits 0 within 10 s", async () => {
+    const modelsDir = await mkdtemp(path.join(dir, "models-"));
+    const child = start(["serve", "--port", "0", "--models-dir", modelsDir]);
+    const [, base] = await waitForOutput(child, /listening on (http:\/\/\S+)/);
+    const job = await submit(base!, { ...long(8, 100), threads: 1 });
+    await training(base!, job.id);
+    const { code, seconds } = await stopWith(child);
+    expect(code).toBe(0);
+    expect(seconds).toBeLessThan(10);
+  }, 60_000);
+});

@@ -21,7 +21,7 @@ const temps = async (): Promise<string[]> => (await readdir(dir)).filter((f) => 
 describe("stdout closed by its reader", () => {
   it("shoal train --json | head -1: stops training, exits 141 quietly, --out whole, no .tmp file", async () => {
     const out = path.join(dir, "model.json");
-    const child = startShoal(["train", "--json", "--epochs", "50", "--limit", "1000", "--test-limit", "100", "--threads", "1", "--out", out]);
+    const child = startShoal(["train", "--json", "--epochs", "1000", "--limit", "1000", "--test-limit", "100", "--threads", "1", "--out", out]);
     const exited = exitOf(child);
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -32,9 +32,9 @@ describe("stdout closed by its reader", () => {
     expect(stderr).not.toMatch(/EPIPE|\n\s+at |internal error/);
     expect(code).toBe(141);
     expect(await temps()).toEqual([]);
-    // stopped long before its 50 epochs, with the model of its last finished epoch in --out
+    // stopped long before its 1,000 epochs, with the model of its last finished epoch in --out
     const { metadata } = await loadModel(out);
-    expect(metadata!.epochsRequested).toBe(50);
+    expect(metadata!.epochsRequested).toBe(1000);
     expect(metadata!.epochs).toBeGreaterThanOrEqual(1);
   });
 

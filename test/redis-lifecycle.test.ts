@@ -145,10 +145,13 @@ describe("SIGTERM ends every process within 10 s", () => {
     await took;
     await training(base, job.id);
     const handedBack = waitForOutput(w1, /job (\S+) handed back to the queue/);
+    let w1Output = "";
+    w1.stdout!.on("data", (chunk: Buffer) => (w1Output += chunk.toString()));
     const { code, seconds } = await stopWith(w1);
     expect(code).toBe(0);
     expect(seconds).toBeLessThan(10);
     expect((await handedBack)[1]).toBe(job.id);
+    expect(w1Output).toContain("shoal worker: stopped after 0 jobs");
     // w2 takes it as a first attempt (handing back is not a failure); cancelled then, as training it all would only take time
     const w2 = start(["worker", "--redis", redis.url, "--name", "w2", "--threads", "1"]);
     const [, id, attempt] = await waitForOutput(w2, /took job (\S+) \(attempt (\d+)\)/);

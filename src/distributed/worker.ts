@@ -121,6 +121,7 @@ export async function startWorker(options: ShoalWorkerOptions): Promise<ShoalWor
     const send = (): void => void job.updateProgress({ ...state }).catch(() => {});
     send();
     let lastSent = 0;
+    let gaveBack = false;
     try {
       const trained = await trainSpec(job.data.spec, {
         threads,
@@ -155,7 +156,10 @@ export async function startWorker(options: ShoalWorkerOptions): Promise<ShoalWor
       return result;
     } catch (error) {
       if (error instanceof UnrecoverableError) throw error;
-      if (controller.signal.reason === stopping) return await handBack(job, token);
+      if (controller.signal.reason === stopping) {
+        gaveBack = true; // neither done nor failed here: not counted in `finished`
+        return await handBack(job, token);
+      }
       const name = error instanceof Error ? error.name : "Error";
       const message = error instanceof Error ? error.message : String(error);
       log(`job ${id} failed: ${name}: ${message}`);
@@ -165,7 +169,7 @@ export async function startWorker(options: ShoalWorkerOptions): Promise<ShoalWor
       throw new Error(encodeFailure(name, message));
     } finally {
       running.delete(id);
-      finished++;
+      if (!gaveBack) finished++;
     }
   };
 

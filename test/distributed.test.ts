@@ -179,16 +179,16 @@ describe("shoal worker × 2 behind shoal serve --redis", () => {
     expect(lines.slice(1).every((l) => /\bw[12]$/.test(l))).toBe(true);
   });
 
-  it("SIGTERM: a worker finishes its running job, then it and the server stop cleanly", async () => {
+  it("SIGTERM: a worker finishes its running job or hands it back (after 3 s), then it and the server stop cleanly", async () => {
     const job = await submit(long(41));
     const taken = await until(job.id, (r) => r.status === "running" && r.worker !== undefined);
     const worker = workers.get(taken.worker!.name)!;
     worker.kill("SIGTERM");
     const [code] = (await once(worker, "exit")) as [number];
     expect(code).toBe(0);
-    const done = await record(job.id);
+    // finished in its 3 s by this worker, or trained by the other one (test/redis-lifecycle.test.ts tells them apart)
+    const done = await until(job.id, ended);
     expect(done.status).toBe("done");
-    expect(done.worker?.name).toBe(taken.worker!.name);
     const children = [...workers.values(), server].filter((c) => c !== worker);
     for (const child of children) child.kill("SIGTERM");
     const codes = await Promise.all(children.map(async (c) => (c.exitCode ?? (await once(c, "exit"))[0]) as number));

@@ -170,6 +170,22 @@ describe("IDX file errors name the file and what is wrong", () => {
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(32 << 20);
   });
 
+  it("a 4 GiB gzip bomb (4 MB on disk) stops inflating just past its header's size: fast, in bounded memory", async () => {
+    // gzip members concatenated inflate to one stream: a valid 3-label file, then 64 × 64 MiB of zeros
+    const zeros = gzipSync(Buffer.alloc(64 << 20), { level: 9 });
+    const bomb = Buffer.concat([gzipSync(labels([1, 2, 3])), ...Array<Buffer>(64).fill(zeros)]);
+    expect(bomb.length).toBeLessThan(8 << 20);
+    const file = write(bomb, "4gib-bomb-labels.gz");
+    const before = process.memoryUsage().arrayBuffers;
+    const start = performance.now();
+    const message = (await failure(readIdxLabels(file))).message;
+    // inflating all 4 GiB takes seconds and more memory than a buffer can hold
+    expect(performance.now() - start).toBeLessThan(2000);
+    expect(message).toMatch(/: header declares 3 bytes after the header, but the decompressed data is longer \(stopped decompressing at \d+\)$/);
+    expect(Number(/at (\d+)\)$/.exec(message)![1])).toBeLessThan(2 << 20);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(32 << 20);
+  });
+
   it("a file shorter than its header", async () => {
     const file = write(header(0x08, [3, 28, 28]).subarray(0, 10));
     expect((await failure(readIdxImages(file))).message).toBe(`${file}: truncated: 10 bytes, an IDX images header needs 16`);

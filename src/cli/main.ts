@@ -6,6 +6,7 @@ import { addWorkerCommand } from "./worker-command.js";
 import { activationNames } from "../core/activations.js";
 import { costNames } from "../core/costs.js";
 import { defaultInit, dtypes, inits } from "../core/network.js";
+import { outputClosed, watchStandardOutput } from "./closed-output.js";
 import { exitCodes, reportError } from "./errors.js";
 import { fileWithExtension, integer, oneOf, positiveNumber, separator, sizeList, threads } from "./parse.js";
 import { packageVersion } from "./version.js";
@@ -14,9 +15,16 @@ import type { ValidationSplit } from "./data-source.js";
 /**
  * The `shoal` command line: the commander wiring of `train`, `evaluate`, `predict` and `info`.
  * Each command's work is in its own module, loaded only when that command runs. Returns the exit
- * code: 0 ok, 1 a failure (bad file, bad data), 2 a bad command line, 130 interrupted by Ctrl-C.
+ * code: 0 ok, 1 a failure (bad file, bad data), 2 a bad command line, 130 interrupted by Ctrl-C,
+ * 141 stdout (or stderr) closed by its reader.
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  watchStandardOutput();
+  const code = await runCommand(argv);
+  return outputClosed.aborted ? exitCodes.outputClosed : code;
+}
+
+async function runCommand(argv: readonly string[]): Promise<number> {
   let code: number = exitCodes.ok;
   const program = new Command("shoal")
     .description("Train fully-connected neural networks on every core, then evaluate them and ask them about images.")

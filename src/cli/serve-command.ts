@@ -1,6 +1,7 @@
 import path from "node:path";
 import { Option, type Command } from "commander";
 import type { JobServer, ServeOptions } from "../service/server.js";
+import { firstStopSignal } from "../service/closing.js";
 import { integer } from "./parse.js";
 
 /** What `shoal serve`'s flags parse to. */
@@ -85,17 +86,8 @@ export async function serveCommand(options: ServeCommandOptions, out: NodeJS.Wri
   const models = server.trainer.jobs().length;
   out.write(`shoal serve: listening on ${server.url} (models in ${modelsDir}${models > 0 ? `: ${models} from earlier runs` : ""})\n`);
   for (const skipped of server.trainer.skippedModelFiles) process.stderr.write(`shoal serve: skipped ${skipped}\n`);
-  const signal = await new Promise<string>((resolve) => {
-    const stop = (name: string) => () => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-      resolve(name);
-    };
-    const onInt = stop("SIGINT");
-    const onTerm = stop("SIGTERM");
-    process.once("SIGINT", onInt);
-    process.once("SIGTERM", onTerm);
-  });
+  const { signal, closed } = await firstStopSignal("shoal serve");
   out.write(`shoal serve: ${signal}, stopping (running jobs are cancelled)\n`);
   await server.close();
+  closed();
 }

@@ -11,6 +11,7 @@ import { writeFileAtomic } from "../io/atomic-write.js";
 import { loadCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
 import { train } from "../train/train.js";
+import { outputClosed } from "./closed-output.js";
 import { checkModelFits, classesMissing, holdOut, loadData, type LoadedData, type ValidationSplit } from "./data-source.js";
 import { exitCodes, UsageError } from "./errors.js";
 import { count, duration, percent } from "./format.js";
@@ -88,7 +89,8 @@ export const defaultHidden = [30];
  * Trains a network on the data `flags` name and saves it. After every finished epoch the model
  * (and the plot) are rewritten atomically, so `--out` always holds either its old contents or a
  * complete model of the last finished epoch. Ctrl-C stops after the current mini-batch; the
- * unfinished epoch is dropped, a summary is printed and the exit code is 130.
+ * unfinished epoch is dropped, a summary is printed and the exit code is 130. A reader that closes
+ * stdout (`| head -1`) stops it the same way, quietly (main() then exits 141).
  */
 export async function trainCommand(flags: TrainFlags, given: readonly string[] = []): Promise<number> {
   checkArchitectureFlags(flags);
@@ -147,6 +149,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
     reporter.note("interrupted: stopping after the current mini-batch (Ctrl-C again to quit at once)");
   };
   process.on("SIGINT", onSigint);
+  const signal = AbortSignal.any([controller.signal, outputClosed]);
 
   const records: EpochRecord[] = [];
   const chance = loaded.test ? chanceLevel(loaded.test, loaded.classes) : undefined;
@@ -164,7 +167,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
       shuffle: flags.shuffle,
       threads: flags.threads,
       testData: loaded.test,
-      signal: controller.signal,
+      signal,
       ...(checkpointPath !== undefined && { checkpoint: { path: checkpointPath, every: recordedRun.checkpointEvery, metadata: { train: recordedRun } } }),
       ...(resumed && { resume: resumed.checkpoint }),
       onProgress: (p) => reporter.progress(p),
@@ -196,7 +199,8 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
     return exitCodes.ok;
   } catch (error) {
     reporter.close();
-    if (!(error instanceof AbortError && controller.signal.aborted)) throw error;
+    if (!(error instanceof AbortError && signal.aborted)) throw error;
+    if (outputClosed.aborted) return exitCodes.outputClosed;
     const kept =
       records.length === 0
         ? `no epoch finished: ${out} was left as it was`

@@ -29,8 +29,9 @@ export function addWorkerCommand(program: Command): Command {
     .addOption(new Option("--max-model-bytes <n>", "largest model (JSON bytes) returned as a job result; larger fails the job").default(16 * 1024 * 1024).argParser(integer("--max-model-bytes")))
     .addHelpText("after", [
       "",
-      "SIGTERM or Ctrl-C: take no more jobs, finish the running ones, close the connections. A second signal",
-      "leaves at once; BullMQ then gives the abandoned job to another worker when its lock expires.",
+      "SIGTERM or Ctrl-C: take no more jobs, give running ones 3 s to finish, hand the others back to the queue,",
+      "close the connections: gone within 10 s, also with Redis unreachable. A second signal leaves at once;",
+      "BullMQ then gives the abandoned job to another worker when its lock expires.",
       "",
       "Example:",
       "  shoal worker --redis redis://10.0.0.5:6379 --threads auto",

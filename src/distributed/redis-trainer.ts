@@ -8,6 +8,7 @@ import { fromModelJson, type ModelJson } from "../io/model-format.js";
 import { JobStateError, QueueFullError, UnknownJobError } from "../service/errors.js";
 import { finalStatuses, type JobEvent, type JobInfo, type JobStatus, type Prediction } from "../service/job.js";
 import { defaultSpecLimits, prepareSpec, type JobSpec, type SpecLimits } from "../service/spec.js";
+import { settlesWithin } from "../service/closing.js";
 import { checkRedis, redisOptions } from "./connection.js";
 import { cancelChannel, cancelKey, decodeFailure, defaultQueue, trainJobName, type JobProgress, type JobResult, type QueuedJob, type WorkerIdentity } from "./protocol.js";
 
@@ -55,6 +56,9 @@ export async function createRedisTrainer(options: RedisTrainerOptions): Promise<
   }
   return trainer;
 }
+
+/** Bound on each step of closing that waits for Redis. */
+const CLOSE_STEP_MS = 1000;
 
 export class RedisTrainer implements AsyncDisposable {
   readonly queue: Queue<QueuedJob, JobResult>;
@@ -214,12 +218,25 @@ export class RedisTrainer implements AsyncDisposable {
     return { classes, outputs };
   }
 
-  /** Closes this process's connections; jobs stay in Redis for the workers. */
+  /**
+   * Closes this process's connections; jobs stay in Redis for the workers. Bounded (about 2 s at
+   * most): with Redis away, the record updates and BullMQ's closes would wait for it forever
+   * (taskforcesh/bullmq#4656), so the connections are then dropped (ioredis stops reconnecting).
+   * BullMQ may still hold a timer of up to 11 s (its read of the event stream, raced against one),
+   * which keeps the process alive that long unless it exits.
+   */
   close(): Promise<void> {
     return (this.closed ??= (async () => {
-      await Promise.allSettled([...this.chains.values()]);
-      await Promise.allSettled([this.events.close(), this.queue.close()]);
-      this.client.disconnect();
+      try {
+        await settlesWithin(Promise.allSettled([...this.chains.values()]), CLOSE_STEP_MS);
+        await settlesWithin(Promise.allSettled([this.events.close(), this.queue.close()]), CLOSE_STEP_MS);
+      } finally {
+        // disconnect() stops ioredis' reconnecting at once; what it returns waits for an 'end' event
+        // that a client with no socket never emits.
+        void this.events.disconnect().catch(() => {});
+        void this.queue.disconnect().catch(() => {});
+        this.client.disconnect();
+      }
     })());
   }
 

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { ServeCommandOptions } from "../cli/serve-command.js";
+import { firstStopSignal } from "../service/closing.js";
 import { startRedisServer } from "./server.js";
 
 /** `shoal serve --redis`: the HTTP API in front of the queue, until SIGINT or SIGTERM (jobs stay queued for the workers). */
@@ -17,10 +18,8 @@ export async function serveRedisCommand(options: ServeCommandOptions, out: NodeJ
     ...(options.dataDir === undefined ? {} : { dataDir: path.resolve(options.dataDir) }),
   });
   out.write(`shoal serve: listening on ${server.url} (jobs go to queue ${options.queue ?? "shoal"} at ${redis})\n`);
-  const signal = await new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-  });
+  const { signal, closed } = await firstStopSignal("shoal serve");
   out.write(`shoal serve: ${signal}, stopping (queued and running jobs stay with the workers)\n`);
   await server.close();
+  closed();
 }

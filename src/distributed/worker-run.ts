@@ -1,7 +1,14 @@
 import type { WorkerCommandOptions } from "../cli/worker-command.js";
+import { firstStopSignal } from "../service/closing.js";
 import { startWorker } from "./worker.js";
 
-/** `shoal worker`: runs until SIGTERM/SIGINT (finishes the running jobs), or a second one (leaves them to the stall check). */
+/** Running jobs' time to finish after SIGTERM: with closing's own bounds, well within the 10 s process managers allow. */
+const CLOSE_GRACE_MS = 3000;
+
+/**
+ * `shoal worker`: runs until SIGTERM/SIGINT, then stops within seconds: running jobs get a few seconds
+ * to finish, then go back to the queue. A second signal leaves at once (the stall check re-queues them).
+ */
 export async function workerCommand(options: WorkerCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const worker = await startWorker({
     redis: options.redis,
@@ -11,19 +18,15 @@ export async function workerCommand(options: WorkerCommandOptions, out: NodeJS.W
     lockDuration: options.lockDuration,
     stalledInterval: options.stalledInterval,
     maxModelBytes: options.maxModelBytes,
+    closeGrace: CLOSE_GRACE_MS,
     ...(options.name === undefined ? {} : { name: options.name }),
     log: (line) => out.write(`shoal worker: ${line}\n`),
   });
   out.write(`shoal worker: ${worker.identity.name} waiting for jobs on queue ${options.queue} at ${options.redis}\n`);
-  const signal = await new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-  });
-  out.write(`shoal worker: ${signal}, taking no more jobs; finishing the running ones (send it again to leave now)\n`);
-  // Leaving at once: the running job keeps its lock until it expires, then BullMQ's stall check gives it to another worker.
-  const force = (): never => process.exit(143);
-  process.once("SIGINT", force);
-  process.once("SIGTERM", force);
+  // A second signal leaves at once: the running job keeps its lock until it expires, then BullMQ's stall check gives it to another worker.
+  const { signal, closed } = await firstStopSignal("shoal worker");
+  out.write(`shoal worker: ${signal}, taking no more jobs; running ones that do not finish in ${CLOSE_GRACE_MS / 1000} s go back to the queue (send it again to leave now)\n`);
   await worker.close();
   out.write(`shoal worker: stopped after ${worker.finished} jobs\n`);
+  closed();
 }

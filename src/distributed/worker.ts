@@ -1,8 +1,9 @@
 import { hostname } from "node:os";
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { UnrecoverableError, WaitingError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { AbortError, check, checkInteger, ShoalError, show, TrainingThreadError } from "../core/errors.js";
 import type { Progress } from "../train/options.js";
+import { settlesWithin, within } from "../service/closing.js";
 import { checkRedis, redisOptions } from "./connection.js";
 import { cancelChannel, cancelKey, defaultMaxModelBytes, defaultQueue, encodeFailure, type JobProgress, type JobResult, type QueuedJob, type WorkerIdentity } from "./protocol.js";
 import { trainSpec } from "./run-job.js";
@@ -25,6 +26,8 @@ export interface ShoalWorkerOptions {
   stalledInterval?: number;
   /** Largest model JSON returned as a job result, bytes (default 16 MiB). */
   maxModelBytes?: number;
+  /** How long close() lets running jobs finish before it stops them and hands them back to the queue, ms (default 3,000). */
+  closeGrace?: number;
   /** Where lines about taken and finished jobs go (default: nowhere). */
   log?: (line: string) => void;
 }
@@ -34,12 +37,22 @@ export interface ShoalWorker {
   readonly identity: WorkerIdentity;
   /** Jobs finished (done or failed) by this process. */
   readonly finished: number;
-  /** Stops taking jobs and waits for the running ones to finish (`force`: abandons them; BullMQ gives them to another worker once their lock expires). Closes every connection. */
+  /**
+   * Stops taking jobs and closes every connection, in a bounded time whatever the state of Redis.
+   * Running jobs get `closeGrace` ms to finish (none with `force`); then they are stopped within a
+   * mini-batch and handed back to the queue, not counted as an attempt, for another worker to train
+   * from the start. With Redis unreachable they cannot be handed back: their lock expires and
+   * BullMQ's stall check gives them to another worker. Resolves within about closeGrace + 4 s;
+   * then BullMQ may still hold a timer of up to 6 s (its wait for a job, raced against one), which
+   * keeps the process alive that long unless it exits.
+   */
   close(force?: boolean): Promise<void>;
 }
 
 /** Minimum time between two progress updates of a job within an epoch, ms. */
 const PROGRESS_EVERY_MS = 200;
+/** Bound on each step of closing that waits for Redis (handing jobs back, writing outcomes, BullMQ's close). */
+const CLOSE_STEP_MS = 1000;
 
 /**
  * Takes training jobs from the BullMQ queue and trains each with train() on this machine's cores.
@@ -50,8 +63,9 @@ const PROGRESS_EVERY_MS = 200;
  * training thread that died) is retried per the job's `attempts`.
  */
 export async function startWorker(options: ShoalWorkerOptions): Promise<ShoalWorker> {
-  const { redis, queue = defaultQueue, concurrency = 1, threads = "auto", lockDuration = 30_000, stalledInterval = 30_000, maxModelBytes = defaultMaxModelBytes, log = () => {} } = options;
+  const { redis, queue = defaultQueue, concurrency = 1, threads = "auto", lockDuration = 30_000, stalledInterval = 30_000, maxModelBytes = defaultMaxModelBytes, closeGrace = 3000, log = () => {} } = options;
   checkInteger("concurrency", concurrency);
+  checkInteger("closeGrace", closeGrace, 0);
   checkInteger("lockDuration", lockDuration);
   checkInteger("stalledInterval", stalledInterval);
   checkInteger("maxModelBytes", maxModelBytes);
@@ -69,9 +83,32 @@ export async function startWorker(options: ShoalWorkerOptions): Promise<ShoalWor
   await subscriber.subscribe(cancelChannel(queue));
   subscriber.on("message", (_channel, id: string) => running.get(id)?.abort(new AbortError("cancelled while running")));
 
+  // Jobs taken whose outcome BullMQ has not yet written to Redis: closing waits (bounded) for them.
+  const unsettled = new Set<string>();
+  let onSettled: (() => void) | undefined;
+  const settle = (id: string | undefined): void => {
+    if (id === undefined || !unsettled.delete(id) || unsettled.size > 0) return;
+    onSettled?.();
+  };
+  const allSettled = (): Promise<void> => (unsettled.size === 0 ? Promise.resolve() : new Promise((resolve) => (onSettled = resolve)));
+  // Set by close(): jobs taken from then on, and running jobs stopped with `stopping`, go back to the queue.
+  let closing = false;
+  const stopping = new AbortError("the worker is stopping");
+  const handBack = async (job: Job<QueuedJob, JobResult>, token: string | undefined): Promise<never> => {
+    if (await within(job.moveToWait(token).then(() => true, () => false), CLOSE_STEP_MS, false)) {
+      log(`job ${job.id} handed back to the queue`);
+      settle(job.id);
+      throw new WaitingError();
+    }
+    // Redis is away: the job keeps its lock until it expires, then the stall check re-queues it.
+    throw new Error(encodeFailure("AbortError", "the worker stopped while training it"));
+  };
+
   let finished = 0;
-  const processor = async (job: Job<QueuedJob, JobResult>): Promise<JobResult> => {
+  const processor = async (job: Job<QueuedJob, JobResult>, token?: string): Promise<JobResult> => {
     const id = job.id!;
+    unsettled.add(id);
+    if (closing) return handBack(job, token);
     const attempt = job.attemptsMade + 1;
     if ((await client.exists(cancelKey(queue, id))) === 1) throw new UnrecoverableError(encodeFailure("AbortError", "cancelled while queued"));
     const controller = new AbortController();
@@ -84,6 +121,7 @@ export async function startWorker(options: ShoalWorkerOptions): Promise<ShoalWor
     const send = (): void => void job.updateProgress({ ...state }).catch(() => {});
     send();
     let lastSent = 0;
+    let gaveBack = false;
     try {
       const trained = await trainSpec(job.data.spec, {
         threads,
@@ -118,6 +156,10 @@ export async function startWorker(options: ShoalWorkerOptions): Promise<ShoalWor
       return result;
     } catch (error) {
       if (error instanceof UnrecoverableError) throw error;
+      if (controller.signal.reason === stopping) {
+        gaveBack = true; // neither done nor failed here: not counted in `finished`
+        return await handBack(job, token);
+      }
       const name = error instanceof Error ? error.name : "Error";
       const message = error instanceof Error ? error.message : String(error);
       log(`job ${id} failed: ${name}: ${message}`);
@@ -127,12 +169,14 @@ export async function startWorker(options: ShoalWorkerOptions): Promise<ShoalWor
       throw new Error(encodeFailure(name, message));
     } finally {
       running.delete(id);
-      finished++;
+      if (!gaveBack) finished++;
     }
   };
 
   const worker = new Worker<QueuedJob, JobResult>(queue, processor, { connection, concurrency, lockDuration, stalledInterval, maxStalledCount: 2 });
   worker.on("error", (error) => log(`redis: ${error.message}`));
+  worker.on("completed", (job) => settle(job.id));
+  worker.on("failed", (job) => settle(job?.id));
   await worker.waitUntilReady();
 
   let closed: Promise<void> | undefined;
@@ -143,9 +187,20 @@ export async function startWorker(options: ShoalWorkerOptions): Promise<ShoalWor
     },
     close: (force = false) =>
       (closed ??= (async () => {
+        closing = true;
+        void worker.pause(true); // no more jobs; makes no Redis call
         try {
-          await worker.close(force);
+          if (!force && !(await settlesWithin(allSettled(), closeGrace))) log(`stopping ${unsettled.size} running job(s) to hand back to the queue`);
+          for (const controller of running.values()) controller.abort(stopping);
+          // a mini-batch to stop, then the job handed back (or its outcome written)
+          await settlesWithin(allSettled(), 2 * CLOSE_STEP_MS);
+          // Forced: BullMQ's graceful close would wait for Redis (taskforcesh/bullmq#4656); every
+          // outcome it could write is written by now.
+          await settlesWithin(worker.close(true), CLOSE_STEP_MS);
         } finally {
+          // disconnect() stops ioredis' reconnecting at once; what it returns waits for an 'end'
+          // event that a client with no socket never emits.
+          void worker.disconnect().catch(() => {});
           subscriber.disconnect();
           client.disconnect();
         }

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { check, checkInteger, show } from "../core/errors.js";
 import { createBackgroundTrainer, type BackgroundTrainer, type BackgroundTrainerOptions } from "./background-trainer.js";
+import { settlesWithin } from "./closing.js";
 import { defaultBodyLimit, jobRoutes, type JobTrainer } from "./http.js";
 import { defaultMaxJobWork } from "./spec.js";
 
@@ -27,9 +28,12 @@ export interface RunningServer<T> extends AsyncDisposable {
   readonly port: number;
   readonly app: FastifyInstance;
   readonly trainer: T;
-  /** Stops accepting requests, ends event streams, waits for requests in flight, then closes the trainer. */
+  /** Stops accepting requests, ends event streams, waits (up to 1 s) for requests in flight, then closes the trainer. */
   close(): Promise<void>;
 }
+
+/** How long close() lets requests in flight finish, ms. */
+const CLOSE_REQUESTS_MS = 1000;
 
 /** A running `shoal serve`. */
 export type JobServer = RunningServer<BackgroundTrainer>;
@@ -81,7 +85,13 @@ export async function serveJobs<T extends JobTrainer & { close(): Promise<void> 
   const close = (): Promise<void> =>
     (closed ??= (async () => {
       try {
-        await app.close();
+        // Requests in flight get a moment to finish; one waiting on a trainer that cannot answer
+        // (its Redis gone) would hold app.close() forever, so its connection is cut instead.
+        const closing = app.close();
+        if (!(await settlesWithin(closing, CLOSE_REQUESTS_MS))) {
+          app.server.closeAllConnections();
+          await settlesWithin(closing, CLOSE_REQUESTS_MS);
+        }
       } finally {
         await trainer.close();
       }

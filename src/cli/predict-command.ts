@@ -1,13 +1,13 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { predictedClass } from "../core/backprop.js";
+import { predictedClass } from "../core/classes.js";
 import { DataFileError, readDataFile } from "../data/errors.js";
 import { readCsvTable } from "../data/csv.js";
 import { readIdxImages, readIdxLabels } from "../data/idx.js";
 import { loadModel } from "../io/model-file.js";
 import { exitCodes, UsageError } from "./errors.js";
 import { decodePng, isBlank, toModelInput, type GrayImage } from "./image.js";
-import { classNamesOf, modelData } from "./model-metadata.js";
+import { classNamesOf, modelData } from "../io/model-metadata.js";
 
 /** `shoal predict`'s flags, parsed. */
 export interface PredictFlags {

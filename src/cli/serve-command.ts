@@ -3,23 +3,8 @@ import { Option, type Command } from "commander";
 import type { JobServer, ServeOptions } from "../service/server.js";
 import { firstStopSignal } from "../service/closing.js";
 import { integer } from "./parse.js";
+import type { ServeCommandOptions } from "./serve-redis.js";
 
-/** What `shoal serve`'s flags parse to. */
-export interface ServeCommandOptions {
-  host: string;
-  port: number;
-  modelsDir: string;
-  dataDir?: string;
-  concurrency: number;
-  maxQueue: number;
-  bodyLimit: number;
-  /** Most epochs × training examples one job may ask for (default: the trainer's, 60,000,000). */
-  maxJobWork?: number;
-  /** Put jobs on this Redis's BullMQ queue for `shoal worker` processes instead of training here. */
-  redis?: string;
-  queue?: string;
-  attempts?: number;
-}
 
 /**
  * Registers `shoal serve` on the `shoal` program. The server's code (and fastify) is loaded only
@@ -69,7 +54,7 @@ export async function startServer(options: ServeOptions = {}): Promise<JobServer
 /** Runs the server until SIGINT or SIGTERM, then closes it: running jobs are cancelled, finished models stay on disk. */
 export async function serveCommand(options: ServeCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   if (options.redis !== undefined) {
-    const { serveRedisCommand } = await import("../distributed/serve-redis.js");
+    const { serveRedisCommand } = await import("./serve-redis.js");
     return serveRedisCommand(options, out);
   }
   const modelsDir = path.resolve(options.modelsDir);

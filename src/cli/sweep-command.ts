@@ -1,21 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { checkThreadsFit, integer, oneOf, positiveNumber, sizeList, threads } from "./parse.js";
+import type { SweepCommandOptions } from "./sweep-run.js";
 
-/** What `shoal sweep`'s flags parse to. */
-export interface SweepCommandOptions {
-  eta: number[];
-  layers: number[][];
-  seed: number[];
-  data: "mnist" | "fashion-mnist";
-  epochs: number;
-  batch: number;
-  threads: number | "auto";
-  limit?: number;
-  testLimit?: number;
-  redis?: string;
-  queue: string;
-  json?: boolean;
-}
 
 /** A comma-separated list parsed item by item (`0.5,1,3`). */
 function list<T>(parse: (value: string) => T): (value: string) => T[] {
@@ -53,7 +39,7 @@ export function addSweepCommand(program: Command): Command {
     const options = sweep.opts<SweepCommandOptions>();
     // trained here, the jobs' threads must fit this machine; over Redis they are the workers' to check
     if (options.redis === undefined) checkThreadsFit("--threads", options.threads);
-    const { sweepCommand } = await import("../distributed/sweep-run.js");
+    const { sweepCommand } = await import("./sweep-run.js");
     await sweepCommand(options);
   });
   return sweep;

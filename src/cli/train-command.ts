@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import type { ActivationName } from "../core/activations.js";
-import { classCount } from "../core/backprop.js";
+import { classCount } from "../core/classes.js";
 import type { CostName } from "../core/costs.js";
 import { targetClass, type Dataset } from "../core/dataset.js";
 import { AbortError, ShoalError } from "../core/errors.js";
@@ -15,7 +15,7 @@ import { outputClosed } from "./closed-output.js";
 import { checkModelFits, classesMissing, holdOut, loadData, type LoadedData, type ValidationSplit } from "./data-source.js";
 import { exitCodes, UsageError } from "./errors.js";
 import { count, duration, percent } from "./format.js";
-import { dataMetadata } from "./model-metadata.js";
+import { dataMetadata } from "../io/model-metadata.js";
 import { createReporter, type EpochRecord, type Reporter } from "./output.js";
 
 /** `shoal train`'s flags, parsed. Architecture flags are undefined unless given (they conflict with --init). */
@@ -139,16 +139,21 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
 
   const reporter = createReporter({ json: flags.json === true });
   const controller = new AbortController();
-  const onSigint = (): void => {
+  // Ctrl-C (SIGINT) or SIGTERM (a service manager, `kill`): stop after the current mini-batch;
+  // a second signal quits at once (--out is still whole: it is only ever replaced by a rename).
+  let stoppedBy: NodeJS.Signals | undefined;
+  const stopCode = (): number => (stoppedBy === "SIGTERM" ? exitCodes.terminated : exitCodes.interrupted);
+  const onSignal = (name: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
-      // a second Ctrl-C: quit at once (--out is still whole: it is only ever replaced by a rename)
       reporter.close();
-      process.exit(exitCodes.interrupted);
+      process.exit(stopCode());
     }
+    stoppedBy = name;
     controller.abort();
-    reporter.note("interrupted: stopping after the current mini-batch (Ctrl-C again to quit at once)");
+    reporter.note(`${name === "SIGINT" ? "interrupted" : "terminated (SIGTERM)"}: stopping after the current mini-batch (${name === "SIGINT" ? "Ctrl-C" : "a second signal"} again to quit at once)`);
   };
-  process.on("SIGINT", onSigint);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const signal = AbortSignal.any([controller.signal, outputClosed]);
 
   const records: EpochRecord[] = [];
@@ -207,9 +212,10 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
         : `${out} holds the model after epoch ${done + records.length}`;
     reporter.note(`interrupted during epoch ${done + records.length + 1} of ${flags.epochs}; ${kept}`);
     if (records.length > 0) reporter.note(summary(records, undefined, performance.now() - started, out, flags.plot));
-    return exitCodes.interrupted;
+    return stopCode();
   } finally {
-    process.off("SIGINT", onSigint);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
 }
 

@@ -1,18 +1,8 @@
 import { availableParallelism } from "node:os";
 import { Option, type Command } from "commander";
 import { integer, threads } from "./parse.js";
+import type { WorkerCommandOptions } from "./worker-run.js";
 
-/** What `shoal worker`'s flags parse to. */
-export interface WorkerCommandOptions {
-  redis: string;
-  queue: string;
-  concurrency: number;
-  threads: number | "auto";
-  name?: string;
-  lockDuration: number;
-  stalledInterval: number;
-  maxModelBytes: number;
-}
 
 /** Registers `shoal worker` on the `shoal` program; BullMQ is loaded only when it runs. */
 export function addWorkerCommand(program: Command): Command {
@@ -37,7 +27,7 @@ export function addWorkerCommand(program: Command): Command {
       "  shoal worker --redis redis://10.0.0.5:6379 --threads auto",
     ].join("\n"));
   worker.action(async () => {
-    const { workerCommand } = await import("../distributed/worker-run.js");
+    const { workerCommand } = await import("./worker-run.js");
     await workerCommand(worker.opts<WorkerCommandOptions>());
   });
   return worker;

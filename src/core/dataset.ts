@@ -1,4 +1,4 @@
-import { predictedClass } from "./backprop.js";
+import { predictedClass } from "./classes.js";
 import { check, show, ValidationError } from "./errors.js";
 
 /**

@@ -1,6 +1,7 @@
-import { createScratch, feedforward, predictedClass, type Scratch } from "./backprop.js";
+import { createScratch, feedforward, type Scratch } from "./backprop.js";
+import { predictedClass } from "./classes.js";
 import { targetClass, type Dataset } from "./dataset.js";
-import type { Architecture, Params } from "./network.js";
+import type { Architecture, Params } from "./layout.js";
 
 /** Classification result on a dataset: the network's answer is the {@link predictedClass} of its output. */
 export interface Evaluation {

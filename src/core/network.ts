@@ -1,17 +1,14 @@
-import { activation, activationNames, type Activation, type ActivationName } from "./activations.js";
-import { classCount, createScratch, feedforward, predictedClass } from "./backprop.js";
+import { activation, activationNames, type ActivationName } from "./activations.js";
+import { createScratch, feedforward } from "./backprop.js";
+import { classCount, predictedClass } from "./classes.js";
 import { validateDataset, outputSize, type Dataset } from "./dataset.js";
 import { countCorrect, evaluation, type Evaluation } from "./evaluate.js";
-import { cost, costNames, type Cost, type CostName } from "./costs.js";
+import { cost, costNames, type CostName } from "./costs.js";
 import { check, checkInteger, checkKnownKeys, checkOneOf, show, ValidationError } from "./errors.js";
+import { allocateParams, dtypes, layoutOf, type Architecture, type DType, type Layout, type Params } from "./layout.js";
 import { Rng } from "./rng.js";
 
-/** Element type of the parameter vector. */
-export type DType = "float32" | "float64";
-export const dtypes: readonly DType[] = ["float32", "float64"];
-
-/** The flat parameter vector: every layer's weights and biases, back to back. */
-export type Params = Float32Array | Float64Array;
+export { allocateParams, dtypes, layoutOf, type Architecture, type DType, type Layout, type Params } from "./layout.js";
 
 /**
  * Weight initialisation: N(0, 1/n_in) as network2.py's default (`"scaled-gaussian"`, shoal's default),
@@ -65,41 +62,6 @@ export interface NetworkOptions {
 /** Every key of NetworkOptions (the type makes this list complete). */
 const networkOptionKeys: Record<keyof NetworkOptions, true> = { seed: true, dtype: true, activation: true, outputActivation: true, cost: true, init: true };
 
-/**
- * Where each layer lives in the flat parameter vector. Layer l (0-based, l = 0 … L−1 for
- * L = sizes.length − 1 weight layers) maps sizes[l] inputs to sizes[l+1] neurons: its weights are a
- * sizes[l+1] × sizes[l] row-major matrix (w_jk: row j = neuron, column k = input, as in the notes),
- * followed by its sizes[l+1] biases.
- */
-export interface Layout {
-  readonly sizes: readonly number[];
-  readonly weightOffsets: readonly number[];
-  readonly biasOffsets: readonly number[];
-  readonly paramCount: number;
-}
-
-/** The layout of a network with these layer sizes. */
-export function layoutOf(sizes: readonly number[]): Layout {
-  const weightOffsets: number[] = [];
-  const biasOffsets: number[] = [];
-  let offset = 0;
-  for (let l = 0; l + 1 < sizes.length; l++) {
-    weightOffsets.push(offset);
-    offset += sizes[l]! * sizes[l + 1]!;
-    biasOffsets.push(offset);
-    offset += sizes[l + 1]!;
-  }
-  return { sizes, weightOffsets, biasOffsets, paramCount: offset };
-}
-
-/** What the kernel needs to run a network: its layout and its functions. */
-export interface Architecture {
-  readonly layout: Layout;
-  readonly hidden: Activation;
-  readonly output: Activation;
-  readonly cost: Cost;
-}
-
 /** Resolves a spec's names into the functions the kernel calls. */
 export function architectureOf(spec: NetworkSpec): Architecture {
   return {
@@ -129,14 +91,6 @@ export function validateSpec(spec: NetworkSpec): void {
     spec.cost !== "cross-entropy" || spec.outputActivation === "sigmoid",
     `cost cross-entropy needs outputActivation sigmoid (outputs in (0, 1)), got ${show(spec.outputActivation)}`,
   );
-}
-
-/** A parameter vector of the given type: fresh, or a view of `buffer` from `byteOffset`. */
-export function allocateParams(dtype: DType, length: number, buffer?: ArrayBufferLike, byteOffset = 0): Params {
-  if (buffer) {
-    return dtype === "float32" ? new Float32Array(buffer, byteOffset, length) : new Float64Array(buffer, byteOffset, length);
-  }
-  return dtype === "float32" ? new Float32Array(length) : new Float64Array(length);
 }
 
 /** The most parameters a network may have (2^28: 1 GiB as float32), so a bad size is an error, not an allocation failure. */

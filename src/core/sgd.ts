@@ -1,4 +1,4 @@
-import type { Params } from "./network.js";
+import type { Params } from "./layout.js";
 
 /**
  * The gradient-descent step of mini-batch SGD over parameters [from, to):

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Job, Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
-import { predictedClass } from "../core/backprop.js";
+import { predictedClass } from "../core/classes.js";
 import { check, checkInteger, show, ValidationError } from "../core/errors.js";
 import type { Network } from "../core/network.js";
 import { fromModelJson, type ModelJson } from "../io/model-format.js";

@@ -1,4 +1,5 @@
-import { addGradient, backpropagate, createScratch, predictedClass, type Scratch } from "../core/backprop.js";
+import { addGradient, backpropagate, createScratch, type Scratch } from "../core/backprop.js";
+import { predictedClass } from "../core/classes.js";
 import { fillTarget, targetClass } from "../core/dataset.js";
 import { countCorrect } from "../core/evaluate.js";
 import { architectureOf } from "../core/network.js";

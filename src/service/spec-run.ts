@@ -1,4 +1,4 @@
-import { dataMetadata } from "../cli/model-metadata.js";
+import { dataMetadata } from "../io/model-metadata.js";
 import type { Dataset } from "../core/dataset.js";
 import { Network } from "../core/network.js";
 import type { TrainOptions } from "../train/options.js";

@@ -2,11 +2,10 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import type { DatasetInit } from "../core/dataset.js";
 import type { NetworkOptions } from "../core/network.js";
-import type { TestFault } from "../parallel/shared-state.js";
 import type { TrainOptions } from "../train/options.js";
 import { check, checkInteger, checkOneOf, checkPositive, show, ValidationError } from "../core/errors.js";
 import { defaultInit, inits, randomSeed, validateSpec } from "../core/network.js";
-import { classCount } from "../core/backprop.js";
+import { classCount } from "../core/classes.js";
 
 /**
  * A training job as plain, serialisable data: what the data is, the network, and the
@@ -24,7 +23,7 @@ export interface JobSpec
   /** A label for people; not interpreted. */
   name?: string;
   /** @internal Test-only: passed to `train` (a worker throws at a given step). */
-  testFault?: TestFault;
+  testFault?: TrainOptions["testFault"];
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { predictedClass } from "../core/backprop.js";
+import { predictedClass } from "../core/classes.js";
 import { AbortError, check, show, ValidationError } from "../core/errors.js";
 import { Network } from "../core/network.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";

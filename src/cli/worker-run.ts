@@ -1,6 +1,18 @@
-import type { WorkerCommandOptions } from "../cli/worker-command.js";
 import { firstStopSignal } from "../service/closing.js";
-import { startWorker } from "./worker.js";
+import { startWorker } from "../distributed/worker.js";
+
+// The options type lives here, not beside the command, so the command imports this module (lazily) and not the other way round.
+/** What `shoal worker`'s flags parse to. */
+export interface WorkerCommandOptions {
+  redis: string;
+  queue: string;
+  concurrency: number;
+  threads: number | "auto";
+  name?: string;
+  lockDuration: number;
+  stalledInterval: number;
+  maxModelBytes: number;
+}
 
 /** Running jobs' time to finish after SIGTERM: with closing's own bounds, well within the 10 s process managers allow. */
 const CLOSE_GRACE_MS = 3000;

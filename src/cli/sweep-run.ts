@@ -1,5 +1,21 @@
-import type { SweepCommandOptions } from "../cli/sweep-command.js";
-import { runSweep, sweepSpecs, sweepTable } from "./sweep.js";
+import { runSweep, sweepSpecs, sweepTable } from "../distributed/sweep.js";
+
+// The options type lives here, not beside the command, so the command imports this module (lazily) and not the other way round.
+/** What `shoal sweep`'s flags parse to. */
+export interface SweepCommandOptions {
+  eta: number[];
+  layers: number[][];
+  seed: number[];
+  data: "mnist" | "fashion-mnist";
+  epochs: number;
+  batch: number;
+  threads: number | "auto";
+  limit?: number;
+  testLimit?: number;
+  redis?: string;
+  queue: string;
+  json?: boolean;
+}
 
 /** `shoal sweep`: the grid's jobs, then the table (or JSON) on stdout; a line per finished job on stderr. */
 export async function sweepCommand(options: SweepCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {

@@ -1,7 +1,24 @@
 import path from "node:path";
-import type { ServeCommandOptions } from "../cli/serve-command.js";
 import { firstStopSignal } from "../service/closing.js";
-import { startRedisServer } from "./server.js";
+import { startRedisServer } from "../distributed/server.js";
+
+// The options type lives here, not beside the command, so the command imports this module (lazily) and not the other way round.
+/** What `shoal serve`'s flags parse to. */
+export interface ServeCommandOptions {
+  host: string;
+  port: number;
+  modelsDir: string;
+  dataDir?: string;
+  concurrency: number;
+  maxQueue: number;
+  bodyLimit: number;
+  /** Most epochs × training examples one job may ask for (default: the trainer's, 60,000,000). */
+  maxJobWork?: number;
+  /** Put jobs on this Redis's BullMQ queue for `shoal worker` processes instead of training here. */
+  redis?: string;
+  queue?: string;
+  attempts?: number;
+}
 
 /** `shoal serve --redis`: the HTTP API in front of the queue, until SIGINT or SIGTERM (jobs stay queued for the workers). */
 export async function serveRedisCommand(options: ServeCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {

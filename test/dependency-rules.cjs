@@ -1,0 +1,30 @@
+// The layer table of the design (../shared/DESIGN.md, "Layers and folders") and "no import
+// cycles", checked by test/layers.test.ts with dependency-cruiser. Each folder may import the
+// folders listed for it, and core; nothing imports cli.
+const layer = (name, folder, allowed) => ({
+  name,
+  severity: "error",
+  from: { path: `^${folder}/` },
+  to: { path: "^(src|workers)/", pathNot: [`^${folder}/`, "^src/core/", ...allowed.map((a) => `^${a}/`)] },
+});
+
+module.exports = {
+  forbidden: [
+    { name: "no-cycles", severity: "error", comment: "an import cycle (type-only imports count too)", from: {}, to: { circular: true } },
+    layer("core-imports-nothing-above", "src/core", []),
+    layer("data-on-core", "src/data", []),
+    layer("parallel-on-core", "src/parallel", []),
+    layer("io-on-core", "src/io", []),
+    layer("train-on-parallel-io", "src/train", ["src/parallel", "src/io"]),
+    layer("workers-on-parallel", "workers", ["src/parallel"]),
+    layer("service-on-train-io-data", "src/service", ["src/train", "src/io", "src/data"]),
+    layer("distributed-on-service-train-io-data", "src/distributed", ["src/service", "src/train", "src/io", "src/data"]),
+    { name: "nothing-imports-cli", severity: "error", from: { pathNot: "^src/cli/" }, to: { path: "^src/cli/" } },
+  ],
+  options: {
+    tsConfig: { fileName: "tsconfig.json" },
+    tsPreCompilationDeps: true,
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "^src/core/wasm/build-kernel\\.ts$" },
+  },
+};

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { AbortError, createPool, Network, train, TrainingThreadError, ValidationError, type TrainingPool } from "../src/index.js";
+import { PoolSet } from "../src/train/pool-set.js";
 import { someDigits } from "./fixtures/digits.js";
 
 const run = promisify(execFile);
@@ -89,5 +90,29 @@ describe("a training pool: threads that outlive a run", () => {
     expect(trained).toBe("trained twice on 2 threads");
     // process CPU time (all threads) over one second of a warm, idle pool
     expect(Number(/idle cpu ms: ([\d.]+)/.exec(cpu!)![1])).toBeLessThan(50);
+  });
+});
+
+describe("a pool set: warm pools by thread count, for job after job", () => {
+  it("lends the same pool to runs one after another, a second pool to a run beside a busy one, and closes all", async () => {
+    const { train: data } = await someDigits(100);
+    const pools = new PoolSet();
+    const seen: TrainingPool[] = [];
+    try {
+      const net = (): Network => Network.create([784, 10, 10], { seed: 1 });
+      const lend = (): Promise<unknown> => pools.with(2, (pool) => (seen.push(pool), train(net(), data, { ...options, epochs: 1, pool })));
+      await lend();
+      await lend();
+      expect(seen[1]).toBe(seen[0]);
+      await Promise.all([lend(), lend()]);
+      expect(seen[2]).not.toBe(seen[3]);
+      expect([seen[2], seen[3]]).toContain(seen[0]);
+      // threads 0 runs in process; a bad thread count reaches train()'s own error
+      expect((await pools.train(net(), data, { ...options, epochs: 1, threads: 0 })).threads).toBe(0);
+      await expect(pools.train(net(), data, { ...options, epochs: 1, threads: -1 })).rejects.toThrow(new ValidationError("threads must be an integer ≥ 0, got -1"));
+    } finally {
+      await pools.close();
+    }
+    expect(seen.every((pool) => pool.closed)).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { toModelJson, type ModelJson } from "../io/model-format.js";
 import { loadJobData } from "../service/data.js";
 import { checkJobWork, prepareSpec, type JobSpec, type SpecLimits, defaultSpecLimits } from "../service/spec.js";
 import type { EpochReport, Progress, TrainResult } from "../train/options.js";
+import type { PoolSet } from "../train/pool-set.js";
 import { train } from "../train/train.js";
 
 /** Options of {@link trainSpec}. */
@@ -15,6 +16,8 @@ export interface TrainSpecOptions {
   onProgress?: (progress: Progress) => void;
   onEpoch?: (report: EpochReport) => void | Promise<void>;
   limits?: SpecLimits;
+  /** Warm worker threads to train on (a worker keeps one set across its jobs); default: the run's own. */
+  pools?: PoolSet;
 }
 
 /** A trained job: the network, train()'s result, and the model file's JSON (metadata: `job`). */
@@ -37,10 +40,7 @@ export async function trainSpec(spec: JobSpec, options: TrainSpecOptions = {}, m
   checkJobWork(prepared.epochs, data.train.count, limits.maxJobWork);
   if (options.signal?.aborted) throw new AbortError();
   const network = networkOfSpec(prepared);
-  const result = await train(
-    network,
-    data.train,
-    trainOptionsOfSpec(prepared, data.test, { signal: options.signal, onProgress: options.onProgress, onEpoch: options.onEpoch, threads: options.threads ?? "auto" }),
-  );
+  const trainOptions = trainOptionsOfSpec(prepared, data.test, { signal: options.signal, onProgress: options.onProgress, onEpoch: options.onEpoch, threads: options.threads ?? "auto" });
+  const result = await (options.pools ? options.pools.train(network, data.train, trainOptions) : train(network, data.train, trainOptions));
   return { network, result, model: toModelJson(network, { ...modelMetadataOfSpec(prepared, data), ...metadata, spec: prepared.summary }) };
 }

@@ -1,4 +1,5 @@
 import type { NamedData, JobSpec } from "../service/spec.js";
+import { PoolSet } from "../train/pool-set.js";
 import { trainSpec } from "./run-job.js";
 import { createRedisTrainer } from "./redis-trainer.js";
 
@@ -54,21 +55,28 @@ export interface SweepOptions {
 export async function runSweep(specs: JobSpec[], options: SweepOptions = {}): Promise<SweepRow[]> {
   const rows: SweepRow[] = [];
   const base = (spec: JobSpec): SweepRow => ({ eta: spec.eta, layers: spec.layers, seed: spec.seed!, status: "done" });
+  /** One spec trained here: its row (a failure is a row too, unless the sweep was aborted). */
+  const trainRow = async (spec: JobSpec, pools: PoolSet): Promise<SweepRow> => {
+    const started = performance.now();
+    let row: SweepRow;
+    try {
+      const { result } = await trainSpec(spec, { pools, ...(options.signal && { signal: options.signal }) });
+      const last = result.epochs[result.epochs.length - 1];
+      row = { ...base(spec), cost: last?.cost, seconds: (performance.now() - started) / 1000, worker: "in-process" };
+      if (last?.accuracy !== undefined) row.accuracy = last.accuracy;
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      row = { ...base(spec), status: "failed", error: error instanceof Error ? error.message : String(error) };
+    }
+    options.onRow?.(row);
+    return row;
+  };
   if (options.redis === undefined) {
-    for (const spec of specs) {
-      const started = performance.now();
-      let row: SweepRow;
-      try {
-        const { result } = await trainSpec(spec, options.signal ? { signal: options.signal } : {});
-        const last = result.epochs[result.epochs.length - 1];
-        row = { ...base(spec), cost: last?.cost, seconds: (performance.now() - started) / 1000, worker: "in-process" };
-        if (last?.accuracy !== undefined) row.accuracy = last.accuracy;
-      } catch (error) {
-        if (options.signal?.aborted) throw error;
-        row = { ...base(spec), status: "failed", error: error instanceof Error ? error.message : String(error) };
-      }
-      rows.push(row);
-      options.onRow?.(row);
+    const pools = new PoolSet(); // the specs run one after another on the same warm threads
+    try {
+      for (const spec of specs) rows.push(await trainRow(spec, pools));
+    } finally {
+      await pools.close();
     }
     return sortRows(rows);
   }

@@ -6,6 +6,7 @@ import type { Progress } from "../train/options.js";
 import { settlesWithin, within } from "../service/closing.js";
 import { checkRedis, redisOptions } from "./connection.js";
 import { cancelChannel, cancelKey, defaultMaxModelBytes, defaultQueue, encodeFailure, type JobProgress, type JobResult, type QueuedJob, type WorkerIdentity } from "./protocol.js";
+import { PoolSet } from "../train/pool-set.js";
 import { trainSpec } from "./run-job.js";
 
 /** Options of {@link startWorker}. */
@@ -91,6 +92,8 @@ export async function startWorker(options: ShoalWorkerOptions): Promise<ShoalWor
     onSettled?.();
   };
   const allSettled = (): Promise<void> => (unsettled.size === 0 ? Promise.resolve() : new Promise((resolve) => (onSettled = resolve)));
+  // Worker threads stay warm from job to job (one pool per thread count, another for concurrent jobs).
+  const pools = new PoolSet();
   // Set by close(): jobs taken from then on, and running jobs stopped with `stopping`, go back to the queue.
   let closing = false;
   const stopping = new AbortError("the worker is stopping");
@@ -125,6 +128,7 @@ export async function startWorker(options: ShoalWorkerOptions): Promise<ShoalWor
     try {
       const trained = await trainSpec(job.data.spec, {
         threads,
+        pools,
         signal: controller.signal,
         onProgress: (progress: Progress) => {
           const now = performance.now();
@@ -198,6 +202,7 @@ export async function startWorker(options: ShoalWorkerOptions): Promise<ShoalWor
           // outcome it could write is written by now.
           await settlesWithin(worker.close(true), CLOSE_STEP_MS);
         } finally {
+          await settlesWithin(pools.close(), CLOSE_STEP_MS); // every job has stopped: the warm threads end
           // disconnect() stops ioredis' reconnecting at once; what it returns waits for an 'end'
           // event that a client with no socket never emits.
           void worker.disconnect().catch(() => {});

@@ -1,6 +1,5 @@
 import { modelMetadataOfSpec, networkOfSpec, trainOptionsOfSpec } from "./spec-run.js";
 import { mkdir, readdir, readFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { predictedClass } from "../core/classes.js";
@@ -9,7 +8,6 @@ import { Network } from "../core/network.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
 import { fromModelJson, toModelJson, type ModelJson } from "../io/model-format.js";
 import { PoolSet } from "../train/pool-set.js";
-import { train } from "../train/train.js";
 import { loadJobData } from "./data.js";
 import { errorInfo, JobStateError, QueueFullError, TrainerClosedError, UnknownJobError } from "./errors.js";
 import type { JobEvent, JobInfo, Prediction, WireEvent } from "./job.js";
@@ -265,9 +263,7 @@ export class TrainerCore {
           await nextTurn();
         },
       });
-      // Threads stay warm from job to job (closed with the trainer); threads 0 runs in process.
-      const threads = options.threads === undefined || options.threads === "auto" ? availableParallelism() : options.threads;
-      const result = threads === 0 ? await train(net, data.train, options) : await this.pools.with(threads, (pool) => train(net, data.train, { ...options, pool }));
+      const result = await this.pools.train(net, data.train, options); // threads stay warm from job to job
       const finished = { threads: result.threads, finishedAt: new Date().toISOString(), seconds: seconds(), model: true };
       const dir = this.options.modelsDir;
       job.dataMetadata = modelMetadataOfSpec(spec, data);

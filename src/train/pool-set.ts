@@ -1,5 +1,10 @@
+import { availableParallelism } from "node:os";
+import type { Dataset } from "../core/dataset.js";
 import { check } from "../core/errors.js";
-import { TrainingPool } from "../parallel/pool.js";
+import type { Network } from "../core/network.js";
+import { MAX_THREADS, TrainingPool } from "../parallel/pool.js";
+import type { TrainOptions, TrainResult } from "./options.js";
+import { train } from "./train.js";
 
 /**
  * Warm pools by thread count, for a process that trains job after job (the background trainer):
@@ -24,6 +29,16 @@ export class PoolSet {
     } finally {
       if (!this.#closed) this.#idle.set(threads, [...(this.#idle.get(threads) ?? []), pool]);
     }
+  }
+
+  /**
+   * train() on a warm pool of the thread count the options ask for (threads 0 runs in process, with
+   * no pool; a thread count train() would refuse goes to train() to be refused).
+   */
+  train(network: Network, data: Dataset, options: TrainOptions): Promise<TrainResult> {
+    const threads = options.threads === undefined || options.threads === "auto" ? availableParallelism() : options.threads;
+    if (options.pool !== undefined || !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) return train(network, data, options);
+    return this.with(threads, (pool) => train(network, data, { ...options, pool }));
   }
 
   /** Ends every pool's threads (runs in progress finish first: see TrainingPool.close). */

@@ -10,15 +10,19 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const depcruise = path.join(root, "node_modules/dependency-cruiser/bin/dependency-cruise.mjs");
 
+/** Without ANSI colour codes, whatever the environment asked for. */
+const plain = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, "");
+
 /** dependency-cruiser over `paths` with the layer rules: its exit code and report. */
 async function cruise(paths: string[], cwd = root): Promise<{ code: number; report: string }> {
   const args = [depcruise, ...paths, "--config", path.join(root, "test/dependency-rules.cjs"), "--output-type", "err"];
   try {
-    const { stdout } = await run(process.execPath, args, { cwd, timeout: 120_000 });
-    return { code: 0, report: stdout };
+    // plain text: with CI=true its colour library would colour the report
+    const { stdout } = await run(process.execPath, args, { cwd, timeout: 120_000, env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" } });
+    return { code: 0, report: plain(stdout) };
   } catch (error) {
     const e = error as { code?: number; stdout?: string };
-    return { code: e.code ?? -1, report: e.stdout ?? String(error) };
+    return { code: e.code ?? -1, report: plain(e.stdout ?? String(error)) };
   }
 }
 

@@ -136,6 +136,11 @@ const trainOptionKeys: Record<keyof TrainOptions, boolean> = {
   testFault: false, privateWeights: false,
 };
 
+/** The thread count a `threads` option asks for: `"auto"` (the default) is every core. */
+export function threadCount(threads: TrainOptions["threads"]): number {
+  return threads === undefined || threads === "auto" ? availableParallelism() : threads;
+}
+
 /** Validates options (before any thread starts) and fills in defaults. */
 export function planRun(options: TrainOptions, dtype: DType): RunPlan {
   check(options != null && typeof options === "object", "train options must be an object");
@@ -189,7 +194,7 @@ export function planRun(options: TrainOptions, dtype: DType): RunPlan {
     eta: options.eta,
     seed,
     shuffle,
-    threads: threads === "auto" ? availableParallelism() : threads,
+    threads: threadCount(threads),
   };
 }
 

@@ -1,9 +1,8 @@
-import { availableParallelism } from "node:os";
 import type { Dataset } from "../core/dataset.js";
 import { check } from "../core/errors.js";
 import type { Network } from "../core/network.js";
 import { MAX_THREADS, TrainingPool } from "../parallel/pool.js";
-import type { TrainOptions, TrainResult } from "./options.js";
+import { threadCount, type TrainOptions, type TrainResult } from "./options.js";
 import { train } from "./train.js";
 
 /**
@@ -36,7 +35,7 @@ export class PoolSet {
    * no pool; a thread count train() would refuse goes to train() to be refused).
    */
   train(network: Network, data: Dataset, options: TrainOptions): Promise<TrainResult> {
-    const threads = options.threads === undefined || options.threads === "auto" ? availableParallelism() : options.threads;
+    const threads = threadCount(options.threads);
     if (options.pool !== undefined || !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) return train(network, data, options);
     return this.with(threads, (pool) => train(network, data, { ...options, pool }));
   }

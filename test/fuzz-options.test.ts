@@ -228,7 +228,7 @@ describe("train() with random options (fast-check)", () => {
     const kernel = o.kernel ?? "auto";
     const cp = o.checkpoint as { path?: unknown; every?: unknown } | undefined | null;
     return (
-      onlyKnownKeys(o, [...trainKeys, "resume", "testFault"]) &&
+      onlyKnownKeys(o, [...trainKeys, "resume"]) &&
       isInt(o.epochs, 1) && isInt(o.miniBatchSize, 1) &&
       typeof o.eta === "number" && Number.isFinite(o.eta) && o.eta > 0 &&
       (!given(o.seed) || isInt(o.seed, 0)) &&

@@ -1,8 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { sliceDataset } from "../src/core/dataset.js";
 import { createDataset, Network, train, type DType } from "../src/index.js";
 import { planRun, type RunPlan } from "../src/train/options.js";
 import { parallelEngine } from "../src/train/parallel.js";
+import { TrainingPool } from "../src/parallel/pool.js";
 import { someDigits } from "./fixtures/digits.js";
 
 // The in-process path (threads: 0) is the oracle: the pooled trainer runs the same kernel, so any
@@ -115,11 +116,16 @@ describe("determinism", () => {
   });
 });
 
-describe("privateWeights (benchmark-only: bench/ceiling.ts)", () => {
+describe("privateWeights (benchmark-only: bench/ceiling.ts, through a pool of that variant)", () => {
   const run = async (threads: number, privateWeights: boolean): Promise<Network> => {
     const { train: data } = await someDigits(300);
     const net = Network.create([784, 30, 10], { seed: 1 });
-    await train(net, data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 7, threads, privateWeights });
+    const pool = new TrainingPool(threads, { privateWeights });
+    try {
+      await train(net, data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 7, pool });
+    } finally {
+      await pool.close();
+    }
     return net;
   };
 
@@ -143,7 +149,9 @@ describe("how a threaded epoch ends (src/parallel/CONTRACT.md)", () => {
     const { train: data } = await someDigits(100);
     const order = Int32Array.from({ length: data.count }, (_, i) => i);
     const limited = Network.create([784, 10, 10], { seed: 1, dtype: "float64" });
-    const engine = await parallelEngine(limited, data, undefined, plan(2), undefined, undefined);
+    const pool = new TrainingPool(2);
+    onTestFinished(() => pool.close());
+    const engine = await parallelEngine(limited, data, undefined, plan(2), undefined, pool);
     try {
       const outcome = await engine.runEpoch(order, undefined, 3);
       expect(outcome.aborted).toBe(false);

@@ -1,10 +1,13 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
-import { AbortError, createPool, Network, train, TrainingThreadError, ValidationError, type TrainingPool } from "../src/index.js";
+import { readFile } from "node:fs/promises";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
+import { AbortError, closeDefaultPool, createPool, Network, sliceDataset, train, TrainingThreadError, ValidationError, type TrainingPool } from "../src/index.js";
 import { PoolSet } from "../src/train/pool-set.js";
+import { trainOn } from "../src/train/train.js";
 import { someDigits } from "./fixtures/digits.js";
+import { faultyPool } from "./fixtures/faults.js";
 
 const run = promisify(execFile);
 const sameBits = (a: Network, b: Network): boolean => Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer));
@@ -46,9 +49,10 @@ describe("a training pool: threads that outlive a run", () => {
 
   it("stays usable after a run that fails, is aborted, or loses a thread", async () => {
     const { train: data } = await someDigits(200);
-    pool = createPool({ threads: 2 });
+    const faulty = faultyPool(2, { worker: 1, step: 2, message: "boom" });
+    pool = faulty.pool;
     const net = (): Network => Network.create([784, 20, 10], { seed: 1 });
-    const failed = await train(net(), data, { ...options, pool, testFault: { worker: 1, step: 2, message: "boom" } }).catch((e: unknown) => e);
+    const failed = await train(net(), data, { ...options, pool }).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(TrainingThreadError);
     expect((failed as Error).message).toBe("training thread 1 failed: boom");
 
@@ -57,7 +61,8 @@ describe("a training pool: threads that outlive a run", () => {
     expect(aborted).toBeInstanceOf(AbortError);
 
     const before = pool.threadIds;
-    const died = await train(net(), data, { ...options, pool, testFault: { worker: 0, step: 1, message: "unused", exit: true } }).catch((e: unknown) => e);
+    faulty.arm({ worker: 0, step: 1, message: "unused", exit: true });
+    const died = await train(net(), data, { ...options, pool }).catch((e: unknown) => e);
     expect(died).toBeInstanceOf(TrainingThreadError);
 
     const again = net();
@@ -107,12 +112,76 @@ describe("a pool set: warm pools by thread count, for job after job", () => {
       await Promise.all([lend(), lend()]);
       expect(seen[2]).not.toBe(seen[3]);
       expect([seen[2], seen[3]]).toContain(seen[0]);
-      // threads 0 runs in process; a bad thread count reaches train()'s own error
-      expect((await pools.train(net(), data, { ...options, epochs: 1, threads: 0 })).threads).toBe(0);
-      await expect(pools.train(net(), data, { ...options, epochs: 1, threads: -1 })).rejects.toThrow(new ValidationError("threads must be an integer ≥ 0, got -1"));
+      // trainOn: threads 0 runs in process; a bad thread count is train()'s own error
+      expect((await trainOn(pools, net(), data, { ...options, epochs: 1, threads: 0 })).threads).toBe(0);
+      await expect(trainOn(pools, net(), data, { ...options, epochs: 1, threads: -1 })).rejects.toThrow(new ValidationError("threads must be an integer ≥ 0, got -1"));
     } finally {
       await pools.close();
     }
     expect(seen.every((pool) => pool.closed)).toBe(true);
+  });
+});
+
+describe("the default pool: train() without a pool", () => {
+  const osThreads = async (): Promise<number> => Number(/Threads:\s+(\d+)/.exec(await readFile("/proc/self/status", "utf8"))![1]);
+  afterEach(() => closeDefaultPool());
+
+  it("keeps its threads warm for the next run, grows for concurrent runs, gives the same bits, and closes", async () => {
+    const { train: data } = await someDigits(200);
+    await closeDefaultPool();
+    const start = await osThreads();
+    const first = Network.create([784, 20, 10], { seed: 1 });
+    await train(first, data, { ...options, threads: 2 });
+    const warm = await osThreads();
+    expect(warm).toBeGreaterThan(start); // the threads stay, idle
+    const second = Network.create([784, 20, 10], { seed: 1 });
+    await train(second, data, { ...options, threads: 2 });
+    expect(await osThreads()).toBe(warm); // the same threads: no new Worker
+    expect(sameBits(first, second)).toBe(true);
+
+    // two runs at once: the second gets threads of its own (the pool grows), then both stay warm
+    const runOf = (): Promise<unknown> => train(Network.create([784, 20, 10], { seed: 1 }), data, { ...options, threads: 2 });
+    await Promise.all([runOf(), runOf()]);
+    expect((await osThreads()) - start).toBe(2 * (warm - start));
+    await Promise.all([runOf(), runOf()]);
+    expect((await osThreads()) - start).toBe(2 * (warm - start));
+
+    await closeDefaultPool();
+    expect(await osThreads()).toBe(start);
+    const fresh = Network.create([784, 20, 10], { seed: 1 });
+    await train(fresh, data, { ...options, threads: 2 }); // a closed default pool is made again
+    expect(sameBits(fresh, first)).toBe(true);
+  });
+
+  it("reuses a run's shared memory for the next run: same bits on the same data, on other data, and on another network", async () => {
+    const { train: data, test } = await someDigits(300, 100);
+    const other = sliceDataset(data, 0, 150);
+    const pool = createPool({ threads: 2 });
+    onTestFinished(() => pool.close());
+    const runOn = async (sizes: number[], d: typeof data, withPool: boolean, kernel: "wasm" | "js" = "wasm"): Promise<Network> => {
+      const net = Network.create(sizes, { seed: 3 });
+      const target = withPool ? { pool } : { threads: 2 };
+      if (withPool) await train(net, d, { ...options, testData: test, kernel, ...target });
+      else {
+        const own = createPool({ threads: 2 }); // fresh memory, fresh threads
+        await train(net, d, { ...options, testData: test, kernel, pool: own });
+        await own.close();
+      }
+      return net;
+    };
+    const copy = { ...data, inputs: data.inputs.slice() }; // the same data in another object
+    const check = async (sizes: readonly number[], d: typeof data, kernel: "wasm" | "js" = "wasm"): Promise<void> => {
+      expect(sameBits(await runOn([...sizes], d, true, kernel), await runOn([...sizes], d, false, kernel))).toBe(true);
+    };
+    // alternate data, networks and kernels on one pool; each must match a run on a fresh pool
+    await check([784, 20, 10], data);
+    await check([784, 20, 10], data);
+    await check([784, 30, 10], data);
+    await check([784, 20, 10], copy);
+    await check([784, 20, 10], other);
+    await check([784, 20, 10], data, "js");
+    await check([784, 20, 10], copy);
+    copy.inputs[5 * 784 + 300] = 0.5; // changed in place since the pool last held it
+    await check([784, 20, 10], copy);
   });
 });

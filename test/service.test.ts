@@ -14,7 +14,12 @@ import {
   type JobEvent,
   type JobSpec,
 } from "../src/service/index.js";
+import type { WireEvent } from "../src/service/job.js";
+import { prepareSpec } from "../src/service/spec.js";
+import { TrainerCore } from "../src/service/trainer-core.js";
+import { PoolSet } from "../src/train/pool-set.js";
 import { someDigits } from "./fixtures/digits.js";
+import { faultSwitch } from "./fixtures/faults.js";
 
 const run = promisify(execFile);
 const fixture = fileURLToPath(new URL("./fixtures/service-exit.ts", import.meta.url));
@@ -126,13 +131,28 @@ describe("a background trainer", () => {
     await expect(trainer.cancel("no-such-job")).rejects.toThrow(UnknownJobError);
   });
 
-  it("fails a job whose worker throws, with that message, and trains the next job", async () => {
-    const faulty = await trainer.submit(xor({ threads: 2, epochs: 2, testFault: { worker: 0, step: 3, message: "boom at step 3" } }));
-    const next = await trainer.submit(xor({ threads: 2, epochs: 20 }));
-    expect((await trainer.wait(faulty.id)).error).toEqual({ name: "TrainingThreadError", message: "training thread 0 failed: boom at step 3" });
-    const end = await trainer.wait(next.id);
-    expect(end.status).toBe("done");
-    expect(end.accuracy).toBe(1);
+});
+
+describe("a job whose worker thread fails", () => {
+  // The trainer core in process, on pools whose worker can be made to fail (test/fixtures/faults.ts):
+  // the same core the trainer thread runs, and the same error records it sends.
+  it("fails with the worker's message, and the next job trains on the same warm threads", async () => {
+    const faults = faultSwitch({ worker: 0, step: 3, message: "boom at step 3" });
+    const ended = new Map<string, (info: WireEvent["job"]) => void>();
+    const core = new TrainerCore({ concurrency: 1, maxQueue: 4, maxPredictInputs: 10 }, (event) => {
+      if (event.type === "done" || event.type === "failed") ended.get(event.job.id)?.(event.job);
+    }, new PoolSet(faults.variant));
+    const end = (id: string): Promise<WireEvent["job"]> => new Promise((resolve) => ended.set(id, resolve));
+    try {
+      const faulty = end("faulty");
+      core.submit("faulty", prepareSpec(xor({ threads: 2, epochs: 2 })).spec);
+      expect((await faulty).error).toEqual({ name: "TrainingThreadError", message: "training thread 0 failed: boom at step 3" });
+      const next = end("next");
+      core.submit("next", prepareSpec(xor({ threads: 2, epochs: 20 })).spec);
+      expect(await next).toMatchObject({ status: "done", accuracy: 1 });
+    } finally {
+      await core.close();
+    }
   });
 });
 

@@ -1,16 +1,17 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { Network, TrainingThreadError, train } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
+import { faultyPool } from "./fixtures/faults.js";
 
 const run = promisify(execFile);
 const fixture = fileURLToPath(new URL("./fixtures/train-and-exit.ts", import.meta.url));
 
-describe("no leaked threads", () => {
-  // The child counts its OS threads before and after train() settles (a worker that was not shut
-  // down is still one), and must then exit by itself within the timeout (no handle left behind).
+describe("threads after a run: kept warm, ended by close, never keeping the process alive", () => {
+  // The child counts its OS threads after train() settles (the pool keeps its two, warm), and
+  // after closing the pool (none left); then it must exit by itself within the timeout.
   for (const [mode, expected] of [
     ["ok", "resolved"],
     ["throw", "rejected: training thread 1 failed: injected failure in worker"],
@@ -18,11 +19,16 @@ describe("no leaked threads", () => {
     ["exit", "rejected: training thread 1 failed: worker exited with code: 1"],
   ] as const) {
     const when = { ok: "resolves", throw: "rejects", abort: "is aborted", exit: "loses a thread (process.exit in a worker)" }[mode];
-    it(`after train() ${when}, no thread is left and the process exits on its own`, async () => {
+    it(`after train() ${when}, the pool keeps two threads (a dead one replaced), and closing it leaves none`, async () => {
       const { stdout } = await run(process.execPath, ["--import", "tsx", fixture, mode], { timeout: 30_000 });
-      expect(stdout.trim().split("\n")).toEqual([expected, "threads gained: 0"]);
+      expect(stdout.trim().split("\n")).toEqual([expected, "threads kept: 2", "threads after close: 0"]);
     });
   }
+
+  it("a script that trains on the default pool and closes nothing exits by itself", async () => {
+    const { stdout } = await run(process.execPath, ["--import", "tsx", fixture, "ok", "keep"], { timeout: 30_000 });
+    expect(stdout.trim().split("\n")).toEqual(["resolved", "threads kept: 2"]);
+  });
 });
 
 describe("errors in workers", () => {
@@ -30,9 +36,9 @@ describe("errors in workers", () => {
     const { train: data } = await someDigits(100);
     const net = Network.create([784, 10, 10], { seed: 1 });
     const before = Array.from(net.params);
-    const error = await train(net, data, {
-      epochs: 2, miniBatchSize: 10, eta: 3, threads: 2, testFault: { worker: 0, step: 3, message: "boom at step 3" },
-    }).catch((e: unknown) => e);
+    const { pool } = faultyPool(2, { worker: 0, step: 3, message: "boom at step 3" });
+    onTestFinished(() => pool.close());
+    const error = await train(net, data, { epochs: 2, miniBatchSize: 10, eta: 3, pool }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TrainingThreadError);
     expect((error as Error).message).toBe("training thread 0 failed: boom at step 3");
     expect(((error as Error).cause as Error).message).toBe("boom at step 3");
@@ -45,10 +51,10 @@ describe("errors in workers", () => {
   it("a worker thread that dies fails the run naming the worker; the other worker is not left waiting", async () => {
     const { train: data } = await someDigits(100);
     const net = Network.create([784, 10, 10], { seed: 1 });
+    const { pool } = faultyPool(2, { worker: 1, step: 2, message: "unused", exit: true });
+    onTestFinished(() => pool.close());
     const started = performance.now();
-    const error = await train(net, data, {
-      epochs: 2, miniBatchSize: 10, eta: 3, threads: 2, testFault: { worker: 1, step: 2, message: "unused", exit: true },
-    }).catch((e: unknown) => e);
+    const error = await train(net, data, { epochs: 2, miniBatchSize: 10, eta: 3, pool }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TrainingThreadError);
     expect((error as TrainingThreadError).worker).toBe(1);
     expect((error as Error).message).toMatch(/^training thread 1 failed: .*exit/);

@@ -36,13 +36,11 @@ export function check(condition: boolean, message: string): asserts condition {
  * Rejects keys of an options object that are not in `known` (a misspelt option would otherwise be
  * ignored without a word), suggesting the known key that differs only in case. A key whose value
  * is undefined is let through, as if absent (what `{ ...options, extra: undefined }` means).
- * `known` maps each accepted key to whether it is public (listed in the error).
  */
-export function checkKnownKeys(what: string, options: object, known: Readonly<Record<string, boolean>>): void {
+export function checkKnownKeys(what: string, options: object, known: Readonly<Record<string, true>>): void {
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined || Object.hasOwn(known, key)) continue;
-    // keys marked false are accepted but internal (test and benchmark hooks): never suggested or listed
-    const listed = Object.keys(known).filter((k) => known[k]);
+    const listed = Object.keys(known);
     const near = listed.find((k) => k.toLowerCase() === key.toLowerCase());
     throw new ValidationError(`unknown ${what} ${show(key)}${near ? ` (did you mean ${near}?)` : ""}; known: ${listed.join(", ")}`);
   }

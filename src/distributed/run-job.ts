@@ -6,7 +6,7 @@ import { loadJobData } from "../service/data.js";
 import { checkJobWork, prepareSpec, type JobSpec, type SpecLimits, defaultSpecLimits } from "../service/spec.js";
 import type { EpochReport, Progress, TrainResult } from "../train/options.js";
 import type { PoolSet } from "../train/pool-set.js";
-import { train } from "../train/train.js";
+import { train, trainOn } from "../train/train.js";
 
 /** Options of {@link trainSpec}. */
 export interface TrainSpecOptions {
@@ -41,6 +41,6 @@ export async function trainSpec(spec: JobSpec, options: TrainSpecOptions = {}, m
   if (options.signal?.aborted) throw new AbortError();
   const network = networkOfSpec(prepared);
   const trainOptions = trainOptionsOfSpec(prepared, data.test, { signal: options.signal, onProgress: options.onProgress, onEpoch: options.onEpoch, threads: options.threads ?? "auto" });
-  const result = await (options.pools ? options.pools.train(network, data.train, trainOptions) : train(network, data.train, trainOptions));
+  const result = await (options.pools ? trainOn(options.pools, network, data.train, trainOptions) : train(network, data.train, trainOptions));
   return { network, result, model: toModelJson(network, { ...modelMetadataOfSpec(prepared, data), ...metadata, spec: prepared.summary }) };
 }

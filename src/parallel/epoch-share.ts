@@ -1,6 +1,6 @@
 import { share } from "../core/sgd.js";
 import { arrive, BAD_UPDATE, CLAIM, DIVERGED, endStep, LIMIT, STOP } from "./barrier.js";
-import { COST_STRIDE, mapRun, type RunViews, type SharedRun, type TestFault } from "./shared-state.js";
+import { COST_STRIDE, mapRun, type RunViews, type SharedRun } from "./shared-state.js";
 import { stepKernel, type StepKernel } from "./step-kernel.js";
 
 /** One worker's task: play the part of worker `worker` for one epoch. */
@@ -42,17 +42,21 @@ export interface StepPhases {
   readonly update: number;
 }
 
+/** Called by worker `worker` before each mini-batch `step` (0-based) of `epoch`: the tests' fault-injection seam. */
+export type StepHook = (worker: number, step: number, epoch: number) => void;
+
 /** A worker thread's view of the run: mapped once, reused for every epoch. */
 export interface WorkerContext {
   readonly run: SharedRun;
   readonly views: RunViews;
   /** One kernel per worker index (each has its own scratch); made on first use. */
   readonly kernels: StepKernel[];
+  readonly beforeStep: StepHook | undefined;
 }
 
 /** Maps the run's shared memory (once per thread). */
-export function workerContext(run: SharedRun): WorkerContext {
-  return { run, views: mapRun(run), kernels: [] };
+export function workerContext(run: SharedRun, beforeStep?: StepHook): WorkerContext {
+  return { run, views: mapRun(run), kernels: [], beforeStep };
 }
 
 /**
@@ -61,12 +65,12 @@ export function workerContext(run: SharedRun): WorkerContext {
  * bits for any thread count, is in CONTRACT.md.
  */
 export function runEpochShare(context: WorkerContext, task: EpochTask): EpochShareResult {
-  const { run, views } = context;
-  const { threads, miniBatchSize, testFault } = run;
+  const { run, views, beforeStep } = context;
+  const { threads, miniBatchSize } = run;
   const { test, order, control } = views;
   const k = task.worker;
   const kernel = (context.kernels[k] ??= stepKernel(run, views, k));
-  // Benchmark-only (TrainOptions.privateWeights): worker k > 0 computes on its own copy of the weights.
+  // Benchmark-only (SharedRun.privateWeights): worker k > 0 computes on its own copy of the weights.
   if (run.privateWeights && k > 0) views.gradients[k]!.set(views.params);
   else views.gradients[k]!.fill(0); // a previous epoch may have stopped between a batch's chunks
 
@@ -80,7 +84,7 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   const limit = Atomics.load(control, LIMIT);
   for (let start = 0, step = 0; start < order.length; start += miniBatchSize, step++) {
     if (step >= limit) return result("limit");
-    if (testFault && testFault.worker === k && testFault.step === step && task.epoch === 1) injectFault(testFault);
+    beforeStep?.(k, step, task.epoch);
     if (!trainStep(run, views, kernel, k, start, Math.min(miniBatchSize, order.length - start), tally)) return result("diverged", step);
     if (Atomics.load(control, BAD_UPDATE) !== 0) return result("diverged", step, true);
     if (Atomics.load(control, STOP) !== 0) return result("aborted");
@@ -157,11 +161,6 @@ function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: numbe
 
 function resetClaims(control: Int32Array): void {
   Atomics.store(control, CLAIM, 0);
-}
-
-function injectFault(fault: TestFault): never {
-  if (fault.exit) process.exit(1);
-  throw new Error(fault.message);
 }
 
 /** The result of a worker that stopped because another thread failed (it did no more work). */

@@ -15,8 +15,25 @@ const tsxLoader = fromSource ? [pathToFileURL(createRequire(import.meta.url).res
 /** More worker threads than this is surely a mistake (each one is an OS thread with its own heap). */
 export const MAX_THREADS = 256;
 
-/** What a pool's thread is asked to do: its part of an epoch of a run, or to let go of a run's memory. */
-export type PoolTask = { readonly kind: "epoch"; readonly run: SharedRun; readonly runId: number; readonly task: EpochTask } | { readonly kind: "release"; readonly runId: number };
+/**
+ * What a pool's thread is asked to do: its part of an epoch of a run (the run's shared memory comes
+ * with the run's first epoch only: every thread takes one task of each epoch), or to let go of a
+ * run's memory.
+ */
+export type PoolTask =
+  | { readonly kind: "epoch"; readonly run: SharedRun | undefined; readonly runId: number; readonly task: EpochTask }
+  | { readonly kind: "release"; readonly runId: number };
+
+/**
+ * @internal What a pool's threads run, for tests and benchmarks (not part of the public API): the
+ * worker entry (tests give a fixture worker that wraps the real one), data handed to each thread
+ * as `workerData`, and the benchmark-only private-weights variant (see SharedRun.privateWeights).
+ */
+export interface WorkerVariant {
+  readonly file?: URL;
+  readonly data?: unknown;
+  readonly privateWeights?: boolean;
+}
 
 /** Options of {@link createPool}. */
 export interface PoolOptions {
@@ -38,12 +55,19 @@ export class TrainingPool {
   readonly #piscina: Piscina;
   #turn: Promise<void> = Promise.resolve();
   #closed: Promise<void> | undefined;
+  /** The last run's shared memory, kept for the next run to reuse (see createSharedRun). */
+  #held: SharedRun | undefined;
 
-  /** @internal Use {@link createPool}. `file` is the worker entry (tests give a fixture worker). */
-  constructor(threads: number, file: URL = workerFile) {
+  /** @internal How this pool's threads differ from the real ones (tests and benchmarks only). */
+  readonly variant: WorkerVariant;
+
+  /** @internal Use {@link createPool}. */
+  constructor(threads: number, variant: WorkerVariant = {}) {
     this.threads = threads;
+    this.variant = variant;
     this.#piscina = new Piscina({
-      filename: file.href,
+      filename: (variant.file ?? workerFile).href,
+      workerData: variant.data,
       minThreads: threads,
       maxThreads: threads,
       concurrentTasksPerWorker: 1, // each epoch task of a run must hold its own thread (they meet at barriers)
@@ -81,7 +105,9 @@ export class TrainingPool {
     const threads = this.threads;
     let released = false;
     return {
-      runEpoch: (run, task) => piscina.run({ kind: "epoch", run, runId, task } satisfies PoolTask) as Promise<EpochShareResult>,
+      held: this.#held,
+      hold: (run) => void (this.#held = run),
+      runEpoch: (run, task) => piscina.run({ kind: "epoch", run: task.epoch === 1 ? run : undefined, runId, task } satisfies PoolTask) as Promise<EpochShareResult>,
       release: async () => {
         if (released) return;
         released = true;
@@ -95,13 +121,20 @@ export class TrainingPool {
 
   /** Ends every thread (after the run in progress, if any, has released them). Safe to call twice. */
   close(): Promise<void> {
-    this.#closed ??= this.#turn.then(() => this.#piscina.destroy());
+    this.#closed ??= this.#turn.then(() => {
+      this.#held = undefined;
+      return this.#piscina.destroy();
+    });
     return this.#closed;
   }
 }
 
 /** One run's use of a pool's threads. */
 export interface PoolLease {
+  /** The shared memory of the pool's last run, for this run to reuse (createSharedRun's `previous`). */
+  readonly held: SharedRun | undefined;
+  /** Keeps this run's shared memory for the pool's next run. */
+  hold(run: SharedRun): void;
   /** Runs worker `task.worker`'s part of an epoch of `run` on a thread of its own. */
   runEpoch(run: SharedRun, task: EpochTask): Promise<EpochShareResult>;
   /** Hands the threads back (and lets them drop the run's memory). */

@@ -20,21 +20,14 @@ export interface SharedRun {
   readonly regions: Regions;
   readonly train: SharedDataset;
   readonly test: SharedDataset | undefined;
-  /** @internal Test-only fault injection. */
-  readonly testFault: TestFault | undefined;
-  /** @internal Benchmark-only: worker k > 0 keeps its own copy of the weights in its gradient region (see TrainOptions.privateWeights). */
+  /**
+   * Benchmark-only (bench/ceiling.ts, through a pool made with this variant), and the trained
+   * network is WRONG with it: every worker but worker 0 computes its passes from a private copy of
+   * the weights (in its gradient region) that only its own rows' updates reach. The work and the
+   * barriers are as in a real run, but no updated weight crosses between cores, which measures what
+   * that crossing costs. wasm kernel only.
+   */
   readonly privateWeights: boolean;
-}
-
-/**
- * @internal Test-only fault injection: in epoch 1, at mini-batch `step` (0-based), worker `worker`
- * throws an Error with `message` — or, with `exit`, ends its whole thread with process.exit(1).
- */
-export interface TestFault {
-  readonly worker: number;
-  readonly step: number;
-  readonly message: string;
-  readonly exit?: boolean;
 }
 
 export type KernelName = "js" | "wasm";
@@ -136,6 +129,47 @@ function planSparse(arena: Arena, data: Dataset): SparseInputs {
   return { count: data.count, most, offsets: arena.take(4 * (data.count + 1)), indices: arena.take(4 * nonZeros), values: arena.take(4 * nonZeros) };
 }
 
+/** Takes the same ranges of `arena` as planning `shared`'s dataset did (which took them from an arena at the same point). */
+function replan(arena: Arena, buffer: ArrayBufferLike, shared: SharedDataset): SharedDataset {
+  const n = shared.count;
+  const t = shared.targets;
+  const nonZeros = typeof shared.inputs === "number" ? 0 : new Int32Array(buffer, shared.inputs.offsets, n + 1)[n]!;
+  const inputs = typeof shared.inputs === "number"
+    ? arena.take(4 * n * shared.inputSize)
+    : { ...shared.inputs, offsets: arena.take(4 * (n + 1)), indices: arena.take(4 * nonZeros), values: arena.take(4 * nonZeros) };
+  const targets = t.kind === "labels" ? { ...t, labels: arena.take(4 * n) } : { ...t, vectors: arena.take(4 * n * t.size) };
+  return { ...shared, inputs, targets };
+}
+
+/**
+ * Whether the shared dataset `shared` in `buffer` holds exactly `data` (shape, every input and
+ * target), stored sparse or dense as `sparse` asks: then a pool's next run need not copy it again.
+ */
+function holds(buffer: ArrayBufferLike, shared: SharedDataset, data: Dataset, sparse: boolean): boolean {
+  const t = shared.targets;
+  const d = data.targets;
+  if (shared.count !== data.count || shared.inputSize !== data.inputSize || (typeof shared.inputs !== "number") !== sparse) return false;
+  if (t.kind === "labels" ? d.kind !== "labels" || d.classes !== t.classes : d.kind !== "vectors" || d.size !== t.size) return false;
+  const bytes = (view: ArrayBufferView): Buffer => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+  const targets = d.kind === "labels" ? d.labels : d.vectors;
+  const at = t.kind === "labels" ? t.labels : t.vectors;
+  if (!bytes(new Uint8Array(buffer, at, targets.byteLength)).equals(bytes(targets))) return false;
+  if (typeof shared.inputs === "number") return bytes(new Uint8Array(buffer, shared.inputs, data.inputs.byteLength)).equals(bytes(data.inputs));
+  // sparse: walk the dense rows beside the stored non-zeros
+  const offsets = new Int32Array(buffer, shared.inputs.offsets, data.count + 1);
+  const indices = new Int32Array(buffer, shared.inputs.indices, offsets[data.count]!);
+  const values = new Float32Array(buffer, shared.inputs.values, offsets[data.count]!);
+  let at2 = 0;
+  for (let i = 0; i < data.count; i++) {
+    if (offsets[i] !== at2) return false;
+    for (let k = 0, row = i * data.inputSize; k < data.inputSize; k++) {
+      const v = data.inputs[row + k]!;
+      if (v !== 0 && (indices[at2] !== k || values[at2++] !== Math.fround(v))) return false;
+    }
+  }
+  return offsets[data.count] === at2;
+}
+
 function copySparse(buffer: ArrayBufferLike, into: SparseInputs, from: Dataset): void {
   const offsets = new Int32Array(buffer, into.offsets, from.count + 1);
   const indices = new Int32Array(buffer, into.indices);
@@ -181,20 +215,35 @@ export function kernelLayoutOfRun(run: SharedRun): KernelLayout | undefined {
   return run.kernel === "wasm" ? kernelLayoutOf(run.spec.sizes) : undefined;
 }
 
-/** Allocates a run's shared memory and copies the starting parameters and the data in. */
+/**
+ * Lays out a run's shared memory and copies the starting parameters and the data in. The memory
+ * of `previous` (the last run on the same pool, ended) is reused when it is large enough — new
+ * memory costs a page fault per 64 KiB touched, and is freed only when V8 collects it — and its
+ * datasets, which come first in the layout, are not copied again when they hold the same data.
+ * Everything else is zeroed, so the run starts from the bytes fresh memory would have.
+ */
 export function createSharedRun(
   spec: NetworkSpec,
   params: Params,
   train: Dataset,
   test: Dataset | undefined,
-  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "eta" | "testFault" | "kernel" | "privateWeights">,
+  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "eta" | "kernel" | "privateWeights">,
+  previous?: SharedRun,
 ): SharedRun {
   const { threads, kernel } = settings;
   const wasmLayout = kernel === "wasm" ? kernelLayoutOf(spec.sizes) : undefined;
+  const sparse = wasmLayout !== undefined;
   const paramCount = wasmLayout ? wasmLayout.paramCount : params.length;
   const paramBytes = paramCount * params.BYTES_PER_ELEMENT;
   const arena = new Arena();
   const control = arena.take(CONTROL_WORDS * 4, CACHE_LINE);
+  // The datasets first: a pool's next run on the same data finds them at the same place.
+  const old = previous?.memory.buffer;
+  const keepTrain = old !== undefined && holds(old, previous!.train, train, sparse);
+  const sharedTrain = keepTrain ? replan(arena, old, previous!.train) : planDataset(arena, train, sparse);
+  const sharedTest = test && planDataset(arena, test);
+  const keepTest = keepTrain && test !== undefined && previous!.test !== undefined && previous!.test.inputs === sharedTest!.inputs && holds(old, previous!.test, test, false);
+  const dataEnd = arena.size;
   const order = arena.take(train.count * 4);
   const paramsAt = arena.take(paramBytes);
   const slotStride = Math.ceil((wasmLayout ? slotBytes(wasmLayout) : exampleBytes(spec.sizes)) / CACHE_LINE) * CACHE_LINE;
@@ -210,8 +259,6 @@ export function createSharedRun(
   const gradients = arena.take(threads * gradientStride, CACHE_LINE);
   const slots = arena.take(slotCount * slotStride, CACHE_LINE);
   const costs = arena.take(slotCount * COST_STRIDE * 8, CACHE_LINE);
-  const sharedTrain = planDataset(arena, train, wasmLayout !== undefined);
-  const sharedTest = test && planDataset(arena, test);
   const mostInputs = typeof sharedTrain.inputs === "number" ? train.inputSize : sharedTrain.inputs.most;
   const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout, slotCount, mostInputs) / CACHE_LINE) * CACHE_LINE : 0;
   const scratch = arena.take(threads * scratchStride, CACHE_LINE);
@@ -220,19 +267,32 @@ export function createSharedRun(
   // holds the control words, so no slot or list it points at can start there.
   if (control !== 0 || slots === 0 || scratch === 0) throw new Error("shared memory layout: the control words must take byte 0, which the kernel reads as none");
 
+  const reuse = old !== undefined && old.byteLength >= arena.size;
   const run: SharedRun = {
     spec,
     ...settings,
-    memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }),
+    memory: reuse ? previous!.memory : new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }),
     regions: { control, order, params: paramsAt, paramCount, gradients, gradientStride, slots, slotStride, slotCount, costs, scratch, scratchStride },
     train: sharedTrain,
     test: sharedTest,
   };
+  const buffer = run.memory.buffer;
   const views = mapRun(run);
-  copyDataset(run.memory.buffer, sharedTrain, views.train, train);
-  if (test && sharedTest && views.test) copyDataset(run.memory.buffer, sharedTest, views.test, test);
+  if (reuse) {
+    // Zero what fresh memory would hold as zeros: all but the data kept in place.
+    const kept = keepTest ? dataEnd : keepTrain ? dataStart(sharedTest) ?? dataEnd : control + CONTROL_WORDS * 4;
+    new Uint8Array(buffer, 0, control + CONTROL_WORDS * 4).fill(0);
+    new Uint8Array(buffer, kept, arena.size - kept).fill(0);
+  }
+  if (!(reuse && keepTrain)) copyDataset(buffer, sharedTrain, views.train, train);
+  if (test && sharedTest && views.test && !(reuse && keepTest)) copyDataset(buffer, sharedTest, views.test, test);
   writeParams(run, views, layoutOf(spec.sizes), params);
   return run;
+}
+
+/** Where a dense dataset's regions start (its inputs come first). */
+function dataStart(shared: SharedDataset | undefined): number | undefined {
+  return shared === undefined ? undefined : typeof shared.inputs === "number" ? shared.inputs : shared.inputs.offsets;
 }
 
 /** Maps a run's regions as typed views. */

@@ -78,7 +78,7 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
   const gradientAt = regions.gradients + worker * regions.gradientStride;
   let paramsAt = regions.params;
   if (run.privateWeights && worker > 0) {
-    // Benchmark-only (TrainOptions.privateWeights): the gradient region, unused when every mini-batch
+    // Benchmark-only (SharedRun.privateWeights): the gradient region, unused when every mini-batch
     // fits in the slots (createSharedRun checks), is this worker's own weights, copied at each epoch's start.
     paramsAt = gradientAt;
   }

@@ -30,7 +30,6 @@ export function trainOptionsOfSpec(
     threads: spec.threads ?? run.threads,
     testData: spec.evaluate === false ? undefined : test,
     signal: run.signal,
-    testFault: spec.testFault,
     onProgress: run.onProgress,
     onEpoch: run.onEpoch,
   };

@@ -22,8 +22,6 @@ export interface JobSpec
   evaluate?: boolean;
   /** A label for people; not interpreted. */
   name?: string;
-  /** @internal Test-only: passed to `train` (a worker throws at a given step). */
-  testFault?: TrainOptions["testFault"];
 }
 
 /**
@@ -90,7 +88,7 @@ export interface PreparedSpec extends Omit<JobSpec, "data" | "seed"> {
 }
 
 /** A job's spec as listed: inline data is described by its shape, not repeated. */
-export interface JobSummary extends Omit<JobSpec, "data" | "testFault"> {
+export interface JobSummary extends Omit<JobSpec, "data"> {
   data: NamedData | IdxData | CsvData | { inline: { examples: number; inputSize: number; testExamples?: number } };
   /** `mnist`, `fashion-mnist`, the folder or file, or `inline (n examples)`. */
   dataset: string;
@@ -125,7 +123,7 @@ export const defaultSpecLimits: SpecLimits = { maxInlineValues: 4_000_000, maxPa
 
 const specFields = [
   "data", "layers", "activation", "outputActivation", "cost", "init", "dtype", "epochs", "miniBatchSize", "eta",
-  "seed", "shuffle", "threads", "evaluate", "name", "testFault",
+  "seed", "shuffle", "threads", "evaluate", "name",
 ] as const;
 
 /** Input and output sizes and training examples of the named datasets, known before loading them. */
@@ -137,7 +135,7 @@ const knownShapes: Record<NamedData["name"], { inputs: number; classes: number; 
 /** Throws a ValidationError naming the unknown field of a job spec, if it has one (before any other check: a typo explains the rest). */
 export function checkSpecFields(value: Record<string, unknown>): void {
   const unknown = Object.keys(value).find((k) => !(specFields as readonly string[]).includes(k));
-  check(unknown === undefined, `job spec has an unknown field ${show(unknown)}; fields are ${specFields.filter((f) => f !== "testFault").join(", ")}`);
+  check(unknown === undefined, `job spec has an unknown field ${show(unknown)}; fields are ${specFields.join(", ")}`);
 }
 
 /**
@@ -193,12 +191,6 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
   const seed = spec.seed ?? randomSeed();
   check(spec.evaluate === undefined || typeof spec.evaluate === "boolean", `evaluate must be true or false, got ${show(spec.evaluate)}`);
   check(spec.name === undefined || (typeof spec.name === "string" && spec.name.length <= 200), `name must be a string of at most 200 characters`);
-  if (spec.testFault !== undefined) {
-    const f = spec.testFault;
-    check(isObject(f) && typeof f.message === "string", "testFault must be { worker, step, message }");
-    checkInteger("testFault.worker", f.worker, 0);
-    checkInteger("testFault.step", f.step, 1);
-  }
 
   const transfer: ArrayBuffer[] = [];
   const { data, summary: dataSummary, dataset, shape, examples } = prepareData(spec.data, limits, transfer);
@@ -216,10 +208,9 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
 
   // Fixed here too, so the job record says which initialisation its seed drew from.
   const init = spec.init ?? defaultInit;
-  const { testFault, ...rest } = spec as JobSpec;
-  const summary: JobSummary = { ...withoutUndefined(rest), data: dataSummary, dataset, seed, init, layers: [...sizes] };
-  const prepared: PreparedSpec = { ...withoutUndefined(rest), layers: [...sizes], data, seed, init, summary };
-  if (testFault) prepared.testFault = { ...testFault };
+  const rest = withoutUndefined(spec as JobSpec);
+  const summary: JobSummary = { ...rest, data: dataSummary, dataset, seed, init, layers: [...sizes] };
+  const prepared: PreparedSpec = { ...rest, layers: [...sizes], data, seed, init, summary };
   return { spec: prepared, transfer };
 }
 

@@ -8,6 +8,7 @@ import { Network } from "../core/network.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
 import { fromModelJson, toModelJson, type ModelJson } from "../io/model-format.js";
 import { PoolSet } from "../train/pool-set.js";
+import { trainOn } from "../train/train.js";
 import { loadJobData } from "./data.js";
 import { errorInfo, JobStateError, QueueFullError, TrainerClosedError, UnknownJobError } from "./errors.js";
 import type { JobEvent, JobInfo, Prediction, WireEvent } from "./job.js";
@@ -61,14 +62,14 @@ export class TrainerCore {
   private running = 0;
   private closing = false;
   private readonly networks = new Map<string, Network>();
-  /** Worker threads kept warm from job to job, by thread count. */
-  private readonly pools = new PoolSet();
   /** Settles once the handle has handled the latest event (events are handled in order). */
   private lastEmit: Promise<unknown> = Promise.resolve();
 
+  /** `pools`: worker threads kept warm from job to job, by thread count (tests give a fault-injecting set). */
   constructor(
     private readonly options: TrainerCoreOptions,
     private readonly emit: (event: WireEvent) => unknown,
+    private readonly pools = new PoolSet(),
   ) {}
 
   /** Loads the records of the models already in the models folder. */
@@ -263,7 +264,7 @@ export class TrainerCore {
           await nextTurn();
         },
       });
-      const result = await this.pools.train(net, data.train, options); // threads stay warm from job to job
+      const result = await trainOn(this.pools, net, data.train, options); // threads stay warm from job to job
       const finished = { threads: result.threads, finishedAt: new Date().toISOString(), seconds: seconds(), model: true };
       const dir = this.options.modelsDir;
       job.dataMetadata = modelMetadataOfSpec(spec, data);

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { Dataset } from "../core/dataset.js";
 import type { StepPhases } from "../parallel/epoch-share.js";
 import type { Checkpoint } from "../io/checkpoint.js";
-import type { KernelName, TestFault } from "../parallel/shared-state.js";
+import type { KernelName } from "../parallel/shared-state.js";
 import { MAX_THREADS, TrainingPool } from "../parallel/pool.js";
 import { check, checkInteger, checkKnownKeys, checkOneOf, checkPositive, show } from "../core/errors.js";
 import { randomSeed, type DType } from "../core/network.js";
@@ -57,15 +57,6 @@ export interface TrainOptions {
    * float32 runs made with threads 0), at any count ≥ 1 on the WebAssembly one.
    */
   resume?: Checkpoint;
-  /** @internal Test-only fault injection (see TestFault). */
-  testFault?: TestFault;
-  /**
-   * @internal Benchmark-only (bench/ceiling.ts), and the trained network is WRONG with it: every
-   * worker but worker 0 computes its passes from a private copy of the weights that only its own
-   * rows' updates reach. The work and the barriers are as in a real run, but no updated weight
-   * crosses between cores, which measures what that crossing costs. wasm kernel only.
-   */
-  privateWeights?: boolean;
 }
 
 /** Options of {@link train} when resuming: what the checkpoint records may be left out. */
@@ -123,17 +114,13 @@ export interface RunPlan {
   readonly threads: number;
   /** Kernel of the worker threads (unused when threads is 0). */
   readonly kernel: KernelName;
-  /** @internal See TrainOptions.privateWeights. */
-  readonly privateWeights: boolean;
 }
 
 
-/** Every key of TrainOptions (the type makes this list complete): true if public, false if an internal hook. */
-const trainOptionKeys: Record<keyof TrainOptions, boolean> = {
+/** Every key of TrainOptions (the type makes this list complete). */
+const trainOptionKeys: Record<keyof TrainOptions, true> = {
   epochs: true, miniBatchSize: true, eta: true, seed: true, shuffle: true, threads: true, pool: true, kernel: true, testData: true,
   onEpoch: true, onProgress: true, signal: true, checkpoint: true, resume: true,
-  // @internal hooks: accepted, not listed in the unknown-option error
-  testFault: false, privateWeights: false,
 };
 
 /** The thread count a `threads` option asks for: `"auto"` (the default) is every core. */
@@ -183,12 +170,8 @@ export function planRun(options: TrainOptions, dtype: DType): RunPlan {
   check(kernel !== "wasm" || threads !== 0, "kernel wasm runs on worker threads; threads 0 is the in-process TypeScript path");
   // threads 0 runs the TypeScript kernel whatever the dtype: record that, so a checkpoint says what really ran
   const chosen = kernel === "auto" ? (dtype === "float32" && threads !== 0 ? "wasm" : "js") : kernel;
-  const privateWeights = options.privateWeights ?? false;
-  check(typeof privateWeights === "boolean", `privateWeights must be true or false, got ${show(privateWeights)}`);
-  check(!privateWeights || (chosen === "wasm" && threads !== 0), "privateWeights is for the wasm kernel on worker threads");
   return {
     kernel: chosen,
-    privateWeights,
     epochs: options.epochs,
     miniBatchSize: options.miniBatchSize,
     eta: options.eta,

@@ -4,13 +4,13 @@ import type { Network } from "../core/network.js";
 import { beginEpoch, markFailed, requestAbort, stepsDone } from "../parallel/barrier.js";
 import type { EpochShareResult, StepPhases } from "../parallel/epoch-share.js";
 import { TrainingPool } from "../parallel/pool.js";
-import { createSharedRun, mapRun, readParams, writeParams, type TestFault } from "../parallel/shared-state.js";
+import { createSharedRun, mapRun, readParams, writeParams } from "../parallel/shared-state.js";
 import { PROGRESS_INTERVAL_MS, type Engine, type EpochOutcome } from "./engine.js";
 import type { RunPlan } from "./options.js";
 
 /**
- * The parallel path: `plan.threads` workers over shared memory — the given pool's warm threads, or
- * a pool of its own that closes with the run. Per epoch the coordinator writes the example order
+ * The parallel path: `plan.threads` workers over shared memory, the threads of `pool` (started
+ * once, warm from its last run, whose shared memory this run reuses when it can). Per epoch the coordinator writes the example order
  * and starts one long task per worker; the workers then run every mini-batch among themselves
  * (epoch-share.ts). The coordinator only awaits promises: it never blocks its thread, so a server's
  * event loop keeps running.
@@ -21,14 +21,21 @@ export async function parallelEngine(
   test: Dataset | undefined,
   plan: RunPlan,
   signal: AbortSignal | undefined,
-  testFault: TestFault | undefined,
-  pool?: TrainingPool,
+  pool: TrainingPool,
 ): Promise<Engine> {
-  const { threads, miniBatchSize, eta, kernel, privateWeights } = plan;
-  const run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, eta, testFault, kernel, privateWeights });
+  const { threads, miniBatchSize, eta, kernel } = plan;
+  const privateWeights = pool.variant.privateWeights ?? false;
+  if (privateWeights && kernel !== "wasm") throw new Error("privateWeights is for the wasm kernel");
+  const lease = await pool.lease();
+  let run;
+  try {
+    run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, eta, kernel, privateWeights }, lease.held);
+  } catch (error) {
+    await lease.release();
+    throw error;
+  }
+  lease.hold(run);
   const views = mapRun(run);
-  const own = pool === undefined ? new TrainingPool(threads) : undefined;
-  const lease = await (pool ?? own!).lease();
   const onAbort = (): void => requestAbort(views.control);
   signal?.addEventListener("abort", onAbort, { once: true });
   let epoch = 0;
@@ -75,7 +82,7 @@ export async function parallelEngine(
     },
     close() {
       signal?.removeEventListener("abort", onAbort);
-      closed ??= lease.release().then(() => own?.close());
+      closed ??= lease.release();
       return closed;
     },
   };

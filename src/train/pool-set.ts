@@ -1,26 +1,25 @@
-import type { Dataset } from "../core/dataset.js";
 import { check } from "../core/errors.js";
-import type { Network } from "../core/network.js";
-import { MAX_THREADS, TrainingPool } from "../parallel/pool.js";
-import { threadCount, type TrainOptions, type TrainResult } from "./options.js";
-import { train } from "./train.js";
+import { TrainingPool, type WorkerVariant } from "../parallel/pool.js";
 
 /**
- * Warm pools by thread count, for a process that trains job after job (the background trainer):
- * a run borrows an idle pool of its size — a new one if every such pool is busy, so concurrent jobs
- * never wait for each other's threads — and gives it back for the next job.
+ * Warm pools by thread count: train()'s default pool, and a background trainer's own. A run
+ * borrows an idle pool of its size — a new one if every such pool is busy, so concurrent runs
+ * never wait for each other's threads — and gives it back, warm, for the next run.
  */
 export class PoolSet {
   readonly #idle = new Map<number, TrainingPool[]>();
   readonly #all = new Set<TrainingPool>();
   #closed = false;
 
+  /** @param variant @internal What the pools' threads run (tests give a fixture worker). */
+  constructor(private readonly variant: WorkerVariant = {}) {}
+
   /** Runs `use` on an idle pool of `threads` threads, then keeps the pool for the next run. */
   async with<T>(threads: number, use: (pool: TrainingPool) => Promise<T>): Promise<T> {
     check(!this.#closed, "this pool set is closed");
     let pool = this.#idle.get(threads)?.pop();
     if (pool === undefined) {
-      pool = new TrainingPool(threads);
+      pool = new TrainingPool(threads, this.variant);
       this.#all.add(pool);
     }
     try {
@@ -28,16 +27,6 @@ export class PoolSet {
     } finally {
       if (!this.#closed) this.#idle.set(threads, [...(this.#idle.get(threads) ?? []), pool]);
     }
-  }
-
-  /**
-   * train() on a warm pool of the thread count the options ask for (threads 0 runs in process, with
-   * no pool; a thread count train() would refuse goes to train() to be refused).
-   */
-  train(network: Network, data: Dataset, options: TrainOptions): Promise<TrainResult> {
-    const threads = threadCount(options.threads);
-    if (options.pool !== undefined || !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) return train(network, data, options);
-    return this.with(threads, (pool) => train(network, data, { ...options, pool }));
   }
 
   /** Ends every pool's threads (runs in progress finish first: see TrainingPool.close). */

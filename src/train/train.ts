@@ -5,18 +5,44 @@ import { Rng, shuffleInPlace } from "../core/rng.js";
 import type { Engine } from "./engine.js";
 import { saveCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import { planResumedRun, planRun, type EpochReport, type ResumeTrainOptions, type RunPlan, type TrainOptions, type TrainResult } from "./options.js";
+import type { TrainingPool } from "../parallel/pool.js";
 import { parallelEngine } from "./parallel.js";
+import { PoolSet } from "./pool-set.js";
 import { serialEngine } from "./serial.js";
+
+/** The process-wide pool that train() runs on when it is given none (made on first use). */
+let defaultPools: PoolSet | undefined;
+
+/**
+ * Ends the threads of the default pool, which train() uses when it is given no `pool` (runs in
+ * progress finish first). Not needed before a process exits: idle threads do not keep it alive.
+ * The next train() starts new threads.
+ */
+export async function closeDefaultPool(): Promise<void> {
+  const pools = defaultPools;
+  defaultPools = undefined;
+  await pools?.close();
+}
 
 /**
  * Mini-batch stochastic gradient descent, as network.py's SGD: for each epoch, shuffle the training
  * data, cut it into mini-batches of `miniBatchSize`, and for each batch apply
  * w ← w − (η/m) Σ_x ∂C_x/∂w (likewise b), the gradients coming from backpropagation.
  * With `threads` ≥ 1 each batch is split across worker threads; with 0 it runs in process.
+ * The threads are the given `pool`'s, or the default pool's: started by the first run that needs
+ * them and kept, idle and warm, for the next (concurrent runs each get threads of their own).
  * The network's parameters are updated in place. Every option and both datasets are validated
  * before any thread starts. With `resume`, options the checkpoint records may be left out.
  */
-export async function train(network: Network, trainingData: Dataset, options: TrainOptions | ResumeTrainOptions): Promise<TrainResult> {
+export function train(network: Network, trainingData: Dataset, options: TrainOptions | ResumeTrainOptions): Promise<TrainResult> {
+  return trainOn(defaultPools ??= new PoolSet(), network, trainingData, options);
+}
+
+/**
+ * train() with `pools` in place of the default pool when the options give no `pool` (a background
+ * trainer keeps its own set of warm pools, which it closes with itself).
+ */
+export async function trainOn(pools: PoolSet, network: Network, trainingData: Dataset, options: TrainOptions | ResumeTrainOptions): Promise<TrainResult> {
   check(network instanceof Network, "train() needs a Network as its first argument");
   check(options !== null && typeof options === "object", `train options must be an object, got ${show(options)}`);
   const resumeValue: unknown = options.resume;
@@ -37,10 +63,15 @@ export async function train(network: Network, trainingData: Dataset, options: Tr
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
   if (resume) network.params.set(resume.network.params);
 
-  const engine: Engine =
-    plan.threads === 0
-      ? serialEngine(network, trainingData, test, plan, signal)
-      : await parallelEngine(network, trainingData, test, plan, signal, options.testFault, options.pool);
+  if (plan.threads === 0) return runEpochs(network, trainingData, options, plan, serialEngine(network, trainingData, test, plan, signal));
+  const onPool = async (pool: TrainingPool): Promise<TrainResult> =>
+    runEpochs(network, trainingData, options, plan, await parallelEngine(network, trainingData, test, plan, signal, pool));
+  return options.pool ? onPool(options.pool) : pools.with(plan.threads, onPool);
+}
+
+/** The epochs of a validated run, on `engine`; the engine is closed however the run ends. */
+async function runEpochs(network: Network, trainingData: Dataset, options: TrainOptions | ResumeTrainOptions, plan: RunPlan, engine: Engine): Promise<TrainResult> {
+  const { resume, signal, testData: test } = options;
   const rng = resume ? Rng.fromState(resume.rngState) : new Rng(plan.seed);
   const order = resume ? resume.order.slice() : Int32Array.from({ length: trainingData.count }, (_, i) => i);
   const reports: EpochReport[] = [];

@@ -69,7 +69,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     .addOption(separatorOption("CSV data"))
     .option("--checkpoint <file>", "write a checkpoint (parameters, shuffle state, options) atomically after epochs, to --resume later")
     .addOption(new Option("--checkpoint-every <n>", "epochs between checkpoints (default 1; the last epoch always writes one)").argParser(integer("--checkpoint-every")))
-    .option("--resume <file>", "continue the run that wrote this checkpoint (its data, options, files); only --epochs (to train longer) and --threads may be given with it")
+    .option("--resume <file>", "continue the run that wrote this checkpoint (its data, options, files); only --epochs (to train longer), --threads and --json may be given with it")
     .addHelpText("after", examples([
       "shoal train                                   # 784-30-10 on the bundled digits, 30 epochs",
       "shoal train --data fashion-mnist --hidden 100 --cost cross-entropy --eta 0.5 --plot curve.svg",

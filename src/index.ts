@@ -9,7 +9,7 @@ export { createDataset, sliceDataset, validateDataset, outputSize, type Dataset,
 export type { Evaluation } from "./core/evaluate.js";
 export { Rng } from "./core/rng.js";
 export { ShoalError, ValidationError, ModelFileError, AbortError, TrainingThreadError, DivergenceError } from "./core/errors.js";
-export { train, closeDefaultPool } from "./train/train.js";
+export { train, startDefaultPool, closeDefaultPool } from "./train/train.js";
 export { createPool, type TrainingPool, type PoolOptions } from "./parallel/pool.js";
 export type { TrainOptions, ResumeTrainOptions, TrainResult, EpochReport, Progress } from "./train/options.js";
 export type { StepPhases } from "./parallel/epoch-share.js";

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { readFile } from "node:fs/promises";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
-import { AbortError, closeDefaultPool, createPool, Network, sliceDataset, train, TrainingThreadError, ValidationError, type TrainingPool } from "../src/index.js";
+import { AbortError, closeDefaultPool, createPool, startDefaultPool, Network, sliceDataset, train, TrainingThreadError, ValidationError, type TrainingPool } from "../src/index.js";
 import { PoolSet } from "../src/train/pool-set.js";
 import { trainOn } from "../src/train/train.js";
 import { someDigits } from "./fixtures/digits.js";
@@ -151,6 +151,23 @@ describe("the default pool: train() without a pool", () => {
     const fresh = Network.create([784, 20, 10], { seed: 1 });
     await train(fresh, data, { ...options, threads: 2 }); // a closed default pool is made again
     expect(sameBits(fresh, first)).toBe(true);
+  });
+
+  it("startDefaultPool starts the threads before any run, and the next train() runs on them", async () => {
+    const { train: data } = await someDigits(100);
+    await closeDefaultPool();
+    const start = await osThreads();
+    expect(() => startDefaultPool(0)).toThrow(new ValidationError("threads must be a positive integer, got 0"));
+    startDefaultPool(2);
+    startDefaultPool(2); // an idle pool of 2 is there: nothing more starts
+    await train(Network.create([784, 10, 10], { seed: 1 }), data, { ...options, epochs: 1, threads: 2 });
+    const after = await osThreads();
+    await closeDefaultPool();
+    startDefaultPool(2);
+    await new Promise<void>((resolve) => { const poll = async (): Promise<void> => ((await osThreads()) === after ? resolve() : void setTimeout(poll, 10)); void poll(); });
+    expect(await osThreads()).toBe(after); // the same threads as the run had, started without a run
+    await train(Network.create([784, 10, 10], { seed: 1 }), data, { ...options, epochs: 1, threads: 2 });
+    expect((await osThreads()) - start).toBe(after - start);
   });
 
   it("reuses a run's shared memory for the next run: same bits on the same data, on other data, and on another network", async () => {

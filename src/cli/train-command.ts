@@ -10,7 +10,7 @@ import { Network, randomSeed, type DType, type Init } from "../core/network.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { loadCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
-import { train } from "../train/train.js";
+import { startDefaultPool, train } from "../train/train.js";
 import { outputClosed } from "./closed-output.js";
 import { checkModelFits, classesMissing, holdOut, loadData, type LoadedData, type ValidationSplit } from "./data-source.js";
 import { exitCodes, UsageError } from "./errors.js";
@@ -111,6 +111,9 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
   await Promise.all([checkWritable(out, "--out"), flags.plot === undefined ? undefined : checkWritable(flags.plot, "--plot")]);
   const plot = flags.plot === undefined ? undefined : await import("./plot.js");
 
+  // The worker threads start (on the other cores) while this thread loads the data.
+  const threads = threadsOf(flags.threads); // a resumed run's flags are its checkpoint's by now
+  if (threads > 0) startDefaultPool(threads);
   const loaded = await loadData(flags);
   const seed = flags.seed ?? randomSeed();
   const { train: trainSet, validation } =

@@ -1,7 +1,7 @@
 import { scratchBytes as exampleBytes } from "../core/backprop.js";
 import type { Dataset, Targets } from "../core/dataset.js";
 import { allocateParams, layoutOf, type Layout, type NetworkSpec, type Params } from "../core/network.js";
-import { kernelLayoutOf, pack, scratchBytes, slotBytes, unpack, type KernelLayout, type SparseInputs } from "../core/wasm/wasm-kernel.js";
+import { kernelLayoutOf, kernelModule, pack, scratchBytes, slotBytes, unpack, type KernelLayout, type SparseInputs } from "../core/wasm/wasm-kernel.js";
 
 /**
  * A parallel training run's shared memory: ONE shared WebAssembly.Memory (a SharedArrayBuffer the
@@ -20,6 +20,8 @@ export interface SharedRun {
   readonly regions: Regions;
   readonly train: SharedDataset;
   readonly test: SharedDataset | undefined;
+  /** The wasm kernel, compiled once by the coordinator for every thread (wasm runs only). */
+  readonly module: WebAssembly.Module | undefined;
   /**
    * Benchmark-only (bench/ceiling.ts, through a pool made with this variant), and the trained
    * network is WRONG with it: every worker but worker 0 computes its passes from a private copy of
@@ -275,6 +277,7 @@ export function createSharedRun(
     regions: { control, order, params: paramsAt, paramCount, gradients, gradientStride, slots, slotStride, slotCount, costs, scratch, scratchStride },
     train: sharedTrain,
     test: sharedTest,
+    module: wasmLayout ? kernelModule() : undefined,
   };
   const buffer = run.memory.buffer;
   const views = mapRun(run);

@@ -4,7 +4,7 @@ import { fillTarget, targetClass } from "../core/dataset.js";
 import { countCorrect } from "../core/evaluate.js";
 import { architectureOf } from "../core/network.js";
 import { descend, share } from "../core/sgd.js";
-import { WasmKernel } from "../core/wasm/wasm-kernel.js";
+import { adoptKernelModule, WasmKernel } from "../core/wasm/wasm-kernel.js";
 import { kernelLayoutOfRun, type RunViews, type SharedRun } from "./shared-state.js";
 
 /**
@@ -82,6 +82,7 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
     // fits in the slots (createSharedRun checks), is this worker's own weights, copied at each epoch's start.
     paramsAt = gradientAt;
   }
+  if (run.module) adoptKernelModule(run.module);
   const wasm = new WasmKernel(arch, kernel, {
     memory: run.memory,
     inputs: run.train.inputs,

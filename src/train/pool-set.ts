@@ -29,6 +29,15 @@ export class PoolSet {
     }
   }
 
+  /** Starts a pool of `threads` threads now, unless an idle one is there, for a run to find warm. */
+  start(threads: number): void {
+    check(!this.#closed, "this pool set is closed");
+    if ((this.#idle.get(threads)?.length ?? 0) > 0) return;
+    const pool = new TrainingPool(threads, this.variant);
+    this.#all.add(pool);
+    this.#idle.set(threads, [pool]);
+  }
+
   /** Ends every pool's threads (runs in progress finish first: see TrainingPool.close). */
   async close(): Promise<void> {
     this.#closed = true;

@@ -1,17 +1,28 @@
 import type { Dataset } from "../core/dataset.js";
-import { AbortError, check, DivergenceError, show } from "../core/errors.js";
+import { AbortError, check, checkInteger, DivergenceError, show } from "../core/errors.js";
 import { Network } from "../core/network.js";
 import { Rng, shuffleInPlace } from "../core/rng.js";
 import type { Engine } from "./engine.js";
 import { saveCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import { planResumedRun, planRun, type EpochReport, type ResumeTrainOptions, type RunPlan, type TrainOptions, type TrainResult } from "./options.js";
-import type { TrainingPool } from "../parallel/pool.js";
+import { MAX_THREADS, type TrainingPool } from "../parallel/pool.js";
 import { parallelEngine } from "./parallel.js";
 import { PoolSet } from "./pool-set.js";
 import { serialEngine } from "./serial.js";
 
 /** The process-wide pool that train() runs on when it is given none (made on first use). */
 let defaultPools: PoolSet | undefined;
+
+/**
+ * Starts `threads` threads of the default pool now (unless idle ones are there), so that the next
+ * train() on that many threads finds them started: call it before loading the data, and they start
+ * meanwhile. They stay idle until then, and do not keep the process alive.
+ */
+export function startDefaultPool(threads: number): void {
+  checkInteger("threads", threads);
+  check(threads <= MAX_THREADS, `threads must be at most ${MAX_THREADS}, got ${threads}`);
+  (defaultPools ??= new PoolSet()).start(threads);
+}
 
 /**
  * Ends the threads of the default pool, which train() uses when it is given no `pool` (runs in

@@ -86,6 +86,14 @@ interface Exports {
 
 let compiled: WebAssembly.Module | undefined;
 
+/**
+ * Uses `module`, compiled by another thread of this process, as this thread's kernel module (a
+ * compiled module crosses threads without being compiled again, and V8 shares its optimised code).
+ */
+export function adoptKernelModule(module: WebAssembly.Module): void {
+  compiled ??= module;
+}
+
 /** The compiled kernel module (built from kernel.wat by `npm run build:wasm`). */
 export function kernelModule(): WebAssembly.Module {
   if (compiled === undefined) {

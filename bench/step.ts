@@ -43,7 +43,7 @@ for (const sizes of nets) {
     const fill = (): void => {
       for (let s = 0; s < batch; s++, next = (next + 1) % examples) {
         fillTarget(train, next, y);
-        wasm.backpropagate(next, y, s);
+        wasm.forwardAndDeltas(next, y, s);
       }
     };
     const times: [number[], number[]] = [[], []];

@@ -11,7 +11,7 @@ import { kernelMemory } from "./fixtures/kernel-memory.js";
 function wasmGradient(net: Network, x: Float32Array, y: Float64Array): { gradient: Float32Array; cost: number; output: Float32Array } {
   const { memory, kernel, x: dense, gradients, kernelFor } = kernelMemory(net, [x]);
   const wasm = kernelFor(0);
-  const cost = wasm.backpropagate(0, y, 0);
+  const cost = wasm.forwardAndDeltas(0, y, 0);
   wasm.accumulate(1);
   const output = wasm.forward(dense).slice();
   const gradient = new Float32Array(net.params.length);
@@ -61,7 +61,7 @@ describe("WebAssembly SIMD kernel", () => {
         const trainOnce = (fused: boolean, scale = 0.37) => {
           const { memory, kernel, params, gradients, kernelFor } = kernelMemory(net, xs, parts);
           const kernels = Array.from({ length: parts }, (_, k) => kernelFor(k));
-          xs.forEach((_, s) => kernels[s % parts]!.backpropagate(s, ys[s]!, s));
+          xs.forEach((_, s) => kernels[s % parts]!.forwardAndDeltas(s, ys[s]!, s));
           const finite = kernels.map((k) => (fused ? k.step(xs.length, scale) : (k.accumulate(xs.length), k.update(scale))));
           const gradientBits = gradients.map((g) => new Uint32Array(memory.buffer, g, kernel.paramCount).some((v) => v !== 0));
           return { finite, gradientBits, params: new Uint32Array(memory.buffer, params, kernel.paramCount).slice(), kernel };

@@ -29,9 +29,9 @@ export interface Scratch {
   readonly y: Float64Array;
 }
 
-/** Working memory for networks with these layer sizes; in `memory` (scratchBytes long) if given. */
+/** Working memory for networks with these layer sizes; in `memory` (exampleScratchBytes long) if given. */
 export function createScratch(sizes: readonly number[], memory?: { buffer: ArrayBufferLike; offset: number }): Scratch {
-  const buffer = memory?.buffer ?? new ArrayBuffer(scratchBytes(sizes));
+  const buffer = memory?.buffer ?? new ArrayBuffer(exampleScratchBytes(sizes));
   let at = memory?.offset ?? 0;
   const f64 = (n: number): Float64Array => {
     const view = new Float64Array(buffer, at, n);
@@ -52,7 +52,7 @@ export function createScratch(sizes: readonly number[], memory?: { buffer: Array
 }
 
 /** Bytes of one {@link Scratch} (a multiple of 8). */
-export function scratchBytes(sizes: readonly number[]): number {
+export function exampleScratchBytes(sizes: readonly number[]): number {
   const neurons = sizes.slice(1).reduce((sum, n) => sum + n, 0);
   const int32s = sizes[0]! + 1;
   return 8 * (sizes[0]! + 3 * neurons + sizes[sizes.length - 1]!) + 8 * Math.ceil(int32s / 2);
@@ -118,7 +118,7 @@ export function backprop(
   gradient: Params,
   scratch: Scratch,
 ): number {
-  const cost = backpropagate(arch, params, inputs, offset, scratch);
+  const cost = forwardAndDeltas(arch, params, inputs, offset, scratch);
   addGradient(arch, scratch, gradient);
   return cost;
 }
@@ -127,7 +127,7 @@ export function backprop(
  * Forward pass, then BP1 and BP2: leaves δ of every layer (and the activations) in `scratch` and
  * returns the example's cost C. addGradient turns them into ∂C/∂w and ∂C/∂b.
  */
-export function backpropagate(
+export function forwardAndDeltas(
   arch: Architecture,
   params: Params,
   inputs: ArrayLike<number>,

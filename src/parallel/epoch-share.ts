@@ -121,7 +121,7 @@ function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: numbe
     const last = first + count === m;
     const t0 = performance.now();
     for (let s = Atomics.add(control, CLAIM, 1); s < count; s = Atomics.add(control, CLAIM, 1)) {
-      const cost = kernel.backpropagate(order[start + first + s]!, s);
+      const cost = kernel.forwardAndDeltas(order[start + first + s]!, s);
       costs[s * COST_STRIDE] = cost;
       if (!Number.isFinite(cost)) Atomics.store(control, DIVERGED, 1);
     }

@@ -1,7 +1,7 @@
-import { scratchBytes as exampleBytes } from "../core/backprop.js";
+import { exampleScratchBytes } from "../core/backprop.js";
 import type { Dataset, Targets } from "../core/dataset.js";
 import { allocateParams, layoutOf, type Layout, type NetworkSpec, type Params } from "../core/network.js";
-import { kernelLayoutOf, kernelModule, pack, scratchBytes, slotBytes, unpack, type KernelLayout, type SparseInputs } from "../core/wasm/wasm-kernel.js";
+import { kernelLayoutOf, kernelModule, pack, slotBytes, threadScratchBytes, unpack, type KernelLayout, type SparseInputs } from "../core/wasm/wasm-kernel.js";
 
 /**
  * A parallel training run's shared memory: ONE shared WebAssembly.Memory (a SharedArrayBuffer the
@@ -248,7 +248,7 @@ export function createSharedRun(
   const dataEnd = arena.size;
   const order = arena.take(train.count * 4);
   const paramsAt = arena.take(paramBytes);
-  const slotStride = Math.ceil((wasmLayout ? slotBytes(wasmLayout) : exampleBytes(spec.sizes)) / CACHE_LINE) * CACHE_LINE;
+  const slotStride = Math.ceil((wasmLayout ? slotBytes(wasmLayout) : exampleScratchBytes(spec.sizes)) / CACHE_LINE) * CACHE_LINE;
   const budget = Math.max(threads, Math.min(MAX_SLOTS, Math.floor(SLOT_MEMORY / slotStride)));
   const slotCount = Math.max(1, Math.min(settings.miniBatchSize, train.count, budget));
   // The wasm kernel sums a batch that fits in the slots without a gradient buffer (WasmKernel.step).
@@ -262,7 +262,7 @@ export function createSharedRun(
   const slots = arena.take(slotCount * slotStride, CACHE_LINE);
   const costs = arena.take(slotCount * COST_STRIDE * 8, CACHE_LINE);
   const mostInputs = typeof sharedTrain.inputs === "number" ? train.inputSize : sharedTrain.inputs.most;
-  const scratchStride = wasmLayout ? Math.ceil(scratchBytes(wasmLayout, slotCount, mostInputs) / CACHE_LINE) * CACHE_LINE : 0;
+  const scratchStride = wasmLayout ? Math.ceil(threadScratchBytes(wasmLayout, slotCount, mostInputs) / CACHE_LINE) * CACHE_LINE : 0;
   const scratch = arena.take(threads * scratchStride, CACHE_LINE);
   const pages = Math.max(1, Math.ceil(arena.size / PAGE));
   // The wasm kernel reads address 0 as "none" (no activations to scale, the end of a list): byte 0

@@ -1,4 +1,4 @@
-import { addGradient, backpropagate, createScratch, type Scratch } from "../core/backprop.js";
+import { addGradient, forwardAndDeltas, createScratch, type Scratch } from "../core/backprop.js";
 import { predictedClass } from "../core/classes.js";
 import { fillTarget, targetClass } from "../core/dataset.js";
 import { countCorrect } from "../core/evaluate.js";
@@ -13,7 +13,7 @@ import { kernelLayoutOfRun, type RunViews, type SharedRun } from "./shared-state
  */
 export interface StepKernel {
   /** Forward pass, BP1 and BP2 of training example i into example slot `slot`; returns its cost. */
-  backpropagate(i: number, slot: number): number;
+  forwardAndDeltas(i: number, slot: number): number;
   /** BP3 and BP4 of the examples in slots [0, count), in slot order, added to this worker's rows of its gradient sum. */
   accumulate(count: number): void;
   /** The SGD step on this worker's rows: w −= scale · gradient sum, zeroing it. False if a new value is not finite. */
@@ -53,10 +53,10 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
       ];
     });
     return {
-      backpropagate(i, s) {
+      forwardAndDeltas(i, s) {
         const slot = slots[s]!;
         fillTarget(train, i, slot.y);
-        return backpropagate(arch, params, train.inputs, i * train.inputSize, slot);
+        return forwardAndDeltas(arch, params, train.inputs, i * train.inputSize, slot);
       },
       accumulate(count) {
         for (let s = 0; s < count; s++) addGradient(arch, slots[s]!, gradient, part);
@@ -96,9 +96,9 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
   const testInputs = run.test?.inputs;
   const rowBytes = 4 * train.inputSize;
   return {
-    backpropagate(i, s) {
+    forwardAndDeltas(i, s) {
       fillTarget(train, i, y);
-      return wasm.backpropagate(i, y, s);
+      return wasm.forwardAndDeltas(i, y, s);
     },
     accumulate: (count) => wasm.accumulate(count),
     update: (scale) => wasm.update(scale),

@@ -139,7 +139,7 @@ export function slotBytes(kernel: KernelLayout): number {
  * (float64), one slot, and step's lists: a head per input, and a 12-byte entry per non-zero input of every slot
  * (`mostInputs`: the most non-zero inputs of one training example).
  */
-export function scratchBytes(kernel: KernelLayout, slotCount: number, mostInputs: number): number {
+export function threadScratchBytes(kernel: KernelLayout, slotCount: number, mostInputs: number): number {
   const widest = Math.max(...kernel.sizes);
   const n0 = kernel.sizes[0]!;
   return kernel.padded.reduce((sum, np) => sum + aligned(4 * np), 0) + aligned(4 * widest) + 3 * aligned(4 * n0) + aligned(8 * kernel.sizes.at(-1)!) + slotBytes(kernel) +
@@ -200,7 +200,7 @@ export interface KernelMemory {
   /** Slot 0 of the mini-batch's example slots, each slotBytes long. */
   readonly slots: number;
   readonly slotCount: number;
-  /** This thread's private memory, scratchBytes(kernel, slotCount, inputs.most) long. */
+  /** This thread's private memory, threadScratchBytes(kernel, slotCount, inputs.most) long. */
   readonly scratch: number;
 }
 
@@ -313,7 +313,7 @@ export class WasmKernel {
    * Forward pass, BP1 and BP2 for training example i with target y: leaves where its non-zero
    * inputs are, its activations and its δs in example slot `s`, and returns its cost.
    */
-  backpropagate(i: number, y: Float64Array, s: number): number {
+  forwardAndDeltas(i: number, y: Float64Array, s: number): number {
     const { wasm, kernel, arch, int32 } = this;
     const slot = this.slots[s]!;
     const { offsets, indices, values } = this.at.inputs;

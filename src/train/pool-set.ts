@@ -2,7 +2,7 @@ import type { Dataset } from "../core/dataset.js";
 import { check } from "../core/errors.js";
 import type { Network } from "../core/network.js";
 import { MAX_THREADS, TrainingPool } from "../parallel/pool.js";
-import { threadCount, type TrainOptions, type TrainResult } from "./options.js";
+import { threadChoice, type TrainOptions, type TrainResult } from "./options.js";
 import { train } from "./train.js";
 
 /**
@@ -31,13 +31,17 @@ export class PoolSet {
   }
 
   /**
-   * train() on a warm pool of the thread count the options ask for (threads 0 runs in process, with
-   * no pool; a thread count train() would refuse goes to train() to be refused).
+   * train() on a warm pool of the thread count the options come to (`"auto"`: the count chosen for
+   * this network, batch and data, as train() would; threads 0 runs in process, with no pool; a
+   * thread count train() would refuse goes to train() to be refused). The result's threadsReason
+   * is the choice's, not "the pool's".
    */
-  train(network: Network, data: Dataset, options: TrainOptions): Promise<TrainResult> {
-    const threads = threadCount(options.threads);
+  async train(network: Network, data: Dataset, options: TrainOptions): Promise<TrainResult> {
+    const choice = threadChoice(options, { sizes: network.sizes, dtype: network.spec.dtype, data });
+    const threads = choice.threads;
     if (options.pool !== undefined || !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) return train(network, data, options);
-    return this.with(threads, (pool) => train(network, data, { ...options, pool }));
+    const result = await this.with(threads, (pool) => train(network, data, { ...options, pool }));
+    return { ...result, threadsReason: choice.reason };
   }
 
   /** Ends every pool's threads (runs in progress finish first: see TrainingPool.close). */

@@ -37,14 +37,16 @@ export interface CostModel {
 }
 
 /**
- * Fitted to the quiet 2-core Intel machine of issues 16 and 17 (3da0005, 2026-12-01): one-thread
- * step times and two ÷ one thread ratios of 784-30-10 b10 (409k ex/s, 0.97×), 784-100-10 b10
- * (177k, 1.0×) and b100 (183k, 1.44×), 784-256-128-10 b10 (45k, 1.36×) and b100 (45k, 1.71×),
- * from `npm run bench -- --threads 1,2`; least squares on the log of the ratios (2026-12-02, the
- * fit in the auto-threads commit message). The barrier's 4 µs matches the 2.5–4.5 µs a bare
- * two-thread barrier measured there. The TypeScript kernel's costs are the AMD EPYC scaling table
- * in bench/RESULTS.md (2026-12-01, float64) scaled by that machine's wasm speed ÷ the Intel one's
- * (1/2.4): its steps are long enough that every core pays off wherever it runs.
+ * Fitted on 2026-12-02 to issue 17's table of the quiet 2-core Intel machine (3da0005, 2026-12-01,
+ * `npm run bench -- --threads 1,2` and `npm run bench:peers`): one-thread examples/s and two ÷ one
+ * thread ratios of 784-30-10 b10 (409k ex/s, 0.97×), 784-100-10 b10 (177k, 1.0×) and b100 (183k,
+ * 1.44×), 784-256-128-10 b10 (45k, 1.36×) and b100 (45k, 1.71×); per example and per multiply-add
+ * by least squares on the one-thread times, the rest by least squares on the log of the ratios
+ * (predicted: 0.94×, 1.03×, 1.56×, 1.28×, 1.61×). The barrier's 4 µs matches the 2.5–4.5 µs a bare
+ * two-thread barrier measured there. `npm run bench:auto` measures auto against every fixed count
+ * and prints these constants refitted to the machine it runs on. The TypeScript kernel's are the
+ * AMD EPYC float64 scaling table in bench/RESULTS.md (2026-12-01) scaled by that machine's wasm
+ * speed ÷ the Intel one's (1/2.4): its steps are long enough that every core pays off.
  */
 export const referenceCosts: CostModel = {
   perExample: { wasm: 1.28, js: 9.4 },
@@ -82,9 +84,9 @@ export function stepMicros(work: Workload, threads: number, costs: CostModel = r
   return compute + sync;
 }
 
-/** A step's predicted µs of work (each thread's share) and of synchronisation (barriers, weights crossing cores). */
-function stepParts(work: Workload, threads: number, costs: CostModel): { compute: number; sync: number } {
-  const { sizes, miniBatchSize: m, kernel, inputDensity } = work;
+/** One example's multiply-adds (U in {@link CostModel}'s formula), and the network's parameters. */
+export function exampleWork(work: Pick<Workload, "sizes" | "inputDensity">): { multiplyAdds: number; params: number } {
+  const { sizes, inputDensity } = work;
   let multiplyAdds = 0;
   let params = 0;
   for (let l = 1; l < sizes.length; l++) {
@@ -92,6 +94,13 @@ function stepParts(work: Workload, threads: number, costs: CostModel): { compute
     multiplyAdds += l === 1 ? 2 * inputDensity * weights : 3 * weights;
     params += weights + sizes[l]!;
   }
+  return { multiplyAdds, params };
+}
+
+/** A step's predicted µs of work (each thread's share) and of synchronisation (barriers, weights crossing cores). */
+function stepParts(work: Workload, threads: number, costs: CostModel): { compute: number; sync: number } {
+  const { miniBatchSize: m, kernel } = work;
+  const { multiplyAdds, params } = exampleWork(work);
   const one = m * (costs.perExample[kernel] + (costs.perMultiplyAdd[kernel] * multiplyAdds) / 1000);
   if (threads === 1) return { compute: one, sync: 0 };
   const barriers = 2 * Math.ceil(m / SLOTS);

@@ -117,8 +117,9 @@ export interface TrainResult {
   readonly threads: number;
   /**
    * Why that many, for people: with `threads: "auto"` the cost model's reasoning (e.g. "1 thread:
-   * a 784-30-10 step at batch 10 (wasm kernel) takes ~24 µs on 1 thread, too short for 2 threads to
-   * pay for their barriers and weight exchange (~11 µs a step; 0.94× the speed of 1)"), else "as asked".
+   * a 784-30-10 step at batch 10 (wasm kernel) is ~24 µs on 1 thread, too short for 2 threads to pay
+   * for their barriers and weight exchange (~11 µs a step): 2 would run at ~0.94× the speed of 1"),
+   * else "2 threads, as asked", "in process, as asked", "2 threads: the pool's" or "…, as the checkpoint's run".
    */
   readonly threadsReason: string;
 }

@@ -52,7 +52,8 @@ describe("shoal train --json", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(lines).toHaveLength(epochs);
     lines.forEach((line, i) => {
-      expect(Object.keys(line).sort()).toEqual(["cost", "epoch", "examplesPerSecond", "seconds", "testAccuracy", "validationAccuracy"]);
+      expect(Object.keys(line).sort()).toEqual(["cost", "epoch", "examplesPerSecond", "seconds", "testAccuracy", "threads", "threadsReason", "validationAccuracy"]);
+      expect([line.threads, line.threadsReason]).toEqual([2, "2 threads, as asked"]);
       expect(line.epoch).toBe(i + 1);
       for (const key of ["testAccuracy", "validationAccuracy"]) {
         expect(line[key]).toBeGreaterThan(0.5); // two epochs of 784-30-10 on 7,000 digits: well above chance
@@ -68,7 +69,7 @@ describe("shoal train --json", () => {
     expect(net.sizes).toEqual([784, 30, 10]);
     expect(metadata).toMatchObject({
       data: "mnist", trainExamples: 7000, validationExamples: 1000, testExamples: 2000, epochs,
-      batch: 10, eta: 3, seed: 1, threads: 2, shuffle: true, weightInit: "scaled-gaussian", validationSplit: "last",
+      batch: 10, eta: 3, seed: 1, threads: 2, threadsReason: "2 threads, as asked", shuffle: true, weightInit: "scaled-gaussian", validationSplit: "last",
       testAccuracy: lines[epochs - 1]!.testAccuracy, validationAccuracy: lines[epochs - 1]!.validationAccuracy,
     });
     expect(Number.isNaN(Date.parse(metadata.date as string))).toBe(false);

@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from "vitest";
 import { sliceDataset } from "../src/core/dataset.js";
-import { createDataset, Network, train, type DType } from "../src/index.js";
+import { createDataset, Network, train, type Dataset, type DType } from "../src/index.js";
 import { planRun, type RunPlan } from "../src/train/options.js";
 import { parallelEngine } from "../src/train/parallel.js";
 import { TrainingPool } from "../src/parallel/pool.js";
@@ -143,7 +143,8 @@ describe("privateWeights (benchmark-only: bench/ceiling.ts, through a pool of th
 
 // An abort during an epoch: test/train.test.ts ("an abort during an epoch stops between mini-batches").
 describe("how a threaded epoch ends (src/parallel/CONTRACT.md)", () => {
-  const plan = (threads: number): RunPlan => planRun({ epochs: 1, miniBatchSize: 10, eta: 3, seed: 1, threads, kernel: "js" }, "float64");
+  const plan = (threads: number, data: Dataset): RunPlan =>
+    planRun({ epochs: 1, miniBatchSize: 10, eta: 3, seed: 1, threads, kernel: "js" }, { sizes: [784, 10, 10], dtype: "float64", data });
 
   it("a replay limit is not an abort: it stops after that many steps and reads their parameters back", async () => {
     const { train: data } = await someDigits(100);
@@ -151,7 +152,7 @@ describe("how a threaded epoch ends (src/parallel/CONTRACT.md)", () => {
     const limited = Network.create([784, 10, 10], { seed: 1, dtype: "float64" });
     const pool = new TrainingPool(2);
     onTestFinished(() => pool.close());
-    const engine = await parallelEngine(limited, data, undefined, plan(2), undefined, pool);
+    const engine = await parallelEngine(limited, data, undefined, plan(2, data), undefined, pool);
     try {
       const outcome = await engine.runEpoch(order, undefined, 3);
       expect(outcome.aborted).toBe(false);

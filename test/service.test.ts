@@ -64,7 +64,7 @@ describe("a background trainer", () => {
     for await (const e of trainer.events(job.id)) iterated.push(e.type);
 
     const end = trainer.job(job.id)!;
-    expect(end).toMatchObject({ status: "done", epoch: 2, epochs: 2, model: true, threads: 2 });
+    expect(end).toMatchObject({ status: "done", epoch: 2, epochs: 2, model: true, threads: 2, threadsReason: "2 threads, as asked" });
     expect(end.reports.map((r) => r.epoch)).toEqual([1, 2]);
     expect(end.accuracy).toBeGreaterThan(0.2); // chance is 0.1
     expect(end.seconds).toBeGreaterThan(0);

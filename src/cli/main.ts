@@ -39,7 +39,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
 
   const train = program
     .command("train")
-    .description("train a network and save it (default: 784-30-10 on the bundled MNIST digits, every core)")
+    .description("train a network and save it (default: 784-30-10 on the bundled MNIST digits)")
     .addOption(dataOption("the training data (and its test set)"))
     .addOption(new Option("--layers <sizes>", "all layer sizes, input first, e.g. 784,30,10 (must fit the data)").argParser(sizeList("--layers")))
     .addOption(new Option("--hidden <sizes>", "hidden layer sizes only; input and output come from the data (default: 30)").argParser(sizeList("--hidden")))
@@ -52,7 +52,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--epochs <n>", "passes over the training data").default(30).argParser(integer("--epochs")))
     .addOption(new Option("--batch <n>", "mini-batch size").default(10).argParser(integer("--batch")))
     .addOption(new Option("--eta <number>", "learning rate η").default(3.0, "3.0").argParser(positiveNumber("--eta")))
-    .addOption(new Option("--threads <n>", '"auto" (every core), a count, or 0 (in process)').default("auto").argParser(threads("--threads", availableParallelism())))
+    .addOption(new Option("--threads <n>", '"auto" (the count a cost model predicts is fastest for this network and batch on this machine), a count, or 0 (in process)').default("auto").argParser(threads("--threads", availableParallelism())))
     .addOption(new Option("--seed <n>", "seed of the initial weights and of the shuffle (default: random, printed)").argParser(integer("--seed", 0)))
     .option("--no-shuffle", "keep the data order in every epoch")
     .option("--out <file>", "model file, rewritten after every epoch (default: <data>.shoal.json)")

@@ -12,6 +12,9 @@ export interface EpochRecord {
   validationAccuracy?: number;
   examplesPerSecond: number;
   seconds: number;
+  /** Worker threads of the run (0: in process), and why that many (see TrainResult.threadsReason). */
+  threads?: number;
+  threadsReason?: string;
 }
 
 /** Progress within an epoch. */

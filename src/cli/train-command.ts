@@ -1,5 +1,4 @@
 import { stat } from "node:fs/promises";
-import { availableParallelism } from "node:os";
 import path from "node:path";
 import type { ActivationName } from "../core/activations.js";
 import { classCount } from "../core/classes.js";
@@ -10,6 +9,8 @@ import { Network, randomSeed, type DType, type Init } from "../core/network.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { loadCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
+import { threadChoice } from "../train/options.js";
+import type { ThreadChoice } from "../train/auto-threads.js";
 import { startDefaultPool, train } from "../train/train.js";
 import { outputClosed } from "./closed-output.js";
 import { checkModelFits, classesMissing, holdOut, loadData, type LoadedData, type ValidationSplit } from "./data-source.js";
@@ -111,9 +112,9 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
   await Promise.all([checkWritable(out, "--out"), flags.plot === undefined ? undefined : checkWritable(flags.plot, "--plot")]);
   const plot = flags.plot === undefined ? undefined : await import("./plot.js");
 
-  // The worker threads start (on the other cores) while this thread loads the data.
-  const threads = threadsOf(flags.threads); // a resumed run's flags are its checkpoint's by now
-  if (threads > 0) startDefaultPool(threads);
+  // A given thread count starts its threads (on the other cores) while this thread loads the data
+  // (a resumed run's flags are its checkpoint's by now); "auto" decides once the data is here.
+  if (typeof flags.threads === "number" && flags.threads > 0) startDefaultPool(flags.threads);
   const loaded = await loadData(flags);
   const seed = flags.seed ?? randomSeed();
   const { train: trainSet, validation } =
@@ -122,6 +123,9 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
       : holdOut(loaded.train, flags.validation, flags.validationSplit ?? "random", seed);
   warnMissingClasses(loaded, trainSet, validation, flags.validationSplit ?? "random");
   const net = resumed ? resumed.checkpoint.network : await buildNetwork(flags, loaded, seed);
+  // what train() will make of --threads (the same function, so the header and metadata say what runs)
+  const threads = threadChoice({ threads: flags.threads, miniBatchSize: flags.batch }, { sizes: net.sizes, dtype: net.spec.dtype, data: trainSet });
+  if (threads.threads > 0) startDefaultPool(threads.threads);
   const initModel = flags.init ?? resumed?.recorded?.initModel;
   const checkpointPath = flags.checkpoint ?? flags.resume;
   const recordedRun: RecordedRun = {
@@ -164,7 +168,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
   let hinted = false;
   let atChanceBefore = false;
   const started = performance.now();
-  const description = describeRun(flags, loaded, net, trainSet, validation, seed, initModel, resumed && done);
+  const description = describeRun(flags, loaded, net, trainSet, validation, seed, initModel, resumed && done, threads);
   reporter.start(description, flags.epochs);
   try {
     const result = await train(net, trainSet, {
@@ -187,6 +191,8 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
           ...(validation && { validationAccuracy: net.evaluate(validation).accuracy }),
           examplesPerSecond: r.examplesPerSecond,
           seconds: r.seconds,
+          threads: threads.threads,
+          threadsReason: threads.reason,
         };
         records.push(record);
         reporter.epoch(record, flags.epochs);
@@ -198,7 +204,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
         }
         atChanceBefore = atChance;
         const seconds = (performance.now() - started) / 1000;
-        await saveNetwork(net, out, trainingMetadata(flags, loaded, trainSet, validation, seed, records, seconds, net, initModel));
+        await saveNetwork(net, out, trainingMetadata(flags, loaded, trainSet, validation, seed, records, seconds, net, initModel, threads));
         if (plot && flags.plot) await writeFileAtomic(flags.plot, await plot.learningCurveSvg(records, plotTitle(net, loaded)));
       },
     });
@@ -398,11 +404,6 @@ function chanceHint(record: EpochRecord, classes: number, flags: TrainFlags, net
   );
 }
 
-/** The worker threads train() uses for this option (it resolves "auto" the same way). */
-function threadsOf(threads: number | "auto"): number {
-  return threads === "auto" ? availableParallelism() : threads;
-}
-
 /** What the model file records about how it was trained (`shoal info` shows it). */
 function trainingMetadata(
   flags: TrainFlags,
@@ -414,6 +415,7 @@ function trainingMetadata(
   seconds: number,
   net: Network,
   initModel: string | undefined,
+  threads: ThreadChoice,
 ): Record<string, unknown> {
   const last = records[records.length - 1];
   return {
@@ -433,7 +435,8 @@ function trainingMetadata(
     batch: flags.batch,
     eta: flags.eta,
     seed,
-    threads: threadsOf(flags.threads),
+    threads: threads.threads,
+    threadsReason: threads.reason,
     shuffle: flags.shuffle,
     ...(initModel === undefined ? { weightInit: net.spec.init } : { initModel }),
     ...(last && {
@@ -456,6 +459,7 @@ function describeRun(
   seed: number,
   initModel: string | undefined,
   resumedAfter: number | undefined,
+  threads: ThreadChoice,
 ): string {
   const sets = [
     `${count(trainSet.count)} examples`,
@@ -469,14 +473,14 @@ function describeRun(
   return (
     `training ${net.sizes.join("-")}${from} on ${data.name}: ${sets.join(", ")}\n` +
     `${act}, ${cost} cost, ${dtype}${net.spec.init === undefined ? "" : `, ${net.spec.init} init`}, η ${flags.eta}, batch ${flags.batch}, ${plural(flags.epochs, "epoch")}, ` +
-    `${threadsText(flags.threads)}, seed ${seed}${flags.shuffle ? "" : ", no shuffle"}`
+    `${threadsText(threads.threads, flags.threads === "auto")}, seed ${seed}${flags.shuffle ? "" : ", no shuffle"}` +
+    (flags.threads === "auto" ? `\nauto chose ${threads.reason}` : "")
   );
 }
 
 /** "2 threads (auto)", "3 threads", "in process". */
-function threadsText(threads: number | "auto"): string {
-  const n = threadsOf(threads);
-  return n === 0 ? "in process" : `${plural(n, "thread")}${threads === "auto" ? " (auto)" : ""}`;
+function threadsText(threads: number, auto: boolean): string {
+  return threads === 0 ? "in process" : `${plural(threads, "thread")}${auto ? " (auto)" : ""}`;
 }
 
 function plotTitle(net: Network, data: LoadedData): string {

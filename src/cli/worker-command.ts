@@ -12,7 +12,7 @@ export function addWorkerCommand(program: Command): Command {
     .requiredOption("--redis <url>", "the Redis the jobs are queued on: redis://host:port")
     .option("--queue <name>", "the BullMQ queue", "shoal")
     .addOption(new Option("--concurrency <n>", "jobs trained at the same time by this process").default(1).argParser(integer("--concurrency")))
-    .addOption(new Option("--threads <n>", "threads for jobs whose spec names none: auto (every core), a count, or 0").default("auto").argParser(threads("--threads", availableParallelism())))
+    .addOption(new Option("--threads <n>", "threads for jobs whose spec names none: auto (the fastest count for the job's network and batch, by a cost model), a count, or 0").default("auto").argParser(threads("--threads", availableParallelism())))
     .option("--name <name>", "this worker's name in job records (default: hostname:pid)")
     .addOption(new Option("--lock-duration <ms>", "lock of a running job; a killed worker's job goes to another worker after about this long").default(30_000).argParser(integer("--lock-duration")))
     .addOption(new Option("--stalled-interval <ms>", "how often to look for jobs of dead workers").default(30_000).argParser(integer("--stalled-interval")))

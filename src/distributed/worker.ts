@@ -17,7 +17,7 @@ export interface ShoalWorkerOptions {
   queue?: string;
   /** Jobs this process trains at the same time (default 1: each gets every core). */
   concurrency?: number;
-  /** Threads for jobs whose spec names none (default "auto": every core). */
+  /** Threads for jobs whose spec names none (default "auto": the count train() predicts is fastest for the job). */
   threads?: number | "auto";
   /** How this worker is named in job records (default `<hostname>:<pid>`). */
   name?: string;

@@ -26,6 +26,8 @@ export interface JobInfo {
   reports: EpochReport[];
   /** Worker threads the run used (once started). */
   threads?: number;
+  /** Why that many (see TrainResult.threadsReason): for `threads: "auto"`, the cost model's choice. */
+  threadsReason?: string;
   /** ISO times. */
   createdAt: string;
   startedAt?: string;

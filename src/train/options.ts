@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import type { Dataset } from "../core/dataset.js";
 import type { StepPhases } from "../parallel/epoch-share.js";
 import type { Checkpoint } from "../io/checkpoint.js";
@@ -6,6 +5,7 @@ import type { KernelName } from "../parallel/shared-state.js";
 import { MAX_THREADS, TrainingPool } from "../parallel/pool.js";
 import { check, checkInteger, checkKnownKeys, checkOneOf, checkPositive, show } from "../core/errors.js";
 import { randomSeed, type DType } from "../core/network.js";
+import { chooseThreads, inputDensity, type ThreadChoice } from "./auto-threads.js";
 
 /** Options of {@link train}. `epochs`, `miniBatchSize` and `eta` are required, as in network.py's SGD. */
 export interface TrainOptions {
@@ -19,7 +19,11 @@ export interface TrainOptions {
   seed?: number;
   /** Shuffle the examples each epoch (default true); false keeps the data order. */
   shuffle?: boolean;
-  /** Worker threads: `"auto"` (default) = os.availableParallelism(); an integer ≥ 1; 0 = in-process reference path. */
+  /**
+   * Worker threads: `"auto"` (default) = the count a cost model predicts is fastest for this
+   * network, batch size and kernel on this machine (see TrainResult.threadsReason; the count never
+   * changes the result's bits); an integer ≥ 1; 0 = in-process reference path.
+   */
   threads?: number | "auto";
   /**
    * Train on this pool's threads (see createPool): started once, warm from the last run, kept for
@@ -102,6 +106,13 @@ export interface TrainResult {
   readonly seed: number;
   /** Worker threads used (0 = in-process). */
   readonly threads: number;
+  /**
+   * Why that many, for people: with `threads: "auto"` the cost model's reasoning (e.g. "1 thread:
+   * a 784-30-10 step at batch 10 (wasm kernel) is ~24 µs on 1 thread, too short for 2 threads to pay
+   * for their barriers and weight exchange (~11 µs a step): 2 would run at ~0.94× the speed of 1"),
+   * else "2 threads, as asked", "in process, as asked", "2 threads: the pool's" or "…, as the checkpoint's run".
+   */
+  readonly threadsReason: string;
 }
 
 /** Options after validation and defaults. */
@@ -112,6 +123,8 @@ export interface RunPlan {
   readonly seed: number;
   readonly shuffle: boolean;
   readonly threads: number;
+  /** Why that many threads (see TrainResult.threadsReason). */
+  readonly threadsReason: string;
   /** Kernel of the worker threads (unused when threads is 0). */
   readonly kernel: KernelName;
 }
@@ -123,13 +136,35 @@ const trainOptionKeys: Record<keyof TrainOptions, true> = {
   onEpoch: true, onProgress: true, signal: true, checkpoint: true, resume: true,
 };
 
-/** The thread count a `threads` option asks for: `"auto"` (the default) is every core. */
-export function threadCount(threads: TrainOptions["threads"]): number {
-  return threads === undefined || threads === "auto" ? availableParallelism() : threads;
+/** What a run's thread count depends on besides its options: the network's shape and the training data. */
+export interface RunShape {
+  readonly sizes: readonly number[];
+  readonly dtype: DType;
+  readonly data: Dataset;
 }
 
-/** Validates options (before any thread starts) and fills in defaults. */
-export function planRun(options: TrainOptions, dtype: DType): RunPlan {
+/**
+ * The thread count a run's options come to, and why: a pool's own count, the count given, or for
+ * `"auto"` (the default) the cost model's choice for this network, batch and kernel on this
+ * machine (auto-threads.ts). Unchecked: planRun refuses a count that is no good.
+ */
+export function threadChoice(options: Pick<TrainOptions, "threads" | "pool" | "kernel" | "miniBatchSize">, shape: RunShape): ThreadChoice {
+  const threads = options.threads ?? "auto";
+  if (threads !== "auto") return { threads, reason: `${threadsText(threads)}, as asked` };
+  const pool = options.pool;
+  if (pool instanceof TrainingPool) return { threads: pool.threads, reason: `${threadsText(pool.threads)}: the pool's` };
+  const kernel = options.kernel === "js" || options.kernel === "wasm" ? options.kernel : shape.dtype === "float32" ? "wasm" : "js";
+  return chooseThreads({ sizes: shape.sizes, miniBatchSize: options.miniBatchSize, kernel, inputDensity: inputDensity(shape.data) });
+}
+
+/** "in process" (threads 0), "1 thread", "2 threads". */
+function threadsText(threads: number): string {
+  return threads === 0 ? "in process" : `${threads} thread${threads === 1 ? "" : "s"}`;
+}
+
+/** Validates options (before any thread starts) and fills in defaults; `shape` decides what `threads: "auto"` comes to. */
+export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
+  const dtype = shape.dtype;
   check(options != null && typeof options === "object", "train options must be an object");
   checkKnownKeys("train option", options, trainOptionKeys);
   checkInteger("epochs", options.epochs);
@@ -166,6 +201,7 @@ export function planRun(options: TrainOptions, dtype: DType): RunPlan {
   }
   const kernel = options.kernel ?? "auto";
   checkOneOf("kernel", kernel, ["auto", "js", "wasm"]);
+  const choice = threadChoice(options, shape);
   check(kernel !== "wasm" || dtype === "float32", `kernel wasm needs a float32 network, this one is ${dtype}`);
   check(kernel !== "wasm" || threads !== 0, "kernel wasm runs on worker threads; threads 0 is the in-process TypeScript path");
   // threads 0 runs the TypeScript kernel whatever the dtype: record that, so a checkpoint says what really ran
@@ -177,7 +213,8 @@ export function planRun(options: TrainOptions, dtype: DType): RunPlan {
     eta: options.eta,
     seed,
     shuffle,
-    threads: threadCount(threads),
+    threads: choice.threads,
+    threadsReason: choice.reason,
   };
 }
 
@@ -185,7 +222,7 @@ export function planRun(options: TrainOptions, dtype: DType): RunPlan {
  * {@link planRun} for a run resumed from `resume`: options left out are the checkpoint's, and one
  * that would change the weights (batch, η, shuffle, seed, kernel) must equal the checkpoint's.
  */
-export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resume: Checkpoint, dtype: DType): RunPlan {
+export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resume: Checkpoint, shape: RunShape): RunPlan {
   const o = resume.options;
   const threads = options.threads ?? o.threads;
   const kernel = options.kernel === undefined || options.kernel === "auto" ? o.kernel : options.kernel;
@@ -204,7 +241,7 @@ export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resum
       threads,
       kernel,
     },
-    dtype,
+    shape,
   );
   const recorded = { miniBatchSize: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, seed: resume.seed, kernel: o.kernel };
   for (const key of Object.keys(recorded) as (keyof typeof recorded)[]) {
@@ -213,5 +250,7 @@ export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resum
       `${key} ${show(plan[key])} is not the checkpoint's ${show(recorded[key])}: a resumed run keeps what decides its weights (leave ${key} out to use the checkpoint's)`,
     );
   }
+  // left out, threads are the count the checkpoint's run used (any count gives the same bits)
+  if (options.threads === undefined && options.pool === undefined) return { ...plan, threadsReason: `${threadsText(plan.threads)}, as the checkpoint's run` };
   return plan;
 }

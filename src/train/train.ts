@@ -63,7 +63,8 @@ export async function trainOn(pools: PoolSet, network: Network, trainingData: Da
         (resumeValue as Checkpoint).order instanceof Int32Array && Array.isArray((resumeValue as Checkpoint).rngState)),
     "resume must be a checkpoint from loadCheckpoint()",
   );
-  const plan = options.resume ? planResumedRun(options, options.resume, network.spec.dtype) : planRun(options as TrainOptions, network.spec.dtype);
+  const shape = { sizes: network.sizes, dtype: network.spec.dtype, data: trainingData };
+  const plan = options.resume ? planResumedRun(options, options.resume, shape) : planRun(options as TrainOptions, shape);
   network.checkFits(trainingData, "training data");
   check(trainingData.count > 0, "training data has no examples");
   const test = options.testData;
@@ -135,7 +136,7 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
   } finally {
     await engine.close();
   }
-  return { epochs: reports, seed: plan.seed, threads: plan.threads };
+  return { epochs: reports, seed: plan.seed, threads: plan.threads, threadsReason: plan.threadsReason };
 }
 
 /** A checkpoint must belong to this network shape and this training data. */

@@ -1,0 +1,155 @@
+import { availableParallelism } from "node:os";
+import type { Dataset } from "../core/dataset.js";
+import { MAX_THREADS } from "../parallel/pool.js";
+import type { KernelName } from "../parallel/shared-state.js";
+
+/**
+ * What `threads: "auto"` means: the thread count at which a cost model predicts this network's
+ * steps run fastest on this machine. The thread count never changes the bits (CONTRACT.md), so
+ * the choice is free to depend on the machine.
+ *
+ * The model, per mini-batch step of m examples on n threads:
+ *   T(1) = m · (perExample + perMultiplyAdd · U)     U = multiply-adds of one example's passes and
+ *                                                    gradient: 2·d·n0·n1 for layer 1 (it skips the
+ *                                                    d share of zero inputs, and sends no δ back to
+ *                                                    the inputs), 3·n_in·n_out for every later layer
+ *   T(n) = T(1) / (min(n, m) · efficiency) + barriers · barrier(n) + crossing · P · (n − 1)/n
+ * barriers: two per step (per slot-full of examples: see epoch-share.ts); P: the parameters, whose
+ * rows each thread updates and every other thread then reads in the next forward pass (they cross
+ * cores every step); efficiency: two busy cores do not each run as fast as one alone (shared
+ * cache, clock). Fewer threads win unless more are at least {@link referenceCosts}.minGain faster.
+ */
+export interface CostModel {
+  /** µs per example of a step on one thread, besides its multiply-adds (dispatch, activations, claiming it). */
+  readonly perExample: Readonly<Record<KernelName, number>>;
+  /** ns per multiply-add of an example's passes and gradient, on one thread. */
+  readonly perMultiplyAdd: Readonly<Record<KernelName, number>>;
+  /** Speed of each of ≥ 2 busy threads ÷ one thread's alone. */
+  readonly efficiency: number;
+  /** µs of one barrier of 2 threads. */
+  readonly barrier: number;
+  /** µs more per barrier for each thread beyond 2 (modelled: one more contended arrival each). */
+  readonly barrierPerExtraThread: number;
+  /** ns per parameter that reaches another core each step. */
+  readonly crossing: number;
+  /** How much faster (×) more threads must be predicted to be to take them. */
+  readonly minGain: number;
+}
+
+/**
+ * Fitted on 2026-12-02 to issue 17's table of the quiet 2-core Intel machine (3da0005, 2026-12-01,
+ * `npm run bench -- --threads 1,2` and `npm run bench:peers`): one-thread examples/s and two ÷ one
+ * thread ratios of 784-30-10 b10 (409k ex/s, 0.97×), 784-100-10 b10 (177k, 1.0×) and b100 (183k,
+ * 1.44×), 784-256-128-10 b10 (45k, 1.36×) and b100 (45k, 1.71×); per example and per multiply-add
+ * by least squares on the one-thread times, the rest by least squares on the log of the ratios
+ * (predicted: 0.94×, 1.03×, 1.56×, 1.28×, 1.61×). The barrier's 4 µs matches the 2.5–4.5 µs a bare
+ * two-thread barrier measured there. `npm run bench:auto` measures auto against every fixed count
+ * and prints these constants refitted to the machine it runs on. The TypeScript kernel's are the
+ * AMD EPYC float64 scaling table in bench/RESULTS.md (2026-12-01) scaled by that machine's wasm
+ * speed ÷ the Intel one's (1/2.4): its steps are long enough that every core pays off.
+ */
+export const referenceCosts: CostModel = {
+  perExample: { wasm: 1.28, js: 9.4 },
+  perMultiplyAdd: { wasm: 0.117, js: 2.25 },
+  efficiency: 0.83,
+  barrier: 4,
+  barrierPerExtraThread: 0.5,
+  crossing: 0.275,
+  minGain: 1.1,
+};
+
+/** What the thread count's payoff depends on. */
+export interface Workload {
+  /** Layer sizes, input layer first. */
+  readonly sizes: readonly number[];
+  readonly miniBatchSize: number;
+  /** The worker threads' kernel. */
+  readonly kernel: KernelName;
+  /** Share of the training inputs that are not zero (layer 1 skips zeros), 0 … 1. */
+  readonly inputDensity: number;
+}
+
+/** A thread count and why, in a few words for people. */
+export interface ThreadChoice {
+  readonly threads: number;
+  readonly reason: string;
+}
+
+/** Examples a step's passes run before its barriers (MAX_SLOTS in shared-state.ts): more means more barriers. */
+const SLOTS = 256;
+
+/** Predicted µs of one step of `work` on `threads` threads (≥ 1). */
+export function stepMicros(work: Workload, threads: number, costs: CostModel = referenceCosts): number {
+  const { compute, sync } = stepParts(work, threads, costs);
+  return compute + sync;
+}
+
+/** One example's multiply-adds (U in {@link CostModel}'s formula), and the network's parameters. */
+export function exampleWork(work: Pick<Workload, "sizes" | "inputDensity">): { multiplyAdds: number; params: number } {
+  const { sizes, inputDensity } = work;
+  let multiplyAdds = 0;
+  let params = 0;
+  for (let l = 1; l < sizes.length; l++) {
+    const weights = sizes[l - 1]! * sizes[l]!;
+    multiplyAdds += l === 1 ? 2 * inputDensity * weights : 3 * weights;
+    params += weights + sizes[l]!;
+  }
+  return { multiplyAdds, params };
+}
+
+/** A step's predicted µs of work (each thread's share) and of synchronisation (barriers, weights crossing cores). */
+function stepParts(work: Workload, threads: number, costs: CostModel): { compute: number; sync: number } {
+  const { miniBatchSize: m, kernel } = work;
+  const { multiplyAdds, params } = exampleWork(work);
+  const one = m * (costs.perExample[kernel] + (costs.perMultiplyAdd[kernel] * multiplyAdds) / 1000);
+  if (threads === 1) return { compute: one, sync: 0 };
+  const barriers = 2 * Math.ceil(m / SLOTS);
+  const barrier = costs.barrier + costs.barrierPerExtraThread * (threads - 2);
+  return {
+    compute: one / (Math.min(threads, m) * costs.efficiency),
+    sync: barriers * barrier + (costs.crossing * params * (threads - 1)) / threads / 1000,
+  };
+}
+
+/**
+ * The thread count `threads: "auto"` runs `work` on, on a machine of `cores` cores: the fewest
+ * threads predicted to be within {@link CostModel.minGain} of the fastest count.
+ */
+export function chooseThreads(work: Workload, cores: number = availableParallelism(), costs: CostModel = referenceCosts): ThreadChoice {
+  const most = Math.min(cores, MAX_THREADS);
+  if (most <= 1) return { threads: 1, reason: "1 thread: this machine has 1 core" };
+  const times = Array.from({ length: most }, (_, i) => stepMicros(work, i + 1, costs));
+  const fastest = Math.min(...times);
+  const threads = times.findIndex((t) => t <= fastest * costs.minGain) + 1;
+  const step = `a ${work.sizes.join("-")} step at batch ${work.miniBatchSize} (${work.kernel} kernel) is ~${micros(times[0]!)} on 1 thread`;
+  const modelled = most > 2 ? ` (modelled beyond 2 threads: fitted on 2 cores, extrapolated to this machine's ${most})` : "";
+  if (threads > 1) return { threads, reason: `${threads} threads: ${step}, ~${(times[0]! / times[threads - 1]!).toFixed(2)}× faster on ${threads}${modelled}` };
+  const other = times.indexOf(Math.min(...times.slice(1))) + 1; // the best of more threads
+  const sync = stepParts(work, other, costs).sync;
+  return {
+    threads,
+    reason:
+      `1 thread: ${step}, too short for ${other} threads to pay for their barriers and weight exchange ` +
+      `(~${micros(sync)} a step): ${other} would run at ~${(times[0]! / times[other - 1]!).toFixed(2)}× the speed of 1${modelled}`,
+  };
+}
+
+/** "24 µs", "2.2 ms". */
+function micros(us: number): string {
+  return us < 1000 ? `${Math.round(us)} µs` : `${(us / 1000).toFixed(1)} ms`;
+}
+
+/** The share of non-zero values among the inputs of up to 512 evenly spread examples of `data` (at most ~256k values: well under a millisecond). */
+export function inputDensity(data: Dataset): number {
+  // called before train() checks the data: anything malformed counts as dense (train() then refuses it)
+  if (typeof data !== "object" || data === null || !(data.inputs instanceof Float32Array)) return 1;
+  const { count, inputSize, inputs } = data;
+  const sampled = Math.min(count, 512, Math.max(1, Math.floor(2 ** 18 / inputSize)));
+  if (!(Number.isInteger(sampled) && sampled > 0 && Number.isInteger(inputSize) && inputSize > 0)) return 1;
+  let nonZero = 0;
+  for (let s = 0; s < sampled; s++) {
+    const from = Math.floor((s * count) / sampled) * inputSize;
+    for (let i = from; i < from + inputSize; i++) if (inputs[i] !== 0) nonZero++;
+  }
+  return nonZero / (sampled * inputSize);
+}

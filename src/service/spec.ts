@@ -6,6 +6,7 @@ import type { TrainOptions } from "../train/options.js";
 import { check, checkInteger, checkOneOf, checkPositive, show, ValidationError } from "../core/errors.js";
 import { defaultInit, inits, randomSeed, validateSpec } from "../core/network.js";
 import { classCount } from "../core/classes.js";
+import type { CsvData, IdxData, NamedData } from "../data/source.js";
 
 /**
  * A training job as plain, serialisable data: what the data is, the network, and the
@@ -36,32 +37,7 @@ export interface JobSpec
  */
 export type DataRef = NamedData | IdxData | CsvData | InlineData;
 
-export interface NamedData {
-  name: "mnist" | "fashion-mnist";
-  limit?: number;
-  testLimit?: number;
-}
-
-export interface IdxData {
-  idx: string;
-  limit?: number;
-  testLimit?: number;
-  classes?: number;
-}
-
-export interface CsvData {
-  csv: string;
-  /** A second CSV file: the test set. */
-  test?: string;
-  labelColumn?: string | number;
-  scale?: number;
-  /** The field separator (default: detected, see `loadCsv`). */
-  separator?: string;
-  classes?: number;
-  header?: boolean | "auto";
-  limit?: number;
-  testLimit?: number;
-}
+export type { NamedData, IdxData, CsvData } from "../data/source.js";
 
 /** Examples given in the spec itself: what `createDataset` takes. */
 export type InlineExamples = DatasetInit;

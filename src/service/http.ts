@@ -6,17 +6,13 @@ import { costNames } from "../core/costs.js";
 import { ModelFileError, ShoalError, ValidationError } from "../core/errors.js";
 import { dtypes, inits } from "../core/network.js";
 import { DataFileError } from "../data/errors.js";
-import type { BackgroundTrainer } from "./background-trainer.js";
 import { JobStateError, QueueFullError, TrainerClosedError, UnknownJobError } from "./errors.js";
 import { finalStatuses, type JobEvent, type JobInfo } from "./job.js";
+import type { JobSource } from "./job-source.js";
 import { checkSpecFields, type JobSpec } from "./spec.js";
 
-/**
- * What the routes need of a trainer: the in-process BackgroundTrainer, or the Redis-backed job
- * source of `shoal serve --redis` (src/distributed/redis-trainer.ts). `job` and `jobs` answer from
- * records mirrored in this thread, without a round trip.
- */
-export type JobTrainer = Pick<BackgroundTrainer, "submit" | "job" | "jobs" | "counts" | "watch" | "cancel" | "modelText" | "predict">;
+/** What the routes need of a trainer: a {@link JobSource} (the in-process BackgroundTrainer, or the Redis-backed queue of `shoal serve --redis`). */
+export type JobTrainer = JobSource;
 
 /** Options of the {@link jobRoutes} plugin. */
 export interface JobRoutesOptions {

@@ -12,6 +12,8 @@ import { loadJobData } from "../src/service/data.js";
 import { createBackgroundTrainer, JobStateError, UnknownJobError, type JobSource, type JobSpec } from "../src/service/index.js";
 import { MODEL_CACHE_SIZE, ModelCache } from "../src/service/model-cache.js";
 import { flattenRows, predictRows } from "../src/service/predict.js";
+import { prepareSpec } from "../src/service/spec.js";
+import { dataKinds, jobSpecSchema } from "../src/service/spec-schema.js";
 import { startRedis, type TestRedis } from "./fixtures/redis.js";
 
 // The job core both job sources share (issue 15 §2): one model cache, one predict check, one set of
@@ -171,5 +173,47 @@ describe("one data resolver for the command line and jobs", () => {
     // jobs give both sets the larger class count (the network's output size must fit both)
     expect(cli.classes).toBe(3);
     expect(job.test!.targets).toMatchObject({ kind: "labels", classes: 3 });
+  });
+});
+
+describe("the job spec's one schema", () => {
+  const spec = (over: Record<string, unknown> = {}, data: Record<string, unknown> = {}): Record<string, unknown> => ({
+    data: { name: "mnist", ...data }, layers: [784, 10, 10], epochs: 1, miniBatchSize: 10, eta: 3, ...over,
+  });
+  const message = (value: unknown): string => {
+    try {
+      prepareSpec(value);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ValidationError);
+      return (error as Error).message;
+    }
+    throw new Error("no error");
+  };
+
+  it("gives prepareSpec its field checks, in the library's words", () => {
+    expect(message(spec({ epochs: 0 }))).toBe("epochs must be a positive integer, got 0");
+    expect(message(spec({ miniBatchSize: 2.5 }))).toBe("miniBatchSize must be a positive integer, got 2.5");
+    expect(message(spec({ eta: -1 }))).toBe("eta must be a positive finite number, got -1");
+    expect(message(spec({ seed: -1 }))).toBe("seed must be an integer ≥ 0, got -1");
+    expect(message(spec({ shuffle: "yes" }))).toBe('shuffle must be true or false, got "yes"');
+    expect(message(spec({ evaluate: 1 }))).toBe("evaluate must be true or false, got 1");
+    expect(message(spec({ name: "x".repeat(201) }))).toBe("name must be a string of at most 200 characters");
+    expect(message(spec({ init: "uniform" }))).toBe('init must be one of gaussian, scaled-gaussian, got "uniform"');
+    expect(message(spec({ layers: [784, 0, 10] }))).toBe("layers[1] must be a positive integer, got 0");
+    expect(message(spec({}, { limit: 0 }))).toBe("data.limit must be a positive integer, got 0");
+    expect(message(spec({}, { testLimit: -1 }))).toBe("data.testLimit must be an integer ≥ 0, got -1");
+    expect(message(spec({}, { name: "cifar" }))).toBe('data.name must be one of mnist, fashion-mnist, got "cifar"');
+    expect(message(spec({ data: { csv: "a.csv", scale: 0 } }))).toBe("data.scale must be a positive finite number, got 0");
+    expect(message(spec({ data: { idx: "d", classes: 0 } }))).toBe("data.classes must be a positive integer, got 0");
+  });
+
+  it("gives the field lists: the spec's (as HTTP checks them first) and each kind of data's", () => {
+    expect(message(spec({ epoch: 1 }))).toBe(`job spec has an unknown field "epoch"; fields are ${Object.keys(jobSpecSchema.properties).join(", ")}`);
+    expect(message(spec({}, { scale: 2 }))).toBe('data has an unknown field "scale" for named data; its fields are name, limit, testLimit');
+    expect(message(spec({ data: { csv: "a.csv", classNames: [] } }))).toBe(
+      'data has an unknown field "classNames" for CSV data; its fields are csv, test, labelColumn, scale, separator, classes, header, limit, testLimit',
+    );
+    expect(Object.keys(dataKinds.inline)).toEqual(["inputs", "inputSize", "labels", "classes", "targets", "targetSize", "test"]);
+    expect(Object.keys(dataKinds.IDX)).toEqual(["idx", "limit", "testLimit", "classes"]);
   });
 });

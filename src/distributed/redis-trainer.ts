@@ -4,8 +4,8 @@ import { Redis } from "ioredis";
 import { check, checkInteger, show } from "../core/errors.js";
 import { fromModelJson, type ModelJson } from "../io/model-format.js";
 import { JobStateError, QueueFullError } from "../service/errors.js";
-import type { JobEvent, JobInfo, JobStatus, Prediction } from "../service/job.js";
-import { isFinal, JobRecords } from "../service/job-records.js";
+import type { JobEvent, JobInfo, Prediction } from "../service/job.js";
+import { isFinal, MirroredJobs } from "../service/job-records.js";
 import type { JobSource } from "../service/job-source.js";
 import { ModelCache } from "../service/model-cache.js";
 import { predictRows } from "../service/predict.js";
@@ -62,11 +62,10 @@ export async function createRedisTrainer(options: RedisTrainerOptions): Promise<
 /** Bound on each step of closing that waits for Redis. */
 const CLOSE_STEP_MS = 1000;
 
-export class RedisTrainer implements JobSource<DistributedJobInfo> {
+export class RedisTrainer extends MirroredJobs<DistributedJobInfo> implements JobSource<DistributedJobInfo> {
   readonly queue: Queue<QueuedJob, JobResult>;
   private readonly events: QueueEvents;
   private readonly client: Redis;
-  private readonly records = new JobRecords<DistributedJobInfo>();
   /** Per job: the chain of record updates, so they apply in the order events came. */
   private readonly chains = new Map<string, Promise<void>>();
   /** Models read from jobs' results, kept for the next predictions. */
@@ -79,6 +78,7 @@ export class RedisTrainer implements JobSource<DistributedJobInfo> {
     readonly queueName: string,
     private readonly options: { attempts: number; maxQueue: number; maxPredictInputs: number; limits: SpecLimits },
   ) {
+    super();
     const connection = redisOptions(redis);
     this.queue = new Queue<QueuedJob, JobResult>(queueName, { connection });
     this.events = new QueueEvents(queueName, { connection });
@@ -120,27 +120,6 @@ export class RedisTrainer implements JobSource<DistributedJobInfo> {
     }
     this.records.dispatch({ type: "queued", job: info });
     return this.records.get(id)!;
-  }
-
-  job(id: string): DistributedJobInfo | undefined {
-    return this.records.get(id);
-  }
-
-  jobs(): DistributedJobInfo[] {
-    return this.records.all();
-  }
-
-  counts(): Record<JobStatus, number> {
-    return this.records.counts();
-  }
-
-  watch(id: string, listener: (event: JobEvent) => void): () => void {
-    return this.records.watch(id, listener);
-  }
-
-  /** Resolves with the job's record once it is done, failed or cancelled. */
-  wait(id: string): Promise<DistributedJobInfo> {
-    return this.records.wait(id);
   }
 
   /**

@@ -4,8 +4,8 @@ import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import { check, checkInteger, show } from "../core/errors.js";
 import type { ModelJson } from "../io/model-format.js";
 import { reviveError, TrainerClosedError } from "./errors.js";
-import type { JobEvent, JobInfo, JobStatus, Prediction, WireEvent } from "./job.js";
-import { isFinal, JobRecords } from "./job-records.js";
+import type { JobEvent, JobInfo, Prediction, WireEvent } from "./job.js";
+import { isFinal, MirroredJobs } from "./job-records.js";
 import type { JobSource } from "./job-source.js";
 import { flattenRows } from "./predict.js";
 import { defaultSpecLimits, prepareSpec, type JobSpec, type SpecLimits } from "./spec.js";
@@ -105,7 +105,7 @@ export async function createBackgroundTrainer(options: BackgroundTrainerOptions 
  * (ValidationError, ModelFileError) or the service's (QueueFullError, UnknownJobError, JobStateError,
  * TrainerClosedError).
  */
-export class BackgroundTrainer implements JobSource {
+export class BackgroundTrainer extends MirroredJobs implements JobSource {
   /** Resolves when the thread has started and read the models folder. */
   readonly ready: Promise<void>;
   /** Files of the models folder that were not models of ours, with the reason (empty normally). */
@@ -114,7 +114,6 @@ export class BackgroundTrainer implements JobSource {
   private readonly worker: Worker;
   private readonly core: Remote<TrainerCore>;
   private readonly eventPort: MessagePort;
-  private readonly records = new JobRecords();
   /** Rejects when the thread dies or the trainer is closed, so no call waits forever. */
   private readonly gone: Promise<never>;
   private setGone!: (error: Error) => void;
@@ -124,6 +123,7 @@ export class BackgroundTrainer implements JobSource {
 
   /** @internal Use {@link createBackgroundTrainer}. */
   constructor(options: TrainerCoreOptions, private readonly limits: SpecLimits) {
+    super();
     this.maxPredictInputs = options.maxPredictInputs;
     this.gone = new Promise<never>((_, reject) => {
       this.setGone = (error) => {
@@ -185,32 +185,9 @@ export class BackgroundTrainer implements JobSource {
     return this.records.get(id)!;
   }
 
-  /** A job's latest record, or undefined for an unknown id. */
-  job(id: string): JobInfo | undefined {
-    return this.records.get(id);
-  }
-
-  /** Every job's latest record, oldest first (jobs restored from the models folder first). */
-  jobs(): JobInfo[] {
-    return this.records.all();
-  }
-
-  /** How many jobs are in each status. */
-  counts(): Record<JobStatus, number> {
-    return this.records.counts();
-  }
-
   /** Calls `listener` with every event of every job; returns the function that stops it. */
   onEvent(listener: (event: JobEvent) => void): () => void {
     return this.records.onEvent(listener);
-  }
-
-  /**
-   * Calls `listener` with each event of job `id` from now on, in order, until its last (done,
-   * failed or cancelled); returns the function that stops it sooner.
-   */
-  watch(id: string, listener: (event: JobEvent) => void): () => void {
-    return this.records.watch(id, listener);
   }
 
   /**
@@ -219,11 +196,6 @@ export class BackgroundTrainer implements JobSource {
    */
   events(id: string): AsyncIterableIterator<JobEvent> {
     return this.records.events(id);
-  }
-
-  /** Resolves with the job's record once it has ended (done, failed or cancelled); never rejects for a failed job. */
-  wait(id: string): Promise<JobInfo> {
-    return this.records.wait(id);
   }
 
   /**

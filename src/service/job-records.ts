@@ -170,3 +170,40 @@ export class JobRecords<I extends JobInfo = JobInfo> {
     return iterator;
   }
 }
+
+/**
+ * The record-keeping half of a {@link JobSource}, answered from the records kept in this thread:
+ * what the BackgroundTrainer and the RedisTrainer share. Each keeps `records` up to date from its
+ * own events.
+ */
+export abstract class MirroredJobs<I extends JobInfo = JobInfo> {
+  protected readonly records = new JobRecords<I>();
+
+  /** A job's latest record, or undefined for an unknown id. */
+  job(id: string): I | undefined {
+    return this.records.get(id);
+  }
+
+  /** Every job's latest record, oldest first. */
+  jobs(): I[] {
+    return this.records.all();
+  }
+
+  /** How many jobs are in each status. */
+  counts(): Record<JobStatus, number> {
+    return this.records.counts();
+  }
+
+  /**
+   * Calls `listener` with each event of job `id` from now on, in order, until its last (done,
+   * failed or cancelled); returns the function that stops it sooner.
+   */
+  watch(id: string, listener: Listener): () => void {
+    return this.records.watch(id, listener);
+  }
+
+  /** Resolves with the job's record once it has ended (done, failed or cancelled); never rejects for a failed job. */
+  wait(id: string): Promise<I> {
+    return this.records.wait(id);
+  }
+}

@@ -3,10 +3,8 @@ import path from "node:path";
 import { classCount } from "../core/classes.js";
 import { outputSize, pickExamples, sliceDataset, targetClass, type Dataset } from "../core/dataset.js";
 import { Rng } from "../core/rng.js";
-import { loadCsv } from "../data/csv.js";
 import { DataFileError } from "../data/errors.js";
-import { fashionMnistClasses, loadFashionMnist, loadIdxFolder } from "../data/fashion-mnist.js";
-import { loadMnistDigits } from "../data/mnist.js";
+import { loadSource, type DataSource } from "../data/source.js";
 import { ValidationError } from "../core/errors.js";
 import { UsageError } from "./errors.js";
 
@@ -56,38 +54,21 @@ export async function loadData(request: DataRequest): Promise<LoadedData> {
   if (kind !== "csv" && csvOnly !== undefined) {
     throw new UsageError(`${flagOf(csvOnly)} applies to CSV data only, but --data is ${data}`);
   }
-  switch (kind) {
-    case "mnist": {
-      const { train, test } = await loadMnistDigits();
-      return withCount({ name: "mnist", kind, train: head(train, limit), test: head(test, testLimit) });
-    }
-    case "fashion-mnist": {
-      const { train, test } = await loadFashionMnist({ limit, testLimit });
-      return withCount({ name: "fashion-mnist", kind, train, test, classNames: fashionMnistClasses });
-    }
-    case "idx": {
-      const { train, test } = await loadIdxFolder(data, { limit, testLimit });
-      return withCount({ name: data, kind, train, test });
-    }
-    case "csv": {
-      const labelColumn = request.labelColumn === undefined ? undefined : columnOf(request.labelColumn);
-      const options = { labelColumn, scale: request.scale, separator: request.separator };
-      const train = await loadCsv(data, { ...options, classNames: request.classNames });
-      const classNames = request.classNames ?? train.classNames;
-      // the test file's text labels are numbered as the training file's: its names may be fewer, or in another order
-      const test = request.testData === undefined ? undefined : await loadCsv(request.testData, { ...options, classNames });
-      if (test?.classNames && !train.classNames) {
-        throw new DataFileError(request.testData!, `${request.testData}: its labels are class names, but those of ${data} are class numbers`);
-      }
-      return withCount({
-        name: data,
-        kind,
-        train: head(train, limit),
-        test: test && head(test, testLimit),
-        ...(classNames && { classNames }),
-      });
-    }
-  }
+  const source: DataSource =
+    kind === "mnist" || kind === "fashion-mnist" ? { name: kind, limit, testLimit }
+    : kind === "idx" ? { idx: data, limit, testLimit }
+    : {
+        csv: data,
+        test: request.testData,
+        labelColumn: request.labelColumn === undefined ? undefined : columnOf(request.labelColumn),
+        scale: request.scale,
+        separator: request.separator,
+        classNames: request.classNames,
+        limit,
+        testLimit,
+      };
+  const { train, test, classNames } = await loadSource(source);
+  return withCount({ name: data, kind, train, ...(test && { test }), ...(classNames && { classNames }) });
 }
 
 /** Which kind of source `data` names: a keyword, a folder (IDX) or a file (CSV). */
@@ -109,10 +90,6 @@ function columnOf(value: string): string | number {
 
 function flagOf(key: "testData" | "labelColumn" | "scale" | "separator"): string {
   return { testData: "--test-data", labelColumn: "--label-column", scale: "--scale", separator: "--separator" }[key];
-}
-
-function head(data: Dataset, limit: number | undefined): Dataset {
-  return limit === undefined || limit >= data.count ? data : sliceDataset(data, 0, limit);
 }
 
 /** Adds the class count: the larger of the two sets' (a CSV test file may lack the top class). */

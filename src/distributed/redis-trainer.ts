@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { Job, Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
-import { predictedClass } from "../core/classes.js";
-import { check, checkInteger, show, ValidationError } from "../core/errors.js";
-import type { Network } from "../core/network.js";
+import { check, checkInteger, show } from "../core/errors.js";
 import { fromModelJson, type ModelJson } from "../io/model-format.js";
-import { JobStateError, QueueFullError, UnknownJobError } from "../service/errors.js";
-import { finalStatuses, type JobEvent, type JobInfo, type JobStatus, type Prediction } from "../service/job.js";
+import { JobStateError, QueueFullError } from "../service/errors.js";
+import type { JobEvent, JobInfo, Prediction } from "../service/job.js";
+import { isFinal, MirroredJobs } from "../service/job-records.js";
+import type { JobSource } from "../service/job-source.js";
+import { ModelCache } from "../service/model-cache.js";
+import { predictRows } from "../service/predict.js";
 import { defaultSpecLimits, prepareSpec, type JobSpec, type SpecLimits } from "../service/spec.js";
 import { settlesWithin } from "../service/closing.js";
 import { checkRedis, redisOptions } from "./connection.js";
@@ -60,15 +62,14 @@ export async function createRedisTrainer(options: RedisTrainerOptions): Promise<
 /** Bound on each step of closing that waits for Redis. */
 const CLOSE_STEP_MS = 1000;
 
-export class RedisTrainer implements AsyncDisposable {
+export class RedisTrainer extends MirroredJobs<DistributedJobInfo> implements JobSource<DistributedJobInfo> {
   readonly queue: Queue<QueuedJob, JobResult>;
   private readonly events: QueueEvents;
   private readonly client: Redis;
-  private readonly records = new Map<string, DistributedJobInfo>();
-  private readonly listeners = new Map<string, Set<(event: JobEvent) => void>>();
   /** Per job: the chain of record updates, so they apply in the order events came. */
   private readonly chains = new Map<string, Promise<void>>();
-  private readonly networks = new Map<string, Network>();
+  /** Models read from jobs' results, kept for the next predictions. */
+  private readonly networks = new ModelCache();
   private closed?: Promise<void>;
 
   /** @internal Use {@link createRedisTrainer}. */
@@ -77,6 +78,7 @@ export class RedisTrainer implements AsyncDisposable {
     readonly queueName: string,
     private readonly options: { attempts: number; maxQueue: number; maxPredictInputs: number; limits: SpecLimits },
   ) {
+    super();
     const connection = redisOptions(redis);
     this.queue = new Queue<QueuedJob, JobResult>(queueName, { connection });
     this.events = new QueueEvents(queueName, { connection });
@@ -97,7 +99,7 @@ export class RedisTrainer implements AsyncDisposable {
     await this.queue.waitUntilReady();
     const jobs = await this.queue.getJobs(["waiting", "prioritized", "delayed", "active", "completed", "failed"]);
     jobs.sort((a, b) => a.timestamp - b.timestamp);
-    for (const job of jobs) if (job?.id !== undefined && !this.records.has(job.id)) this.records.set(job.id, await recordOf(job, 1));
+    for (const job of jobs) if (job?.id !== undefined && this.records.get(job.id) === undefined) this.records.store(await recordOf(job, 1));
   }
 
   /** Checks the spec (naming the field at fault), fixes its seed, and adds it to the queue. */
@@ -109,50 +111,15 @@ export class RedisTrainer implements AsyncDisposable {
     const id = randomUUID();
     const data: QueuedJob = { spec: { ...spec, seed: prepared.seed }, summary: prepared.summary, createdAt: new Date().toISOString() };
     const info: DistributedJobInfo = { id, status: "queued", spec: prepared.summary, epoch: 0, epochs: prepared.epochs, reports: [], createdAt: data.createdAt, model: false, seq: 1 };
-    this.records.set(id, info);
+    this.records.store(info);
     try {
       await this.queue.add(trainJobName, data, { jobId: id, attempts: this.options.attempts, backoff: { type: "exponential", delay: 1000 } });
     } catch (error) {
-      this.records.delete(id);
+      this.records.forget(id);
       throw error;
     }
-    this.emit({ type: "queued", job: info });
+    this.records.dispatch({ type: "queued", job: info });
     return this.records.get(id)!;
-  }
-
-  job(id: string): DistributedJobInfo | undefined {
-    return this.records.get(id);
-  }
-
-  jobs(): DistributedJobInfo[] {
-    return [...this.records.values()];
-  }
-
-  counts(): Record<JobStatus, number> {
-    const counts: Record<JobStatus, number> = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
-    for (const info of this.records.values()) counts[info.status]++;
-    return counts;
-  }
-
-  watch(id: string, listener: (event: JobEvent) => void): () => void {
-    this.known(id);
-    let set = this.listeners.get(id);
-    if (!set) this.listeners.set(id, (set = new Set()));
-    set.add(listener);
-    return () => void set.delete(listener);
-  }
-
-  /** Resolves with the job's record once it is done, failed or cancelled. */
-  wait(id: string): Promise<DistributedJobInfo> {
-    const now = this.known(id);
-    if (finalStatuses.includes(now.status)) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      const stop = this.watch(id, (event) => {
-        if (!finalStatuses.includes(event.job.status)) return;
-        stop();
-        resolve(event.job);
-      });
-    });
   }
 
   /**
@@ -160,10 +127,8 @@ export class RedisTrainer implements AsyncDisposable {
    * and its worker stops it within one mini-batch. Resolves with the record once it has ended.
    */
   async cancel(id: string): Promise<DistributedJobInfo> {
-    const info = this.known(id);
-    if (finalStatuses.includes(info.status)) {
-      throw new JobStateError(`job ${id} has already ${info.status === "done" ? "finished" : info.status === "failed" ? "failed" : "been cancelled"}`);
-    }
+    const { status } = this.records.known(id);
+    if (status === "done" || status === "failed" || status === "cancelled") throw JobStateError.ended(id, status);
     const ended = this.wait(id);
     // The flag first: a worker that takes the job from now on sees it and does not train.
     await this.client.set(cancelKey(this.queueName, id), "1", "EX", 7 * 24 * 3600);
@@ -184,38 +149,21 @@ export class RedisTrainer implements AsyncDisposable {
   }
 
   async model(id: string): Promise<ModelJson> {
-    const info = this.known(id);
-    if (!info.model) throw new JobStateError(`job ${id} has no model: it is ${info.status}`);
+    const info = this.records.known(id);
+    if (!info.model) throw JobStateError.noModel(id, info.status);
     const job = await Job.fromId<QueuedJob, JobResult>(this.queue, id);
     const result = job?.returnvalue;
     if (!result?.model) throw new JobStateError(`job ${id} has no model in Redis any more`);
     return result.model;
   }
 
-  /** Predictions of a finished job's model (loaded from its result once, then kept) or of a model given as JSON. */
+  /** Predictions of a finished job's model (loaded from its result, then kept among the recently used) or of a model given as JSON. */
   async predict(model: string | ModelJson, inputs: ArrayLike<number>[]): Promise<Prediction> {
-    let net: Network;
-    if (typeof model === "string") {
-      const cached = this.networks.get(model);
-      net = cached ?? fromModelJson(await this.model(model), `job ${model}'s model`);
-      if (!cached) this.networks.set(model, net);
-      for (const old of this.networks.keys()) if (this.networks.size > 8) this.networks.delete(old);
-    } else {
-      net = fromModelJson(model, "model");
-    }
-    const n = net.sizes[0]!;
-    check(Array.isArray(inputs) && inputs.length >= 1, "inputs must be a non-empty array of rows");
-    check(inputs.length <= this.options.maxPredictInputs, `inputs has ${inputs.length} rows, more than the limit of ${this.options.maxPredictInputs} per call`);
-    const classes: number[] = [];
-    const outputs: number[][] = [];
-    inputs.forEach((row, i) => {
-      check(row.length === n, `inputs[${i}] has ${row.length} values, expected ${n} (the model's input layer)`);
-      for (let k = 0; k < n; k++) if (!Number.isFinite(row[k])) throw new ValidationError(`inputs[${i}][${k}] is ${show(row[k])}, expected a finite number`);
-      const a = net.feedforward(row);
-      classes.push(predictedClass(a));
-      outputs.push(Array.from(a));
-    });
-    return { classes, outputs };
+    const net =
+      typeof model === "string"
+        ? await this.networks.get(model, async () => fromModelJson(await this.model(model), `job ${model}'s model`))
+        : fromModelJson(model, "model");
+    return predictRows(net, inputs, this.options.maxPredictInputs);
   }
 
   /**
@@ -244,12 +192,6 @@ export class RedisTrainer implements AsyncDisposable {
     await this.close();
   }
 
-  private known(id: string): DistributedJobInfo {
-    const info = this.records.get(id);
-    if (info === undefined) throw new UnknownJobError(id);
-    return info;
-  }
-
   /** Re-reads a job from Redis (or applies a progress value) after the updates queued before it. */
   private refresh(id: string, progress?: unknown): void {
     if (this.closed) return;
@@ -274,25 +216,22 @@ export class RedisTrainer implements AsyncDisposable {
       const job = await Job.fromId<QueuedJob, JobResult>(this.queue, id);
       if (job === undefined) {
         // Removed: cancelled while queued (by this or another server).
-        if (old === undefined || finalStatuses.includes(old.status)) return;
+        if (old === undefined || isFinal(old.status)) return;
         info = { ...old, status: "cancelled", finishedAt: new Date().toISOString(), error: { name: "AbortError", message: "cancelled while queued" }, seq: old.seq + 1 };
       } else {
         info = await recordOf(job, (old?.seq ?? 0) + 1, state);
       }
     }
-    if (old && finalStatuses.includes(old.status)) return; // an ended job does not change
-    this.records.set(id, info);
+    if (old && isFinal(old.status)) return; // an ended job does not change
     const type = eventType(old, info);
-    if (type === undefined) return;
+    if (type === undefined) {
+      this.records.store(info);
+      return;
+    }
     const last = info.reports[info.reports.length - 1];
-    if (type === "progress") this.emit({ type, job: info, progress: info.progress! });
-    else if (type === "epoch") this.emit({ type, job: info, report: last! });
-    else this.emit({ type, job: info });
-  }
-
-  private emit(event: JobEvent): void {
-    for (const listener of this.listeners.get(event.job.id) ?? []) listener(event);
-    if (finalStatuses.includes(event.job.status)) this.listeners.delete(event.job.id);
+    if (type === "progress") this.records.dispatch({ type, job: info, progress: info.progress! });
+    else if (type === "epoch") this.records.dispatch({ type, job: info, report: last! });
+    else this.records.dispatch({ type, job: info });
   }
 }
 

@@ -1,10 +1,13 @@
 import { expose, transfer, wrap, type Remote } from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
-import { check, checkInteger, show, ValidationError } from "../core/errors.js";
+import { check, checkInteger, show } from "../core/errors.js";
 import type { ModelJson } from "../io/model-format.js";
-import { reviveError, TrainerClosedError, UnknownJobError } from "./errors.js";
-import { finalStatuses, type JobEvent, type JobInfo, type JobStatus, type Prediction, type WireEvent } from "./job.js";
+import { reviveError, TrainerClosedError } from "./errors.js";
+import type { JobEvent, JobInfo, Prediction, WireEvent } from "./job.js";
+import { isFinal, MirroredJobs } from "./job-records.js";
+import type { JobSource } from "./job-source.js";
+import { flattenRows } from "./predict.js";
 import { defaultSpecLimits, prepareSpec, type JobSpec, type SpecLimits } from "./spec.js";
 import type { CoreStart, TrainerCore, TrainerCoreOptions } from "./trainer-core.js";
 
@@ -102,7 +105,7 @@ export async function createBackgroundTrainer(options: BackgroundTrainerOptions 
  * (ValidationError, ModelFileError) or the service's (QueueFullError, UnknownJobError, JobStateError,
  * TrainerClosedError).
  */
-export class BackgroundTrainer implements AsyncDisposable {
+export class BackgroundTrainer extends MirroredJobs implements JobSource {
   /** Resolves when the thread has started and read the models folder. */
   readonly ready: Promise<void>;
   /** Files of the models folder that were not models of ours, with the reason (empty normally). */
@@ -111,18 +114,17 @@ export class BackgroundTrainer implements AsyncDisposable {
   private readonly worker: Worker;
   private readonly core: Remote<TrainerCore>;
   private readonly eventPort: MessagePort;
-  private readonly records = new Map<string, JobInfo>();
-  private readonly listeners = new Map<string, Set<(event: JobEvent) => void>>();
-  private readonly allListeners = new Set<(event: JobEvent) => void>();
-  private readonly waiters = new Map<string, Set<(info: JobInfo) => void>>();
   /** Rejects when the thread dies or the trainer is closed, so no call waits forever. */
   private readonly gone: Promise<never>;
   private setGone!: (error: Error) => void;
   private closed?: Promise<void>;
   private isGone = false;
+  private readonly maxPredictInputs: number;
 
   /** @internal Use {@link createBackgroundTrainer}. */
   constructor(options: TrainerCoreOptions, private readonly limits: SpecLimits) {
+    super();
+    this.maxPredictInputs = options.maxPredictInputs;
     this.gone = new Promise<never>((_, reject) => {
       this.setGone = (error) => {
         this.isGone = true;
@@ -139,7 +141,7 @@ export class BackgroundTrainer implements AsyncDisposable {
     this.worker.on("exit", (code) => this.died(new Error(`exit code ${code}`)));
     this.core = wrap<TrainerCore>(nodeEndpoint(this.worker));
     this.ready = this.call(() => this.core.start()).then((start: CoreStart) => {
-      for (const info of start.restored) this.store(info);
+      for (const info of start.restored) this.records.store(info);
       this.skippedModelFiles = start.skipped;
     });
   }
@@ -163,7 +165,7 @@ export class BackgroundTrainer implements AsyncDisposable {
     const { spec: prepared, transfer } = prepareSpec(spec, this.limits);
     const id = crypto.randomUUID();
     // Listen before the thread knows the job, so no event is missed.
-    const unsubscribe = onEvent ? this.subscribe(id, onEvent) : undefined;
+    const unsubscribe = onEvent ? this.records.subscribe(id, onEvent) : undefined;
     let info: JobInfo;
     try {
       info = await this.call(() => this.core.submit(id, transferring(prepared, transfer)));
@@ -171,7 +173,7 @@ export class BackgroundTrainer implements AsyncDisposable {
       unsubscribe?.();
       throw error;
     }
-    this.store(info);
+    this.records.store(info);
     if (signal) {
       const cancel = (): void => void this.cancel(id).catch(() => {}); // already over: nothing to cancel
       if (signal.aborted) cancel();
@@ -183,36 +185,9 @@ export class BackgroundTrainer implements AsyncDisposable {
     return this.records.get(id)!;
   }
 
-  /** A job's latest record, or undefined for an unknown id. */
-  job(id: string): JobInfo | undefined {
-    return this.records.get(id);
-  }
-
-  /** Every job's latest record, oldest first (jobs restored from the models folder first). */
-  jobs(): JobInfo[] {
-    return [...this.records.values()];
-  }
-
-  /** Jobs waiting and running. */
-  counts(): Record<JobStatus, number> {
-    const counts: Record<JobStatus, number> = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
-    for (const info of this.records.values()) counts[info.status]++;
-    return counts;
-  }
-
   /** Calls `listener` with every event of every job; returns the function that stops it. */
   onEvent(listener: (event: JobEvent) => void): () => void {
-    this.allListeners.add(listener);
-    return () => void this.allListeners.delete(listener);
-  }
-
-  /**
-   * Calls `listener` with each event of job `id` from now on, in order, until its last (done,
-   * failed or cancelled); returns the function that stops it sooner.
-   */
-  watch(id: string, listener: (event: JobEvent) => void): () => void {
-    this.known(id);
-    return this.subscribe(id, listener);
+    return this.records.onEvent(listener);
   }
 
   /**
@@ -220,68 +195,7 @@ export class BackgroundTrainer implements AsyncDisposable {
    * has already ended, just that last event. Breaking out of the loop stops listening.
    */
   events(id: string): AsyncIterableIterator<JobEvent> {
-    const snapshot = this.known(id);
-    const buffer: JobEvent[] = [];
-    let pending: ((result: IteratorResult<JobEvent>) => void) | undefined;
-    let finished = false;
-    let unsubscribe = (): void => {};
-    const finish = (): void => {
-      finished = true;
-      unsubscribe();
-      pending?.({ value: undefined, done: true });
-      pending = undefined;
-    };
-    const deliver = (event: JobEvent): void => {
-      if (pending) {
-        pending({ value: event, done: false });
-        pending = undefined;
-      } else {
-        buffer.push(event);
-      }
-    };
-    if (isFinal(snapshot.status)) {
-      buffer.push({ type: snapshot.status as "done", job: snapshot });
-    } else {
-      unsubscribe = this.subscribe(id, (event) => {
-        if (event.job.seq <= snapshot.seq) return; // older than the record the caller started from
-        deliver(event);
-        if (isFinal(event.job.status)) unsubscribe();
-      });
-    }
-    const iterator: AsyncIterableIterator<JobEvent> = {
-      next: () => {
-        const event = buffer.shift();
-        if (event !== undefined) {
-          if (isFinal(event.job.status)) finished = true; // the last one: the next call ends the loop
-          return Promise.resolve({ value: event, done: false });
-        }
-        if (finished) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => {
-          pending = (result) => {
-            if (!result.done && isFinal(result.value.job.status)) finished = true;
-            resolve(result);
-          };
-        });
-      },
-      return: () => {
-        finish();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
-  }
-
-  /** Resolves with the job's record once it has ended (done, failed or cancelled); never rejects for a failed job. */
-  wait(id: string): Promise<JobInfo> {
-    const info = this.records.get(id);
-    if (info === undefined) return Promise.reject(new UnknownJobError(id));
-    if (isFinal(info.status)) return Promise.resolve(info);
-    return new Promise((resolve) => {
-      let set = this.waiters.get(id);
-      if (set === undefined) this.waiters.set(id, (set = new Set()));
-      set.add(resolve);
-    });
+    return this.records.events(id);
   }
 
   /**
@@ -290,8 +204,8 @@ export class BackgroundTrainer implements AsyncDisposable {
    * has already ended is a JobStateError.
    */
   async cancel(id: string): Promise<JobInfo> {
-    this.known(id);
-    return this.store(await this.call(() => this.core.cancel(id)));
+    this.records.known(id);
+    return this.records.store(await this.call(() => this.core.cancel(id)));
   }
 
   /** A finished job's model file (the JSON that saveNetwork writes; `metadata.job` is the job's record). */
@@ -301,7 +215,7 @@ export class BackgroundTrainer implements AsyncDisposable {
 
   /** {@link model} as the file's text, ready to send. */
   async modelText(id: string): Promise<string> {
-    this.known(id);
+    this.records.known(id);
     return this.call(() => this.core.modelText(id));
   }
 
@@ -312,10 +226,10 @@ export class BackgroundTrainer implements AsyncDisposable {
    */
   async predict(model: string | ModelJson, inputs: ArrayLike<number>[]): Promise<Prediction> {
     if (typeof model === "string") {
-      const info = this.known(model);
+      const info = this.records.known(model);
       // Rows are checked and flattened here (the record knows the input size) and sent as one
       // transferred buffer, which crosses threads much faster than an array of arrays.
-      const flat = flattenInputs(inputs, info.spec.layers[0]!);
+      const flat = flattenRows(inputs, info.spec.layers[0]!, this.maxPredictInputs);
       return this.call(() => this.core.predict(model, transferring(flat, [flat.buffer as ArrayBuffer])));
     }
     check(model != null && typeof model === "object", `model must be a job id or a model's JSON, got ${show(model)}`);
@@ -342,7 +256,7 @@ export class BackgroundTrainer implements AsyncDisposable {
       await this.worker.terminate();
       this.eventPort.close();
       // A job the thread could not report on (it died) ends here.
-      for (const info of this.records.values()) {
+      for (const info of this.records.all()) {
         if (!isFinal(info.status)) this.dispatch({ type: "cancelled", job: { ...info, status: "cancelled", seq: info.seq + 1, error: { name: "TrainerClosedError", message: "the trainer was closed" } } });
       }
     })();
@@ -367,35 +281,6 @@ export class BackgroundTrainer implements AsyncDisposable {
     if (this.isGone || this.closed) throw new TrainerClosedError(this.closed ? "the trainer is closed" : "the trainer thread has exited");
   }
 
-  private known(id: string): JobInfo {
-    const info = typeof id === "string" ? this.records.get(id) : undefined;
-    if (info === undefined) throw new UnknownJobError(String(id));
-    return info;
-  }
-
-  private subscribe(id: string, listener: (event: JobEvent) => void): () => void {
-    let set = this.listeners.get(id);
-    if (set === undefined) this.listeners.set(id, (set = new Set()));
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0 && this.listeners.get(id) === set) this.listeners.delete(id);
-    };
-  }
-
-  /** Keeps the newest record of a job (events and call results arrive on different ports); resolves waiters at its end. */
-  private store(info: JobInfo): JobInfo {
-    const current = this.records.get(info.id);
-    if (current !== undefined && current.seq >= info.seq) return current;
-    this.records.set(info.id, info);
-    if (isFinal(info.status)) {
-      const waiters = this.waiters.get(info.id);
-      this.waiters.delete(info.id);
-      waiters?.forEach((resolve) => resolve(info));
-    }
-    return info;
-  }
-
   /** The event with its job's full record: the reports the mirror has, plus an `epoch` event's own. */
   private withReports(event: WireEvent): JobEvent {
     const known = this.records.get(event.job.id)?.reports ?? [];
@@ -406,53 +291,20 @@ export class BackgroundTrainer implements AsyncDisposable {
 
   /** One event from the thread, in order: update the mirror, then tell the listeners. */
   private dispatch(event: JobEvent): void {
-    this.store(event.job);
-    const id = event.job.id;
-    for (const listener of [...(this.listeners.get(id) ?? []), ...this.allListeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error; // a listener's bug is the listener's: report it as uncaught, do not stop the others
-        });
-      }
-    }
-    if (isFinal(event.job.status)) this.listeners.delete(id);
+    this.records.dispatch(event);
   }
 
   private died(error: Error): void {
     if (this.isGone) return;
     const reason = new TrainerClosedError(`the trainer thread exited: ${error.message}`);
     this.setGone(reason);
-    for (const info of this.records.values()) {
+    for (const info of this.records.all()) {
       if (!isFinal(info.status)) this.dispatch({ type: "failed", job: { ...info, status: "failed", seq: info.seq + 1, error: { name: reason.name, message: reason.message } } });
     }
   }
 }
 
-function isFinal(status: JobStatus): boolean {
-  return finalStatuses.includes(status);
-}
-
 /** Marks buffers to be moved, not copied, when `value` crosses to the thread (comlink's transfer). */
 function transferring<T>(value: T, buffers: ArrayBuffer[]): T {
   return transfer(value, buffers);
-}
-
-/** Rows of numbers as one Float64Array, each checked against the model's input size. */
-function flattenInputs(inputs: unknown, n: number): Float64Array {
-  check(Array.isArray(inputs), `inputs must be an array of rows (arrays of numbers), got ${show(inputs)}`);
-  check(inputs.length >= 1, "inputs is empty");
-  const flat = new Float64Array(inputs.length * n);
-  inputs.forEach((row: unknown, i) => {
-    check(Array.isArray(row) || (ArrayBuffer.isView(row) && !(row instanceof DataView)), `inputs[${i}] must be an array of numbers, got ${show(row)}`);
-    const values = row as ArrayLike<unknown>;
-    check(values.length === n, `inputs[${i}] has ${values.length} values, expected ${n} (the model's input layer)`);
-    for (let k = 0; k < n; k++) {
-      const v = values[k];
-      if (typeof v !== "number" || !Number.isFinite(v)) throw new ValidationError(`inputs[${i}][${k}] is ${show(v)}, expected a finite number`);
-      flat[i * n + k] = v;
-    }
-  });
-  return flat;
 }

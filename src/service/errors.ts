@@ -21,6 +21,16 @@ export class UnknownJobError extends ShoalError {
 /** The job exists but cannot do what was asked in its state (cancel a finished job, fetch the model of a running one). */
 export class JobStateError extends ShoalError {
   override name = "JobStateError";
+
+  /** Cancelling a job that has already ended. */
+  static ended(id: string, status: "done" | "failed" | "cancelled"): JobStateError {
+    return new JobStateError(`job ${id} has already ${status === "done" ? "finished" : status === "failed" ? "failed" : "been cancelled"}`);
+  }
+
+  /** Asking for the model of a job that has none (yet). */
+  static noModel(id: string, status: string): JobStateError {
+    return new JobStateError(`job ${id} has no model: it is ${status}`);
+  }
 }
 
 /** The trainer was closed, or its thread died; it takes no more calls. */

@@ -1,22 +1,16 @@
 import type { ServerResponse } from "node:http";
 import path from "node:path";
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifySchemaValidationError } from "fastify";
-import { activationNames } from "../core/activations.js";
-import { costNames } from "../core/costs.js";
 import { ModelFileError, ShoalError, ValidationError } from "../core/errors.js";
-import { dtypes, inits } from "../core/network.js";
 import { DataFileError } from "../data/errors.js";
-import type { BackgroundTrainer } from "./background-trainer.js";
 import { JobStateError, QueueFullError, TrainerClosedError, UnknownJobError } from "./errors.js";
 import { finalStatuses, type JobEvent, type JobInfo } from "./job.js";
+import type { JobSource } from "./job-source.js";
 import { checkSpecFields, type JobSpec } from "./spec.js";
+import { jobSpecSchema, predictSchema } from "./spec-schema.js";
 
-/**
- * What the routes need of a trainer: the in-process BackgroundTrainer, or the Redis-backed job
- * source of `shoal serve --redis` (src/distributed/redis-trainer.ts). `job` and `jobs` answer from
- * records mirrored in this thread, without a round trip.
- */
-export type JobTrainer = Pick<BackgroundTrainer, "submit" | "job" | "jobs" | "counts" | "watch" | "cancel" | "modelText" | "predict">;
+/** What the routes need of a trainer: a {@link JobSource} (the in-process BackgroundTrainer, or the Redis-backed queue of `shoal serve --redis`). */
+export type JobTrainer = JobSource;
 
 /** Options of the {@link jobRoutes} plugin. */
 export interface JobRoutesOptions {
@@ -34,56 +28,7 @@ export interface JobRoutesOptions {
 
 export const defaultBodyLimit = 4 * 1024 * 1024;
 
-const rows = { type: "array", minItems: 1, items: { type: "array", items: { type: "number" } } };
-const examples = {
-  type: "object",
-  properties: {
-    inputs: rows,
-    labels: { type: "array", items: { type: "integer", minimum: 0 } },
-    classes: { type: "integer", minimum: 1 },
-    targets: rows,
-  },
-};
-// Field types and ranges only: which fields go together (and unknown fields) are checked by the
-// trainer's prepareSpec, whose messages name them too.
-const jobBody = {
-  type: "object",
-  required: ["data", "layers", "epochs", "miniBatchSize", "eta"],
-  properties: {
-    data: {
-      type: "object",
-      properties: {
-        name: { type: "string", enum: ["mnist", "fashion-mnist"] },
-        idx: { type: "string", minLength: 1 },
-        csv: { type: "string", minLength: 1 },
-        test: { anyOf: [{ type: "string" }, { type: "object" }] },
-        labelColumn: { anyOf: [{ type: "string" }, { type: "integer", minimum: 0 }] },
-        scale: { type: "number", exclusiveMinimum: 0 },
-        separator: { type: "string", minLength: 1, maxLength: 2 },
-        header: { anyOf: [{ type: "boolean" }, { type: "string", enum: ["auto"] }] },
-        limit: { type: "integer", minimum: 1 },
-        testLimit: { type: "integer", minimum: 0 },
-        ...examples.properties,
-      },
-    },
-    layers: { type: "array", minItems: 2, maxItems: 100, items: { type: "integer", minimum: 1 } },
-    activation: { type: "string", enum: activationNames },
-    outputActivation: { type: "string", enum: activationNames },
-    cost: { type: "string", enum: costNames },
-    init: { type: "string", enum: inits },
-    dtype: { type: "string", enum: dtypes },
-    epochs: { type: "integer", minimum: 1 },
-    miniBatchSize: { type: "integer", minimum: 1 },
-    eta: { type: "number", exclusiveMinimum: 0 },
-    seed: { type: "integer", minimum: 0 },
-    shuffle: { type: "boolean" },
-    threads: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", enum: ["auto"] }] },
-    evaluate: { type: "boolean" },
-    name: { type: "string", maxLength: 200 },
-  },
-} as const;
 const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", minLength: 1, maxLength: 100 } } } as const;
-const predictBody = { type: "object", required: ["inputs"], properties: { inputs: rows } } as const;
 
 type IdRequest = { Params: { id: string } };
 
@@ -127,7 +72,9 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, optio
     checkSpecFields(body as Record<string, unknown>);
   };
 
-  app.post<{ Body: JobSpec }>("/jobs", { bodyLimit, schema: { body: jobBody }, preValidation: unknownFieldsFirst }, async (request, reply) => {
+  // The schema checks field types and ranges (its messages: `body.layers[1] must be >= 1`); which
+  // fields go together is checked by the trainer's prepareSpec, whose messages name them too.
+  app.post<{ Body: JobSpec }>("/jobs", { bodyLimit, schema: { body: jobSpecSchema }, preValidation: unknownFieldsFirst }, async (request, reply) => {
     const info = await trainer.submit(resolveDataPaths(request.body, dataDir));
     return reply.code(201).header("location", `${app.prefix}/jobs/${info.id}`).send(info);
   });
@@ -163,7 +110,7 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, optio
 
   app.post<IdRequest & { Body: { inputs: number[][] } }>(
     "/models/:id/predict",
-    { bodyLimit, schema: { params: idParams, body: predictBody } },
+    { bodyLimit, schema: { params: idParams, body: predictSchema } },
     async (request) => trainer.predict(known(request.params.id).id, request.body.inputs),
   );
 

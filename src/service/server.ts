@@ -53,7 +53,7 @@ export async function startServer(options: ServeOptions = {}): Promise<JobServer
  * Checks the HTTP options, makes the trainer, and serves the job API (`jobRoutes`) in front of it.
  * Shared by `shoal serve` (in-process trainer) and `shoal serve --redis` (BullMQ).
  */
-export async function serveJobs<T extends JobTrainer & { close(): Promise<void> }>(
+export async function serveJobs<T extends JobTrainer>(
   options: HttpOptions,
   createTrainer: () => Promise<T>,
 ): Promise<RunningServer<T>> {

@@ -3,9 +3,11 @@ import path from "node:path";
 import type { DatasetInit } from "../core/dataset.js";
 import type { NetworkOptions } from "../core/network.js";
 import type { TrainOptions } from "../train/options.js";
-import { check, checkInteger, checkOneOf, checkPositive, show, ValidationError } from "../core/errors.js";
-import { defaultInit, inits, randomSeed, validateSpec } from "../core/network.js";
+import { check, checkInteger, show, ValidationError } from "../core/errors.js";
+import { defaultInit, randomSeed, validateSpec } from "../core/network.js";
 import { classCount } from "../core/classes.js";
+import { checkField, dataKinds, jobSpecSchema, type FieldSchema } from "./spec-schema.js";
+import type { CsvData, IdxData, NamedData } from "../data/source.js";
 
 /**
  * A training job as plain, serialisable data: what the data is, the network, and the
@@ -34,32 +36,7 @@ export interface JobSpec
  */
 export type DataRef = NamedData | IdxData | CsvData | InlineData;
 
-export interface NamedData {
-  name: "mnist" | "fashion-mnist";
-  limit?: number;
-  testLimit?: number;
-}
-
-export interface IdxData {
-  idx: string;
-  limit?: number;
-  testLimit?: number;
-  classes?: number;
-}
-
-export interface CsvData {
-  csv: string;
-  /** A second CSV file: the test set. */
-  test?: string;
-  labelColumn?: string | number;
-  scale?: number;
-  /** The field separator (default: detected, see `loadCsv`). */
-  separator?: string;
-  classes?: number;
-  header?: boolean | "auto";
-  limit?: number;
-  testLimit?: number;
-}
+export type { NamedData, IdxData, CsvData } from "../data/source.js";
 
 /** Examples given in the spec itself: what `createDataset` takes. */
 export type InlineExamples = DatasetInit;
@@ -119,12 +96,11 @@ export interface SpecLimits {
 /** A job server's bound on epochs × training examples: 1,000 epochs of Fashion-MNIST's 60,000 training images. */
 export const defaultMaxJobWork = 60_000_000;
 
+const fields = jobSpecSchema.properties;
+
 export const defaultSpecLimits: SpecLimits = { maxInlineValues: 4_000_000, maxParameters: 50_000_000, maxThreads: availableParallelism() };
 
-const specFields = [
-  "data", "layers", "activation", "outputActivation", "cost", "init", "dtype", "epochs", "miniBatchSize", "eta",
-  "seed", "shuffle", "threads", "evaluate", "name",
-] as const;
+const specFields = Object.keys(jobSpecSchema.properties);
 
 /** Input and output sizes and training examples of the named datasets, known before loading them. */
 const knownShapes: Record<NamedData["name"], { inputs: number; classes: number; examples: number }> = {
@@ -163,7 +139,7 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
 
   const layers: unknown = spec.layers;
   check(Array.isArray(layers) && layers.length >= 2, `layers must list at least two sizes (input and output), got ${show(layers)}`);
-  layers.forEach((n: unknown, l: number) => checkInteger(`layers[${l}]`, n));
+  layers.forEach((n: unknown, l: number) => checkField(`layers[${l}]`, n, fields.layers.items));
   const sizes = layers as number[];
   let parameters = 0;
   for (let l = 0; l + 1 < sizes.length; l++) parameters += (sizes[l]! + 1) * sizes[l + 1]!;
@@ -176,21 +152,21 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
     cost: spec.cost ?? "quadratic",
     dtype: spec.dtype ?? "float32",
   });
-  if (spec.init !== undefined) checkOneOf("init", spec.init, inits);
+  if (spec.init !== undefined) checkField("init", spec.init, fields.init);
   // train()'s checks, with its messages, before anything is queued (train checks again when the job runs).
-  checkInteger("epochs", spec.epochs);
-  checkInteger("miniBatchSize", spec.miniBatchSize);
-  checkPositive("eta", spec.eta);
-  if (spec.seed !== undefined) checkInteger("seed", spec.seed, 0);
-  check(spec.shuffle === undefined || typeof spec.shuffle === "boolean", `shuffle must be true or false, got ${show(spec.shuffle)}`);
+  checkField("epochs", spec.epochs, fields.epochs);
+  checkField("miniBatchSize", spec.miniBatchSize, fields.miniBatchSize);
+  checkField("eta", spec.eta, fields.eta);
+  if (spec.seed !== undefined) checkField("seed", spec.seed, fields.seed);
+  if (spec.shuffle !== undefined) checkField("shuffle", spec.shuffle, fields.shuffle);
   if (spec.threads !== undefined && spec.threads !== "auto") {
     checkInteger("threads", spec.threads, 0);
     check(spec.threads <= limits.maxThreads, `threads must be at most ${limits.maxThreads} on this trainer, got ${spec.threads}`);
   }
   // The seed is fixed now, so the job record shows it and the job can be repeated.
   const seed = spec.seed ?? randomSeed();
-  check(spec.evaluate === undefined || typeof spec.evaluate === "boolean", `evaluate must be true or false, got ${show(spec.evaluate)}`);
-  check(spec.name === undefined || (typeof spec.name === "string" && spec.name.length <= 200), `name must be a string of at most 200 characters`);
+  if (spec.evaluate !== undefined) checkField("evaluate", spec.evaluate, fields.evaluate);
+  if (spec.name !== undefined) checkField("name", spec.name, fields.name);
 
   const transfer: ArrayBuffer[] = [];
   const { data, summary: dataSummary, dataset, shape, examples } = prepareData(spec.data, limits, transfer);
@@ -226,12 +202,13 @@ interface PreparedData {
 
 function prepareData(ref: unknown, limits: SpecLimits, transfer: ArrayBuffer[]): PreparedData {
   check(isObject(ref), `data must be an object: { name: "mnist" }, { name: "fashion-mnist" }, { idx: folder }, { csv: file } or { inputs, labels }; got ${show(ref)}`);
-  const fieldsOf = (kind: string, allowed: string[]): void => {
+  const fieldsOf = (kind: keyof typeof dataKinds): void => {
+    const allowed = Object.keys(dataKinds[kind]);
     const extra = Object.keys(ref).find((k) => !allowed.includes(k));
     check(extra === undefined, `data has an unknown field ${show(extra)} for ${kind} data; its fields are ${allowed.join(", ")}`);
   };
-  const optionalInteger = (key: string, min = 1): void => {
-    if (ref[key] !== undefined) checkInteger(`data.${key}`, ref[key], min);
+  const optional = (kind: keyof typeof dataKinds, key: string): void => {
+    if (ref[key] !== undefined) checkField(`data.${key}`, ref[key], (dataKinds[kind] as Record<string, FieldSchema>)[key]!);
   };
   const filePath = (key: string): string => {
     const v = ref[key];
@@ -250,10 +227,10 @@ function prepareData(ref: unknown, limits: SpecLimits, transfer: ArrayBuffer[]):
   };
 
   if ("name" in ref) {
-    fieldsOf("named", ["name", "limit", "testLimit"]);
-    checkOneOf("data.name", ref.name, ["mnist", "fashion-mnist"] as const);
-    optionalInteger("limit");
-    optionalInteger("testLimit", 0);
+    fieldsOf("named");
+    checkField("data.name", ref.name, dataKinds.named.name);
+    optional("named", "limit");
+    optional("named", "testLimit");
     const named = ref as unknown as NamedData;
     const copy = withoutUndefined({ name: named.name, limit: named.limit, testLimit: named.testLimit });
     const shape = knownShapes[named.name];
@@ -261,26 +238,26 @@ function prepareData(ref: unknown, limits: SpecLimits, transfer: ArrayBuffer[]):
     return { data: copy, summary: copy, dataset: named.name, shape: { inputs: shape.inputs, classes: shape.classes }, examples };
   }
   if ("idx" in ref) {
-    fieldsOf("IDX", ["idx", "limit", "testLimit", "classes"]);
+    fieldsOf("IDX");
     const { file, shown } = located("idx");
-    optionalInteger("limit");
-    optionalInteger("testLimit", 0);
-    optionalInteger("classes");
+    optional("IDX", "limit");
+    optional("IDX", "testLimit");
+    optional("IDX", "classes");
     const idx = ref as unknown as IdxData;
     const copy = withoutUndefined({ idx: file, limit: idx.limit, testLimit: idx.testLimit, classes: idx.classes });
     return { data: copy, summary: { ...copy, idx: shown }, dataset: shown };
   }
   if ("csv" in ref) {
-    fieldsOf("CSV", ["csv", "test", "labelColumn", "scale", "separator", "classes", "header", "limit", "testLimit"]);
+    fieldsOf("CSV");
     const csvFile = located("csv");
     const testFile = ref.test === undefined ? undefined : located("test");
     const label = ref.labelColumn;
     if (typeof label === "number") checkInteger("data.labelColumn", label, 0);
     else check(label === undefined || typeof label === "string", `data.labelColumn must be a column name or a 0-based index, got ${show(label)}`);
-    if (ref.scale !== undefined) checkPositive("data.scale", ref.scale);
-    optionalInteger("classes");
-    optionalInteger("limit");
-    optionalInteger("testLimit", 0);
+    optional("CSV", "scale");
+    optional("CSV", "classes");
+    optional("CSV", "limit");
+    optional("CSV", "testLimit");
     check(ref.header === undefined || ref.header === "auto" || typeof ref.header === "boolean", `data.header must be "auto", true or false, got ${show(ref.header)}`);
     const sep = ref.separator;
     check(sep === undefined || (typeof sep === "string" && [...sep].length === 1 && !/["\r\n]/.test(sep)), `data.separator must be one character (not a quote or a line break), got ${show(sep)}`);
@@ -289,7 +266,7 @@ function prepareData(ref: unknown, limits: SpecLimits, transfer: ArrayBuffer[]):
     return { data: copy, summary: withoutUndefined({ ...copy, csv: csvFile.shown, test: testFile?.shown }), dataset: csvFile.shown };
   }
   if ("inputs" in ref) {
-    fieldsOf("inline", ["inputs", "inputSize", "labels", "classes", "targets", "targetSize", "test"]);
+    fieldsOf("inline");
     const inline = ref as unknown as InlineData;
     const train = flatten(inline, "data", transfer);
     let values = train.inputs.length + (train.targets?.length ?? train.count);

@@ -2,15 +2,16 @@ import { modelMetadataOfSpec, networkOfSpec, trainOptionsOfSpec } from "./spec-r
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { predictedClass } from "../core/classes.js";
-import { AbortError, check, show, ValidationError } from "../core/errors.js";
-import { Network } from "../core/network.js";
+import { AbortError, check, show } from "../core/errors.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
 import { fromModelJson, toModelJson, type ModelJson } from "../io/model-format.js";
+import type { Network } from "../core/network.js";
 import { PoolSet } from "../train/pool-set.js";
 import { trainOn } from "../train/train.js";
 import { loadJobData } from "./data.js";
 import { errorInfo, JobStateError, QueueFullError, TrainerClosedError, UnknownJobError } from "./errors.js";
+import { MODEL_CACHE_SIZE, ModelCache } from "./model-cache.js";
+import { predictRows } from "./predict.js";
 import type { JobEvent, JobInfo, Prediction, WireEvent } from "./job.js";
 import { checkJobWork, type PreparedSpec } from "./spec.js";
 
@@ -46,9 +47,6 @@ interface Job {
   settled?: Promise<void>;
 }
 
-/** Trained networks kept for predictions: every one without a models folder, a few recent ones with it. */
-const CACHED_MODELS = 4;
-
 /**
  * The trainer: a FIFO queue of jobs, `concurrency` of them training at once, each with its own
  * `train()` run (and so its own worker pool), plus the trained models. It lives in the trainer
@@ -61,7 +59,8 @@ export class TrainerCore {
   private readonly queue: Job[] = [];
   private running = 0;
   private closing = false;
-  private readonly networks = new Map<string, Network>();
+  /** Trained networks kept for predictions: every one without a models folder (there is no other copy), the recently used with it. */
+  private readonly networks: ModelCache;
   /** Settles once the handle has handled the latest event (events are handled in order). */
   private lastEmit: Promise<unknown> = Promise.resolve();
 
@@ -70,7 +69,9 @@ export class TrainerCore {
     private readonly options: TrainerCoreOptions,
     private readonly emit: (event: WireEvent) => unknown,
     private readonly pools = new PoolSet(),
-  ) {}
+  ) {
+    this.networks = new ModelCache(options.modelsDir === undefined ? Infinity : MODEL_CACHE_SIZE);
+  }
 
   /** Loads the records of the models already in the models folder. */
   async start(): Promise<CoreStart> {
@@ -126,7 +127,7 @@ export class TrainerCore {
       job.controller!.abort();
       await job.settled;
     } else {
-      throw new JobStateError(`job ${id} has already ${status === "done" ? "finished" : status === "failed" ? "failed" : "been cancelled"}`);
+      throw JobStateError.ended(id, status);
     }
     return job.info;
   }
@@ -139,38 +140,10 @@ export class TrainerCore {
     return JSON.stringify(toModelJson(await this.network(id), { ...job.dataMetadata, job: job.info }));
   }
 
-  /** Outputs and classes of a batch of inputs, from a job's model or from a model given as JSON. */
-  async predict(model: string | ModelJson, inputs: ArrayLike<number>[] | Float64Array | Float32Array): Promise<Prediction> {
-    let net: Network;
-    if (typeof model === "string") {
-      this.withModel(model);
-      net = await this.network(model);
-    } else {
-      net = fromModelJson(model, "model");
-    }
-    const n = net.sizes[0]!;
-    // Rows of numbers, or one flat typed array of rows × n values (what the handle sends).
-    const flat = inputs instanceof Float64Array || inputs instanceof Float32Array ? inputs : undefined;
-    check(Array.isArray(inputs) || flat !== undefined, `inputs must be an array of rows (arrays of numbers), got ${show(inputs)}`);
-    const rows = flat ? flat.length / n : (inputs as unknown[]).length;
-    check(Number.isInteger(rows) && rows >= 1, flat ? `inputs hold ${flat.length} values, not a positive multiple of the model's ${n} inputs` : "inputs is empty");
-    check(rows <= this.options.maxPredictInputs, `inputs has ${rows} rows, more than the limit of ${this.options.maxPredictInputs} per call`);
-    const classes: number[] = [];
-    const outputs: number[][] = [];
-    for (let i = 0; i < rows; i++) {
-      const row: unknown = flat ? flat.subarray(i * n, (i + 1) * n) : (inputs as unknown[])[i];
-      check(Array.isArray(row) || ArrayBuffer.isView(row), `inputs[${i}] must be an array of numbers, got ${show(row)}`);
-      const values = row as ArrayLike<unknown>;
-      check(values.length === n, `inputs[${i}] has ${values.length} values, expected ${n} (the model's input layer)`);
-      for (let k = 0; k < n; k++) {
-        const v = values[k];
-        if (typeof v !== "number" || !Number.isFinite(v)) throw new ValidationError(`inputs[${i}][${k}] is ${show(v)}, expected a finite number`);
-      }
-      const a = net.feedforward(values as ArrayLike<number>);
-      classes.push(predictedClass(a));
-      outputs.push(Array.from(a));
-    }
-    return { classes, outputs };
+  /** Outputs and classes of a batch of inputs (rows, or rows flattened by the handle), from a job's model or from a model given as JSON. */
+  async predict(model: string | ModelJson, inputs: ArrayLike<number>[] | Float64Array): Promise<Prediction> {
+    const net = typeof model === "string" ? await this.network(this.withModel(model).info.id) : fromModelJson(model, "model");
+    return predictRows(net, inputs, this.options.maxPredictInputs);
   }
 
   /** Cancels every job (queued ones at once, running ones within a mini-batch) and waits until all have stopped. */
@@ -195,32 +168,13 @@ export class TrainerCore {
 
   private withModel(id: string): Job {
     const job = this.job(id);
-    if (!job.info.model) throw new JobStateError(`job ${id} has no model: it is ${job.info.status}`);
+    if (!job.info.model) throw JobStateError.noModel(id, job.info.status);
     return job;
   }
 
-  /** A job's trained network: in memory, or read from the models folder (and kept among the recent few). */
-  private async network(id: string): Promise<Network> {
-    const cached = this.networks.get(id);
-    if (cached) {
-      if (this.options.modelsDir !== undefined) {
-        this.networks.delete(id); // most recently used last
-        this.networks.set(id, cached);
-      }
-      return cached;
-    }
-    const { network } = await loadModel(path.join(this.options.modelsDir!, id + modelSuffix));
-    this.remember(id, network);
-    return network;
-  }
-
-  private remember(id: string, net: Network): void {
-    this.networks.set(id, net);
-    if (this.options.modelsDir === undefined) return; // no copy elsewhere: keep them all
-    for (const old of this.networks.keys()) {
-      if (this.networks.size <= CACHED_MODELS) break;
-      this.networks.delete(old);
-    }
+  /** A job's trained network: in memory, or read from the models folder (and kept among the recently used). */
+  private network(id: string): Promise<Network> {
+    return this.networks.get(id, async () => (await loadModel(path.join(this.options.modelsDir!, id + modelSuffix))).network);
   }
 
   /** Starts queued jobs while fewer than `concurrency` run. */
@@ -272,7 +226,7 @@ export class TrainerCore {
       if (dir !== undefined) {
         await saveNetwork(net, path.join(dir, job.info.id + modelSuffix), { ...job.dataMetadata, job: { ...job.info, ...finished, status: "done", progress: undefined } });
       }
-      this.remember(job.info.id, net);
+      this.networks.set(job.info.id, net);
       this.update(job, "done", { ...finished, status: "done" });
     } catch (error) {
       const end = { finishedAt: new Date().toISOString(), seconds: seconds(), progress: undefined, error: errorInfo(error) };

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -9,7 +9,7 @@ import { median, spread, table } from "../src/bench/stats.js";
 import { defineSuite, runSuite } from "../src/bench/suite.js";
 import { epochsInTurn } from "../src/bench/training.js";
 import { pairedRatios, takeTurns, type Contender } from "../src/bench/turns.js";
-import { epochsIn } from "../src/bench/suites/start/processes.js";
+import { distProblem, epochsIn, exportDigits } from "../src/bench/suites/start/processes.js";
 
 // The benchmark harness itself (src/bench): its order of turns, statistics, table and recording.
 // No timing is asserted: the measurements are whatever the machine gives.
@@ -140,6 +140,42 @@ describe("recording results", () => {
   it("refuses an unknown option and a bad section name", async () => {
     await expect(runSuite(echo, ["--rnds", "2"], { results, ...quiet })).rejects.toThrow("--rnds");
     await expect(runSuite(echo, ["--section", "Bad Name"], { results, ...quiet })).rejects.toThrow("--section must be lowercase");
+  });
+});
+
+describe("the start suite's processes", () => {
+  it("finds dist/ missing, current, or older than a source file", () => {
+    const root = mkdtempSync(path.join(tmpdir(), "shoal-dist-"));
+    try {
+      mkdirSync(path.join(root, "src/cli"), { recursive: true });
+      for (const file of ["package.json", "tsconfig.json", "tsconfig.build.json", "src/cli/main.ts"]) writeFileSync(path.join(root, file), "{}");
+      expect(distProblem(root)).toBe("dist/ is missing");
+      mkdirSync(path.join(root, "dist/src/cli"), { recursive: true });
+      const built = path.join(root, "dist/src/cli/main.js");
+      writeFileSync(built, "");
+      const later = new Date(Date.now() + 60_000);
+      utimesSync(built, later, later);
+      expect(distProblem(root)).toBeUndefined();
+      utimesSync(path.join(root, "src/cli/main.ts"), new Date(later.getTime() + 1000), new Date(later.getTime() + 1000));
+      expect(distProblem(root)).toBe("dist/ is older than src/cli/main.ts");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("exports digits as raw float32 inputs, byte labels and their counts", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "shoal-digits-"));
+    try {
+      const set = (labels: number[]) => createDataset({ inputs: labels.map((l) => [l / 10, 0.5, 1]), labels, classes: 10 });
+      await exportDigits(dir, { train: set([3, 1, 4]), test: set([9]) });
+      expect(JSON.parse(readFileSync(path.join(dir, "meta.json"), "utf8"))).toEqual({ inputSize: 3, train: 3, test: 1, classes: 10 });
+      expect([...readFileSync(path.join(dir, "train-labels.u8"))]).toEqual([3, 1, 4]);
+      const inputs = readFileSync(path.join(dir, "test-inputs.f32"));
+      expect(statSync(path.join(dir, "train-inputs.f32")).size).toBe(3 * 3 * 4);
+      expect([...new Float32Array(Uint8Array.from(inputs).buffer)]).toEqual([Math.fround(0.9), 0.5, 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

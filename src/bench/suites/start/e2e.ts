@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import type { MnistSplit } from "../../../data/mnist.js";
 import { median, spread, table, times } from "../../stats.js";
 import { pairedRatios, takeTurns, type Contender } from "../../turns.js";
-import { distProblem, exportDigits, processContender, pythonPeer, type ProcessRun } from "./processes.js";
+import { distProblem, exportDigits, oneBlasThread, processContender, pythonPeer, type ProcessRun } from "./processes.js";
 
 export interface ProcessSettings {
   readonly root: string;
@@ -61,8 +61,7 @@ export async function processParts(settings: ProcessSettings, parts: { e2e: bool
       const data = path.join(dir, "digits");
       await exportDigits(data, settings.digits);
       const args = [settings.numpyScript, data, "--epochs", String(epochs), "--seed", "1", "--blas-threads", "1"];
-      const oneThread = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-      contenders.push(processContender("numpy script, BLAS 1 thread", "python3", args, dir, oneThread));
+      contenders.push(processContender("numpy script, BLAS 1 thread", "python3", args, dir, oneBlasThread));
       const pthread = peer.openblasPthread === undefined ? "no dpkg to ask" : peer.openblasPthread ? "installed" : "not installed";
       notes.push(
         `numpy ${peer.numpy}; BLAS by threadpoolctl: ${peer.blas ?? "threadpoolctl not installed (BLAS held to 1 thread by OPENBLAS_NUM_THREADS=1)"}; ` +

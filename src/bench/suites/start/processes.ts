@@ -92,7 +92,7 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-/** Facts about the python peer: numpy's version, the BLAS threadpoolctl sees, Debian's OpenBLAS package; undefined without python3 and numpy. */
+/** Facts about the python peer: numpy's version, the BLAS threadpoolctl sees, Debian's OpenBLAS package. */
 export interface PythonPeer {
   readonly numpy: string;
   /** threadpoolctl's view of the BLAS libraries numpy loaded, or undefined without threadpoolctl. */
@@ -101,6 +101,10 @@ export interface PythonPeer {
   readonly openblasPthread: boolean | undefined;
 }
 
+/** The environment that holds numpy's BLAS to one thread ("numpy 1T"), whether or not threadpoolctl is there to do it. */
+export const oneBlasThread = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" } as const;
+
+/** The python peer's facts, probed under the environment its runs get; undefined without python3 and numpy. */
 export function pythonPeer(): PythonPeer | undefined {
   const probe = spawnSync(
     "python3",
@@ -108,7 +112,7 @@ export function pythonPeer(): PythonPeer | undefined {
       "-c",
       "import json, numpy\ntry:\n  from threadpoolctl import threadpool_info\n  blas = ', '.join(f\"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)\" for i in threadpool_info() if i.get('user_api') == 'blas')\nexcept ImportError:\n  blas = None\nprint(json.dumps({'numpy': numpy.__version__, 'blas': blas}))",
     ],
-    { encoding: "utf8" },
+    { encoding: "utf8", env: { ...process.env, ...oneBlasThread } },
   );
   if (probe.status !== 0) return undefined;
   const { numpy, blas } = JSON.parse(probe.stdout) as { numpy: string; blas: string | null };

@@ -8,7 +8,7 @@ import { recordSection } from "../src/bench/results.js";
 import { median, spread, table } from "../src/bench/stats.js";
 import { defineSuite, runSuite } from "../src/bench/suite.js";
 import { epochsInTurn } from "../src/bench/training.js";
-import { pairedRatios, takeTurns, type Contender } from "../src/bench/turns.js";
+import { pairedRatios, takeTurns, unmeasuredRounds, type Contender } from "../src/bench/turns.js";
 import { distProblem, epochsIn, exportDigits } from "../src/bench/suites/start/processes.js";
 
 // The benchmark harness itself (src/bench): its order of turns, statistics, table and recording.
@@ -42,6 +42,9 @@ describe("takeTurns", () => {
     const measured = await takeTurns([counting("a", log), counting("b", log)], { rounds: 2, warm: (samples) => (asked++, samples[0]!.length >= 2) });
     expect(asked).toBe(2);
     expect(measured.map((m) => m.samples)).toEqual([[3, 4], [3, 4]]);
+    const afterOne = await takeTurns([counting("c", log)], { rounds: 2, ...unmeasuredRounds(1) });
+    expect(afterOne[0]!.samples).toEqual([2, 3]);
+    expect((await takeTurns([counting("d", log)], { rounds: 2, ...unmeasuredRounds(0) }))[0]!.samples).toEqual([1, 2]);
   });
 
   it("rejects with a turn's failure once every contender is closed", async () => {

@@ -85,6 +85,12 @@ export async function takeTurns<T>(contenders: readonly Contender<T>[], options:
   });
 }
 
+/** The `warm` of a measurement that leaves out its first `rounds` rounds (none: every round is measured). */
+export function unmeasuredRounds<T>(rounds: number): Pick<TurnOptions<T>, "warm"> {
+  let done = 0;
+  return rounds > 0 ? { warm: () => ++done >= rounds } : {};
+}
+
 /** A contender whose every turn is one call of `turn` (and nothing kept between turns but what `close` ends). */
 export function contender<T>(name: string, turn: () => Promise<T>, close?: () => Promise<void>): Contender<T> {
   return close ? { name, turn, close } : { name, turn };

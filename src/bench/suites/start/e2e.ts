@@ -12,7 +12,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { MnistSplit } from "../../../data/mnist.js";
 import { median, spread, table, times } from "../../stats.js";
-import { pairedRatios, takeTurns, type Contender } from "../../turns.js";
+import { pairedRatios, takeTurns, unmeasuredRounds, type Contender } from "../../turns.js";
 import { distProblem, exportDigits, oneBlasThread, processContender, pythonPeer, type ProcessRun } from "./processes.js";
 
 export interface ProcessSettings {
@@ -69,10 +69,9 @@ export async function processParts(settings: ProcessSettings, parts: { e2e: bool
       );
     }
 
-    let round = 0;
     const measured = await takeTurns(contenders, {
       rounds,
-      ...(warmRounds > 0 && { warm: () => ++round >= warmRounds }),
+      ...unmeasuredRounds(warmRounds),
       onTurn: (i, r, counted) => log(`${counted ? "" : "(warm-up) "}round ${r + 1}: ${contenders[i]!.name}`),
     });
     const numpy = contenders.findIndex((c) => c.name.startsWith("numpy"));

@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { createBackgroundTrainer } from "../../../service/background-trainer.js";
 import type { JobSpec } from "../../../service/spec.js";
 import { median, spread, table, times } from "../../stats.js";
-import { pairedRatios, takeTurns, timed, type Contender } from "../../turns.js";
+import { pairedRatios, takeTurns, timed, unmeasuredRounds, type Contender } from "../../turns.js";
 
 /** What the part uses of a background trainer (also of an older checkout's). */
 interface Trainer {
@@ -64,10 +64,9 @@ export async function jobsPart({ jobs, examples, rounds, warmRounds, baseline, l
     const module = (await import(pathToFileURL(resolve(baseline, "src/service/index.ts")).href)) as { createBackgroundTrainer: (options: { maxQueue: number }) => Promise<Trainer> };
     contenders.push(trainerContender(`baseline ${baseline}`, () => module.createBackgroundTrainer({ maxQueue: jobs }), jobs, examples));
   }
-  let round = 0;
   const measured = await takeTurns(contenders, {
     rounds,
-    ...(warmRounds > 0 && { warm: () => ++round >= warmRounds }),
+    ...unmeasuredRounds(warmRounds),
     onTurn: (i, r) => log(`round ${r + 1}: ${jobs} jobs, ${contenders[i]!.name}`),
   });
   const rows = contenders.map((c, i) => [

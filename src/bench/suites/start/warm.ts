@@ -11,7 +11,7 @@ import { createPool } from "../../../parallel/pool.js";
 import { train } from "../../../train/train.js";
 import { median, spread, table, times } from "../../stats.js";
 import { trainingContender } from "../../training.js";
-import { pairedRatios, takeTurns, timed, type Contender } from "../../turns.js";
+import { pairedRatios, takeTurns, timed, unmeasuredRounds, type Contender } from "../../turns.js";
 
 export interface WarmSettings {
   readonly threadCounts: readonly number[];
@@ -46,8 +46,7 @@ export async function warmPart({ threadCounts, rounds, warmRounds, data, log }: 
     ];
     const long = trainingContender({ network: w1(), data, options: { ...options, threads } }, "steady");
     contenders.push({ name: "steady", turn: async () => 1000 * (await long.turn()).seconds, close: () => long.close!() });
-    let round = 0;
-    const [cold, warm, byDefault, steady] = await takeTurns(contenders, { rounds, ...(warmRounds > 0 && { warm: () => ++round >= warmRounds }) });
+    const [cold, warm, byDefault, steady] = await takeTurns(contenders, { rounds, ...unmeasuredRounds(warmRounds) });
     const ratio = (of: typeof cold, to: typeof cold): string => times(median(pairedRatios(to!, of!, (ms) => ms).all));
     rows.push([
       String(threads), ...[cold, warm, byDefault, steady].map((m) => spread(m!.samples, 1)), ratio(warm, steady), ratio(byDefault, steady), ratio(cold, warm),

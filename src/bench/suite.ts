@@ -4,11 +4,11 @@
  * values, --quick (tiny sizes, for smoke runs), --section and --no-record, the command line that
  * reproduces the run, and recording into the results file.
  */
+import { writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { machine } from "./stats.js";
 import { recordSection, sectionName } from "./results.js";
-import { writeFile } from "node:fs/promises";
+import { machine } from "./stats.js";
 
 /** A suite's option: a string (with its default, and its value under --quick) or a flag. */
 export type OptionSpec =
@@ -92,7 +92,7 @@ export async function runSuite<O extends OptionSpecs>(suite: Suite<O>, args: rea
     strict: true,
   });
   if (parsed.help === true) {
-    log(usage(suite as unknown as Suite));
+    log(usage(suite));
     return undefined;
   }
   const quick = parsed.quick === true;

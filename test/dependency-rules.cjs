@@ -1,6 +1,6 @@
 // The layer table of the design (../shared/DESIGN.md, "Layers and folders") and "no import
 // cycles", checked by test/layers.test.ts with dependency-cruiser. Each folder may import the
-// folders listed for it, and core; nothing imports cli.
+// folders listed for it, and core; nothing imports cli; only cli may import bench (the benchmark harness).
 const layer = (name, folder, allowed) => ({
   name,
   severity: "error",
@@ -19,7 +19,10 @@ module.exports = {
     layer("workers-on-parallel", "workers", ["src/parallel"]),
     layer("service-on-train-io-data", "src/service", ["src/train", "src/io", "src/data"]),
     layer("distributed-on-service-train-io-data", "src/distributed", ["src/service", "src/train", "src/io", "src/data"]),
+    layer("bench-on-the-library", "src/bench", ["src/train", "src/parallel", "src/io", "src/data", "src/service"]),
     { name: "nothing-imports-cli", severity: "error", from: { pathNot: "^src/cli/" }, to: { path: "^src/cli/" } },
+    // the benchmark harness is a tool beside the library (issue 11 ships it as `shoal bench`): only the command line may load it
+    { name: "only-cli-imports-bench", severity: "error", from: { path: "^(src|workers)/", pathNot: "^src/(cli|bench)/" }, to: { path: "^src/bench/" } },
   ],
   options: {
     tsConfig: { fileName: "tsconfig.json" },

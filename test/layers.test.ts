@@ -33,22 +33,25 @@ describe("layers (../shared/DESIGN.md) and no import cycles, by dependency-cruis
     expect(code).toBe(0);
   });
 
-  it("the rules catch a cycle and an import of the command line from below", async () => {
+  it("the rules catch a cycle, an import of the command line from below, and of the bench harness from the library", async () => {
     // a throwaway tree laid out like the repository, so the rules' paths apply
     const dir = mkdtempSync(path.join(tmpdir(), "shoal-layers-"));
     try {
-      for (const folder of ["src/core", "src/cli", "src/service"]) mkdirSync(path.join(dir, folder), { recursive: true });
+      for (const folder of ["src/core", "src/cli", "src/service", "src/bench"]) mkdirSync(path.join(dir, folder), { recursive: true });
       const file = (name: string, text: string): void => writeFileSync(path.join(dir, name), text);
       file("tsconfig.json", JSON.stringify({ compilerOptions: { module: "nodenext", moduleResolution: "nodenext", allowJs: true } }));
       file("src/core/a.ts", 'import { b } from "./b.js";\nexport const a = (): number => b();\n');
       file("src/core/b.ts", 'import { a } from "./a.js";\nexport const b = (): number => 1 + Number(typeof a);\n');
       file("src/cli/main.ts", "export const main = 1;\n");
       file("src/service/job.ts", 'import { main } from "../cli/main.js";\nexport const job = main;\n');
+      file("src/bench/suite.ts", "export const suite = 1;\n");
+      file("src/service/timing.ts", 'import { suite } from "../bench/suite.js";\nexport const timing = suite;\n');
       const { code, report } = await cruise(["src"], dir);
       expect(code).not.toBe(0);
       expect(report).toMatch(/no-cycles: src\/core\/a\.ts/);
       expect(report).toMatch(/nothing-imports-cli: src\/service\/job\.ts → src\/cli\/main\.ts/);
       expect(report).toMatch(/service-on-train-io-data: src\/service\/job\.ts → src\/cli\/main\.ts/);
+      expect(report).toMatch(/only-cli-imports-bench: src\/service\/timing\.ts → src\/bench\/suite\.ts/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
 /**
  * `threads: "auto"` against every fixed thread count, and the cost model refitted to this machine.
  * For each network and batch (float32, wasm kernel, the 8,000 bundled digits), one training per
- * fixed count 1 … N and one with "auto" take turns one epoch each (bench/lib.ts epochsInTurn),
+ * fixed count 1 … N and one with "auto" take turns one epoch each (src/bench/training.ts epochsInTurn),
  * past their JIT warm-up, then `rounds` rounds are measured, in `runs` runs. Reported: each count's
  * examples/s ÷ 1 thread's (median of the rounds' paired ratios), the model's prediction of that
  * ratio (src/train/auto-threads.ts referenceCosts), auto's pick, and auto ÷ the best fixed count
@@ -18,7 +18,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train } from "../src/index.js";
 import { chooseThreads, exampleWork, inputDensity, referenceCosts, stepMicros, type CostModel, type Workload } from "../src/train/auto-threads.js";
-import { addSplit, emptySplit, epochsInTurn, machine, median, pairedRatios, quietCell, recordSection, table, warmUp, type Split } from "./lib.js";
+import { recordSection } from "./lib.js";
+import { addSplit, emptySplit, machine, median, quietCell, table, type Split } from "../src/bench/stats.js";
+import { epochsInTurn, warmUpMachine } from "../src/bench/training.js";
+import { pairedRatios } from "../src/bench/turns.js";
 
 const { values } = parseArgs({
   options: {
@@ -44,7 +47,7 @@ const cores = availableParallelism();
 
 const { train: data } = await loadMnistDigits();
 const density = inputDensity(data);
-await warmUp(() => train(Network.create([784, 30, 10], { seed: 1 }), data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 1, threads: Math.max(...counts) }));
+await warmUpMachine(() => train(Network.create([784, 30, 10], { seed: 1 }), data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 1, threads: Math.max(...counts) }));
 const command = `npm run bench:auto -- --threads ${counts.join(",")} --runs ${runs} --rounds ${rounds} --nets ${values.nets} --batches ${values.batches}`;
 console.log(`${command}\n${machine()}\n`);
 
@@ -68,13 +71,13 @@ for (const sizes of nets) {
       await sleep(300);
       const options = { miniBatchSize, eta: 3.0, seed: run + 1 };
       const contestants = [...counts, "auto" as const].map((threads) => ({ network: Network.create(sizes, { seed: run + 1 }), data, options: { ...options, threads } }));
-      const measured = await epochsInTurn(contestants, rounds, warmSeconds);
+      const measured = await epochsInTurn(contestants, rounds, { seconds: warmSeconds });
       const auto = measured[counts.length]!;
       counts.forEach((n, i) => {
         addSplit(ratios.get(n)!, pairedRatios(measured[0]!, measured[i]!, (e) => e.examplesPerSecond));
         addSplit(autoRatios.get(n)!, pairedRatios(measured[i]!, auto, (e) => e.examplesPerSecond));
       });
-      oneThread.push(...measured[0]!.epochs.map((e) => 1e6 / e.examplesPerSecond));
+      oneThread.push(...measured[0]!.samples.map((e) => 1e6 / e.examplesPerSecond));
       picked = chooseThreads(work, cores).threads;
     }
     const medians = new Map(counts.map((n) => [n, median(ratios.get(n)!.all)]));

@@ -10,6 +10,7 @@
 import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Network } from "../../core/network.js";
+import { TrainingPool } from "../../parallel/pool.js";
 import { train } from "../../train/train.js";
 import { addSplit, emptySplit, machine, quietCell, table, times } from "../stats.js";
 import { arg, defineSuite } from "../suite.js";
@@ -17,11 +18,11 @@ import { digits, epochsInTurn, independentTrainings, pace, warmUpMachine, type C
 import { pairedRatios } from "../turns.js";
 
 /**
- * The one place the benchmark-only private-weights variant is asked for. It is a train() option
- * today; when it moves behind an internal seam (issue 15 §1), only this function changes.
+ * The one place the benchmark-only private-weights variant is asked for: a pool whose runs give
+ * workers k > 0 private weights (SharedRun.privateWeights), never a train() option.
  */
-function privateWeights(options: Contestant["options"]): Contestant["options"] {
-  return { ...options, privateWeights: true }; // a type error here once the option is gone: switch to the seam
+function privateWeights(pool: TrainingPool): (options: Contestant["options"]) => Contestant["options"] {
+  return (options) => ({ ...options, pool });
 }
 
 export const ceiling = defineSuite({
@@ -52,11 +53,12 @@ export const ceiling = defineSuite({
           const contestant = (n: number, options = (o: Contestant["options"]) => o, shoal?: Shoal): Contestant => ({
             network: Network.create(sizes, { seed: run + 1 }), data, options: options({ miniBatchSize, eta: 3.0, seed: run + 1, threads: n }), ...(shoal && { shoal }),
           });
+          const privatePool = new TrainingPool(threads, { privateWeights: true });
           const [one, shared, own, many] = await epochsInTurn(
-            [contestant(1), contestant(threads), contestant(threads, privateWeights), contestant(1, undefined, independentTrainings(threads))],
+            [contestant(1), contestant(threads), contestant(threads, privateWeights(privatePool)), contestant(1, undefined, independentTrainings(threads))],
             rounds,
             warmUp,
-          );
+          ).finally(() => privatePool.close());
           const rate = (e: { examplesPerSecond: number }): number => e.examplesPerSecond;
           for (const [into, base, of] of [[real, one, shared], [ceilingRatio, one, own], [gain, shared, own], [apart, one, many]] as const) {
             addSplit(into, pairedRatios(base!, of!, rate));

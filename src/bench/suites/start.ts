@@ -7,6 +7,7 @@
  *   warm   one-epoch train() on a cold pool, a warm pool, and without a pool, ÷ a steady epoch
  *   auto   threads "auto" ÷ the best fixed thread count, networks × batch sizes
  *   jobs   small jobs through the background trainer: jobs per minute
+ *   memory resident memory over back-to-back one-epoch runs in one process
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -17,10 +18,11 @@ import { digits, pace } from "../training.js";
 import { autoPart } from "./start/auto.js";
 import { processParts } from "./start/e2e.js";
 import { jobsPart } from "./start/jobs.js";
+import { memoryPart } from "./start/memory.js";
 import { repositoryRoot } from "./start/processes.js";
 import { warmPart } from "./start/warm.js";
 
-const parts = ["e2e", "first", "warm", "auto", "jobs"] as const;
+const parts = ["e2e", "first", "warm", "auto", "jobs", "memory"] as const;
 
 export const start = defineSuite({
   name: "start",
@@ -36,6 +38,7 @@ export const start = defineSuite({
     batches: { type: "string", default: "10,100", quick: "10", help: "auto: mini-batch sizes" },
     jobs: { type: "string", default: "16", quick: "2", help: "jobs: jobs per round" },
     "job-examples": { type: "string", default: "1000", quick: "100", help: "jobs: training examples per job" },
+    "memory-runs": { type: "string", default: "100", quick: "3", help: "memory: back-to-back runs in one process" },
     baseline: { type: "string", help: "jobs: another checkout of shoal whose background trainer takes turns with this one's" },
     numpy: { type: "string", help: "e2e: the numpy peer script (default: bench/peers/numpy_w1.py of this repository)" },
     build: { type: "boolean", default: true, help: "e2e: build dist/ if it is missing or stale (--no-build: skip the built contender then)" },
@@ -67,6 +70,10 @@ export const start = defineSuite({
       const jobs = arg.integer("jobs", values.jobs);
       const examples = arg.integer("job-examples", values["job-examples"]);
       sections.push(await jobsPart({ jobs, examples, rounds, warmRounds, baseline: values.baseline, log }));
+    }
+    if (chosen.has("memory")) {
+      const runs = arg.integer("memory-runs", values["memory-runs"]);
+      sections.push(await memoryPart({ root: repositoryRoot(), runs, threads: Math.max(...threadCounts), log }));
     }
     return { markdown: `### Start-up and warm threads (\`${command}\`)\n\n${machine()}.\n\n${sections.join("\n\n")}` };
   },

@@ -27,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function runCommand(argv: readonly string[]): Promise<number> {
   let code: number = exitCodes.ok;
   const program = new Command("shoal")
-    .description("Train fully-connected neural networks on every core, then evaluate them and ask them about images.")
+    .description("Train fully-connected neural networks on the threads that pay off, then evaluate them and ask them about images.")
     .version(packageVersion(), "-V, --version", "print shoal's version")
     .exitOverride()
     .configureOutput({ outputError: () => {} }) // errors are printed once, by reportError

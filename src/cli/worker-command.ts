@@ -8,7 +8,7 @@ import type { WorkerCommandOptions } from "./worker-run.js";
 export function addWorkerCommand(program: Command): Command {
   const worker = program
     .command("worker")
-    .description("take training jobs from a Redis queue (BullMQ) and train them on every core, until SIGTERM")
+    .description("take training jobs from a Redis queue (BullMQ) and train them on worker threads, until SIGTERM")
     .requiredOption("--redis <url>", "the Redis the jobs are queued on: redis://host:port")
     .option("--queue <name>", "the BullMQ queue", "shoal")
     .addOption(new Option("--concurrency <n>", "jobs trained at the same time by this process").default(1).argParser(integer("--concurrency")))

@@ -16,7 +16,7 @@ export interface TrainSpecOptions {
   onProgress?: (progress: Progress) => void;
   onEpoch?: (report: EpochReport) => void | Promise<void>;
   limits?: SpecLimits;
-  /** Warm worker threads to train on (a worker keeps one set across its jobs); default: the run's own. */
+  /** Warm worker threads to train on (a worker keeps one set across its jobs); default: train()'s default pool. */
   pools?: PoolSet;
 }
 

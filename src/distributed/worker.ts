@@ -15,7 +15,7 @@ export interface ShoalWorkerOptions {
   redis: string;
   /** Queue name (default "shoal"). */
   queue?: string;
-  /** Jobs this process trains at the same time (default 1: each gets every core). */
+  /** Jobs this process trains at the same time (default 1: each gets the threads its spec or --threads asks for). */
   concurrency?: number;
   /** Threads for jobs whose spec names none (default "auto": the count train() predicts is fastest for the job). */
   threads?: number | "auto";

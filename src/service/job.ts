@@ -24,7 +24,7 @@ export interface JobInfo {
   cost?: number;
   /** Every completed epoch's report. */
   reports: EpochReport[];
-  /** Worker threads the run used (once started). */
+  /** Worker threads the run used, and why that many (once done). */
   threads?: number;
   /** Why that many (see TrainResult.threadsReason): for `threads: "auto"`, the cost model's choice. */
   threadsReason?: string;

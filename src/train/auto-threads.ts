@@ -37,16 +37,18 @@ export interface CostModel {
 }
 
 /**
- * Fitted on 2026-12-02 on the 2-core AMD EPYC machine the tests and CI run on, by
- * `npm run bench:auto` (bench/RESULTS.md, section auto-threads): one-thread µs per example by least
- * squares, the rest by least squares on the log of the two ÷ one thread ratios of 784-30-10,
- * 784-100-10 and 784-256-128-10 at batch 10 and 100 (measured 0.76×, 1.26×, 0.78×, 1.28×, 0.88×,
- * 1.50×; predicted 0.76×, 1.32×, 0.74×, 1.32×, 0.92×, 1.36×). A first fit to issue 17's quiet Intel
- * table (barrier 4 µs, efficiency 0.83, crossing 0.275 ns) predicted 2 threads for 784-256-128-10
- * at batch 10, which ran at 0.92× of 1 thread here: the constants belong to a machine, and
- * `npm run bench:auto` prints them refitted to the one it runs on. The TypeScript kernel's are this
- * machine's float64 scaling table in bench/RESULTS.md (2026-12-01): its steps are long enough that
- * every core pays off.
+ * Fitted on 2026-12-02 on the 2-core AMD EPYC machine the tests and CI run on, by a first
+ * `npm run bench:auto -- --no-record`: one-thread µs per example by least squares, the rest by
+ * least squares on the log of the two ÷ one thread ratios of 784-30-10, 784-100-10 and
+ * 784-256-128-10 at batch 10 and 100 (measured 0.76×, 1.26×, 0.78×, 1.28×, 0.88×, 1.50×; predicted
+ * 0.76×, 1.32×, 0.74×, 1.32×, 0.92×, 1.36×). With these constants, the recorded
+ * `npm run bench:auto -- --runs 5` (bench/RESULTS.md, section auto-threads) measured auto at
+ * 1.00–1.02× the best fixed count on all six points; its own refit (barrier 4 µs, crossing 1.0 ns)
+ * makes the same choices. A first fit to issue 17's quiet Intel table (barrier 4 µs, efficiency
+ * 0.83, crossing 0.275 ns) predicted 2 threads for 784-256-128-10 at batch 10, which ran at 0.92×
+ * of 1 thread here: the constants belong to a machine, and `npm run bench:auto` prints them
+ * refitted to the one it runs on. The TypeScript kernel's are this machine's float64 scaling table
+ * in bench/RESULTS.md (2026-12-01): its steps are long enough that every core pays off.
  */
 export const referenceCosts: CostModel = {
   perExample: { wasm: 1.68, js: 22.6 },

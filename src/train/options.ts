@@ -28,7 +28,7 @@ export interface TrainOptions {
   /**
    * Train on this pool's threads (see createPool): started once, warm from the last run, kept for
    * the next. The run uses all of them (leave `threads` out, or give the same count); a run on a
-   * pool that is busy waits for it. Without a pool, a run starts its own threads and ends them.
+   * pool that is busy waits for it. Without a pool, a run uses the default pool (see train()).
    */
   pool?: TrainingPool;
   /**
@@ -108,8 +108,8 @@ export interface TrainResult {
   readonly threads: number;
   /**
    * Why that many, for people: with `threads: "auto"` the cost model's reasoning (e.g. "1 thread:
-   * a 784-30-10 step at batch 10 (wasm kernel) is ~24 µs on 1 thread, too short for 2 threads to pay
-   * for their barriers and weight exchange (~11 µs a step): 2 would run at ~0.94× the speed of 1"),
+   * a 784-30-10 step at batch 10 (wasm kernel) is ~30 µs on 1 thread, too short for 2 threads to pay
+   * for their barriers and weight exchange (~18 µs a step): 2 would run at ~0.76× the speed of 1"),
    * else "2 threads, as asked", "in process, as asked", "2 threads: the pool's" or "…, as the checkpoint's run".
    */
   readonly threadsReason: string;

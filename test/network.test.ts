@@ -227,6 +227,22 @@ describe("dataset validation", () => {
     ).toBe("dataset: target 0 of example 1 is Infinity, expected a finite number");
   });
 
+  it("finds a non-finite value anywhere, first one named: in the last values (past a multiple of 4), and +∞ beside −∞", () => {
+    for (const [at, value] of [[0, Number.NaN], [21, Number.NaN], [22, Number.NEGATIVE_INFINITY], [9, Number.POSITIVE_INFINITY]] as const) {
+      const inputs = new Float32Array(23).fill(0.5); // 23 values: the last 3 are outside the four-way sums
+      inputs[at] = value;
+      expect(validationError(() => createDataset({ inputs, inputSize: 1, labels: new Array(23).fill(0) })).message).toBe(
+        `dataset: input 0 of example ${at} is ${value}, expected a finite number`,
+      );
+    }
+    const both = new Float32Array(8).fill(1);
+    both[3] = Number.POSITIVE_INFINITY;
+    both[6] = Number.NEGATIVE_INFINITY; // the sums meet as NaN
+    expect(validationError(() => createDataset({ inputs: both, inputSize: 2, labels: [0, 0, 0, 0] })).message).toBe(
+      "dataset: input 1 of example 1 is Infinity, expected a finite number",
+    );
+  });
+
   it("names a row of the wrong length", () => {
     const inputs = rows(20, 784);
     inputs[17] = inputs[17]!.slice(0, 780);

@@ -9,7 +9,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createRedisTrainer } from "../src/distributed/redis-trainer.js";
+import { createRedisJobQueue } from "../src/distributed/redis-job-queue.js";
 import { trainSpec } from "../src/distributed/run-job.js";
 import type { JobSpec } from "../src/service/spec.js";
 import { shoal, startRedis, waitForOutput } from "../test/fixtures/redis.js";
@@ -45,7 +45,7 @@ try {
   for (const n of [1, 2]) {
     const queue = `bench-${n}`;
     const workers = await startWorkers(n, queue);
-    const trainer = await createRedisTrainer({ redis: redis.url, queue });
+    const trainer = await createRedisJobQueue({ redis: redis.url, queue });
     await trainer.wait((await trainer.submit(spec(0))).id); // each worker's first job loads the data: not measured
     if (n === 2) await Promise.all([1, 2].map(async (s) => trainer.wait((await trainer.submit(spec(s))).id)));
     const start = performance.now();

@@ -17,8 +17,8 @@ export { loadMnistDigits, mnistDigitsSplit, type MnistSplit } from "./data/mnist
 export { saveNetwork, loadNetwork, loadModel } from "./io/model-file.js";
 export { toModelJson, fromModelJson, parseModel, type ModelJson, type ParsedModel } from "./io/model-format.js";
 export { writeFileAtomic } from "./io/atomic-write.js";
-export { loadIdxDataset, readIdxImages, readIdxLabels } from "./data/idx.js";
-export { loadFashionMnist, loadIdxFolder, fashionMnistClasses } from "./data/fashion-mnist.js";
+export { loadIdxDataset, loadIdxFolder, readIdxImages, readIdxLabels } from "./data/idx.js";
+export { loadFashionMnist, fashionMnistClasses } from "./data/fashion-mnist.js";
 export { loadCsv, type CsvOptions, type CsvDataset } from "./data/csv.js";
 export { DataFileError } from "./data/errors.js";
 export { saveCheckpoint, loadCheckpoint, type Checkpoint, type CheckpointOptions } from "./io/checkpoint.js";

@@ -45,8 +45,8 @@ describe("bad command lines exit 2", () => {
   it("a missing required --model", () => fails(["evaluate"], 2, "required option '--model <file>' not specified"));
   it("--layers that do not fit the data", () =>
     fails(["train", "--data", dir, "--layers", "784,30,3"], 2, `--layers 784,30,3 starts with 784, but ${dir} has 4 inputs per example`));
-  it("--init with an architecture flag", () =>
-    fails(["train", "--init", "m.json", "--hidden", "100"], 2, "--hidden cannot be combined with --init: the model file fixes the network"));
+  it("--init-model with an architecture flag", () =>
+    fails(["train", "--init-model", "m.json", "--hidden", "100"], 2, "--hidden cannot be combined with --init-model: the model file fixes the network"));
   it("--validation as large as the training set", () =>
     fails(["train", "--data", dir, "--validation", "60"], 2, "--validation 60 leaves no training examples: the training set has 60"));
   it("a CSV flag with IDX data", () => fails(["train", "--data", dir, "--scale", "255"], 2, `--scale applies to CSV data only, but --data is ${dir}`));

@@ -205,11 +205,11 @@ describe("shoal predict", () => {
   });
 });
 
-describe("shoal train --init, without a terminal", () => {
+describe("shoal train --init-model, without a terminal", () => {
   it("continues from a saved model and prints plain lines", async () => {
     const tuned = path.join(dir, "tuned.json");
     const { code, stdout } = await shoal([
-      "train", "--init", model, "--epochs", "1", "--limit", "1000", "--test-limit", "200", "--threads", "0", "--seed", "3", "--out", tuned,
+      "train", "--init-model", model, "--epochs", "1", "--limit", "1000", "--test-limit", "200", "--threads", "0", "--seed", "3", "--out", tuned,
     ]);
     expect(code).toBe(0);
     const out = stdout.trim().split("\n");
@@ -220,6 +220,21 @@ describe("shoal train --init, without a terminal", () => {
     const { network, metadata: meta } = await loadModel(tuned);
     expect(meta).toMatchObject({ initModel: model, epochs: 1, trainExamples: 1000, threads: 0 });
     expect(Array.from(network.params)).not.toEqual(Array.from(net.params));
+  });
+
+  it("still takes the old name --init, with one note on stderr, and refuses both names at once", async () => {
+    const old = path.join(dir, "old-flag.json");
+    const { code, stdout, stderr } = await shoal([
+      "train", "--init", model, "--epochs", "1", "--limit", "100", "--test-limit", "50", "--threads", "0", "--seed", "3", "--json", "--out", old,
+    ]);
+    expect(code, stderr).toBe(0);
+    expect(stderr.split("\n").filter((line) => line.includes("--init"))).toEqual(["shoal: note: --init is now --init-model"]);
+    expect(stdout.trim().split("\n").map((line) => JSON.parse(line) as { epoch: number }).map((r) => r.epoch)).toEqual([1]);
+    expect((await loadModel(old)).metadata).toMatchObject({ initModel: model, trainExamples: 100 });
+
+    const both = await shoal(["train", "--init", model, "--init-model", model]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe("shoal: option '--init <model>' cannot be used with option '--init-model <model>'\n");
   });
 });
 

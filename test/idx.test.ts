@@ -6,14 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Dataset } from "../src/core/dataset.js";
 import { ValidationError } from "../src/core/errors.js";
 import { DataFileError } from "../src/data/errors.js";
-import {
-  fashionMnistClasses,
-  fashionMnistDirectory,
-  findIdxFiles,
-  loadFashionMnist,
-  loadIdxFolder,
-} from "../src/data/fashion-mnist.js";
-import { loadIdxDataset, readIdxImages, readIdxLabels } from "../src/data/idx.js";
+import { fashionMnistClasses, fashionMnistDirectory, loadFashionMnist } from "../src/data/fashion-mnist.js";
+import { findIdxFiles, loadIdxDataset, loadIdxFolder, readIdxImages, readIdxLabels } from "../src/data/idx.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "shoal-idx-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

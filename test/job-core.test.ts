@@ -6,7 +6,7 @@ import { loadData } from "../src/cli/data-source.js";
 import { DataFileError } from "../src/data/errors.js";
 import { ValidationError } from "../src/core/errors.js";
 import { Network } from "../src/core/network.js";
-import { createRedisTrainer, type RedisTrainer } from "../src/distributed/redis-trainer.js";
+import { createRedisJobQueue, type RedisJobQueue } from "../src/distributed/redis-job-queue.js";
 import { toModelJson } from "../src/io/model-format.js";
 import { loadJobData } from "../src/service/data.js";
 import { createBackgroundTrainer, JobStateError, UnknownJobError, type JobSource, type JobSpec } from "../src/service/index.js";
@@ -92,7 +92,7 @@ describe("both job sources answer alike", () => {
     redis = await startRedis();
     // No worker takes the Redis jobs: they stay queued. The background trainer's first job runs (long), the second waits.
     sources.push({ name: "background", source: await createBackgroundTrainer({ maxPredictInputs: 2 }) });
-    sources.push({ name: "redis", source: await createRedisTrainer({ redis: redis.url, queue: `job-core-${process.pid}`, maxPredictInputs: 2 }) });
+    sources.push({ name: "redis", source: await createRedisJobQueue({ redis: redis.url, queue: `job-core-${process.pid}`, maxPredictInputs: 2 }) });
   });
 
   afterAll(async () => {

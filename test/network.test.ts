@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createDataset, type DatasetInit } from "../src/core/dataset.js";
+import { createDataset, outputSize, withCommonClasses, type DatasetInit } from "../src/core/dataset.js";
 import { ValidationError } from "../src/core/errors.js";
 import { Network, type NetworkOptions, type NetworkSpec } from "../src/core/network.js";
 
@@ -258,5 +258,21 @@ describe("dataset validation", () => {
     expect(validationError(() => createDataset({ inputs: new Float32Array(6), labels: [0, 0] })).message).toMatch(
       "inputSize must be a positive integer when inputs is a flat Float32Array, got undefined",
     );
+  });
+});
+
+describe("withCommonClasses (a training and a test set for one network)", () => {
+  const labelled = (classes: number) => createDataset({ inputs: [[0]], labels: [0], classes });
+  it("gives both labelled sets the larger class count, and returns a set already at it unchanged", () => {
+    const train = labelled(5);
+    const both = withCommonClasses({ train, test: labelled(3) });
+    expect([outputSize(both.train), outputSize(both.test)]).toEqual([5, 5]);
+    expect(both.train).toBe(train);
+  });
+  it("counts target vectors by their size and leaves them as they are", () => {
+    const test = createDataset({ inputs: [[0]], targets: [[0, 1, 0, 0]] });
+    const both = withCommonClasses({ train: labelled(2), test });
+    expect(outputSize(both.train)).toBe(4);
+    expect(both.test).toBe(test);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { share, weightedShare } from "../src/core/sgd.js";
+import { share, weightedShare } from "../src/core/share.js";
 
 /** The parts of `count` workers, checked to tile [0, length) in order. */
 function parts(count: number, part: (index: number) => { from: number; to: number }, length: number): { from: number; to: number }[] {

@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, Option, type OptionValues } from "commander";
 import { addServeCommand } from "./serve-command.js";
 import { addSweepCommand } from "./sweep-command.js";
 import { addWorkerCommand } from "./worker-command.js";
@@ -11,6 +11,7 @@ import { exitCodes, reportError } from "./errors.js";
 import { fileWithExtension, integer, oneOf, positiveNumber, separator, sizeList, threads } from "./parse.js";
 import { packageVersion } from "./version.js";
 import type { ValidationSplit } from "./data-source.js";
+import type { TrainFlags } from "./train-command.js";
 
 /**
  * The `shoal` command line: the commander wiring of `train`, `evaluate`, `predict` and `info`.
@@ -48,7 +49,9 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     .addOption(choice("--cost <name>", "cost function", costNames, "quadratic"))
     .addOption(choice("--weight-init <scheme>", "initial weights, N(0,1) as network.py or N(0,1/n_in) as network2.py", inits, defaultInit))
     .addOption(choice("--dtype <type>", "parameter precision", dtypes, "float32"))
-    .option("--init <model>", "start from this model file's parameters (ours or network2.py's JSON)")
+    .option("--init-model <model>", "start from this model file's parameters (ours or network2.py's JSON)")
+    // --init-model's old name, which read like --weight-init's scheme: still taken (with a note), not listed
+    .addOption(new Option("--init <model>").hideHelp().conflicts("initModel"))
     .addOption(new Option("--epochs <n>", "passes over the training data").default(30).argParser(integer("--epochs")))
     .addOption(new Option("--batch <n>", "mini-batch size").default(10).argParser(integer("--batch")))
     .addOption(new Option("--eta <number>", "learning rate η").default(3.0, "3.0").argParser(positiveNumber("--eta")))
@@ -76,7 +79,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
       "shoal train --data ./mnist --validation 10000 --validation-split last  # original MNIST files: Nielsen's 50,000/10,000 split",
       "shoal train --data iris.csv --label-column species --hidden 8 --json",
     ]));
-  train.action(run(async () => (await import("./train-command.js")).trainCommand(train.opts(), givenFlags(train))));
+  train.action(run(async () => (await import("./train-command.js")).trainCommand(renamedInit(train.opts()), givenFlags(train))));
 
   const evaluate = program
     .command("evaluate")
@@ -141,6 +144,14 @@ function commanderExit(error: CommanderError): number {
 
 const validationSplits: readonly ValidationSplit[] = ["random", "last"];
 
+/** The deprecated `--init <model>` as `--init-model <model>`, with a note on stderr (stdout may be --json's). */
+function renamedInit(opts: OptionValues): TrainFlags {
+  const { init, ...flags } = opts;
+  if (init === undefined) return flags as TrainFlags;
+  process.stderr.write("shoal: note: --init is now --init-model\n");
+  return { ...flags, initModel: init } as TrainFlags;
+}
+
 /** The flags given on the command line (not defaults), as typed: `--batch`, `--no-shuffle`. */
 function givenFlags(command: Command): string[] {
   return command.options.filter((o) => command.getOptionValueSource(o.attributeName()) === "cli").map((o) => o.long ?? o.flags);
@@ -165,7 +176,7 @@ function testLimitOption(): Option {
 
 /**
  * A flag taking one of `allowed`. Its default (if any) is applied by the command, not by commander,
- * so the command can tell a flag that was given (it conflicts with --init) from one that was not.
+ * so the command can tell a flag that was given (it conflicts with --init-model) from one that was not.
  */
 function choice<T extends string>(flags: string, description: string, allowed: readonly T[], byDefault?: T, note?: string): Option {
   const flag = flags.split(" ")[0]!;

@@ -19,7 +19,7 @@ import { count, duration, percent } from "./format.js";
 import { dataMetadata } from "../io/model-metadata.js";
 import { createReporter, type EpochRecord, type Reporter } from "./output.js";
 
-/** `shoal train`'s flags, parsed. Architecture flags are undefined unless given (they conflict with --init). */
+/** `shoal train`'s flags, parsed. Architecture flags are undefined unless given (they conflict with --init-model). */
 export interface TrainFlags {
   data: string;
   layers?: number[];
@@ -30,7 +30,7 @@ export interface TrainFlags {
   weightInit?: Init;
   dtype?: DType;
   /** A model file to start from. */
-  init?: string;
+  initModel?: string;
   epochs: number;
   batch: number;
   eta: number;
@@ -74,7 +74,7 @@ interface RecordedRun {
   out: string;
   plot?: string;
   checkpointEvery: number;
-  /** The model file the run started from (--init). */
+  /** The model file the run started from (--init-model). */
   initModel?: string;
 }
 
@@ -126,7 +126,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
   // what train() will make of --threads (the same function, so the header and metadata say what runs)
   const threads = threadChoice({ threads: flags.threads, miniBatchSize: flags.batch }, { sizes: net.sizes, dtype: net.spec.dtype, data: trainSet });
   if (threads.threads > 0) startDefaultPool(threads.threads);
-  const initModel = flags.init ?? resumed?.recorded?.initModel;
+  const initModel = flags.initModel ?? resumed?.recorded?.initModel;
   const checkpointPath = flags.checkpoint ?? flags.resume;
   const recordedRun: RecordedRun = {
     data: flags.data === "mnist" || flags.data === "fashion-mnist" ? flags.data : path.resolve(flags.data),
@@ -228,11 +228,11 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
   }
 }
 
-/** A model given with --init fixes the architecture; so does --layers against --hidden. */
+/** A model given with --init-model fixes the architecture; so does --layers against --hidden. */
 function checkArchitectureFlags(flags: TrainFlags): void {
   if (flags.layers && flags.hidden) throw new UsageError("give --layers (all layers) or --hidden (hidden layers only), not both");
-  if (flags.resume !== undefined && flags.init !== undefined) throw new UsageError("give --resume or --init, not both");
-  if (flags.init !== undefined || flags.resume !== undefined) {
+  if (flags.resume !== undefined && flags.initModel !== undefined) throw new UsageError("give --resume or --init-model, not both");
+  if (flags.initModel !== undefined || flags.resume !== undefined) {
     const given = (
       [
         ["layers", "--layers"],
@@ -244,7 +244,7 @@ function checkArchitectureFlags(flags: TrainFlags): void {
         ["dtype", "--dtype"],
       ] as const
     ).find(([key]) => flags[key] !== undefined);
-    const source = flags.init !== undefined ? "--init: the model file" : "--resume: the checkpoint";
+    const source = flags.initModel !== undefined ? "--init-model: the model file" : "--resume: the checkpoint";
     if (given) throw new UsageError(`${given[1]} cannot be combined with ${source} fixes the network`);
   }
   if (flags.cost === "cross-entropy" && flags.outputActivation !== undefined && flags.outputActivation !== "sigmoid") {
@@ -329,11 +329,11 @@ function warnMissingClasses(data: LoadedData, train: Dataset, validation: Datase
   }
 }
 
-/** The network to train: the --init model, or a new one with layers from the flags and the data. */
+/** The network to train: the model --init-model names, or a new one with layers from the flags and the data. */
 async function buildNetwork(flags: TrainFlags, data: LoadedData, seed: number): Promise<Network> {
-  if (flags.init !== undefined) {
-    const { network } = await loadModel(flags.init);
-    checkModelFits(network.sizes, data, flags.init);
+  if (flags.initModel !== undefined) {
+    const { network } = await loadModel(flags.initModel);
+    checkModelFits(network.sizes, data, flags.initModel);
     return network;
   }
   const inputs = data.train.inputSize;
@@ -396,7 +396,7 @@ function chanceHint(record: EpochRecord, classes: number, flags: TrainFlags, net
   const tries = [
     ...(net.spec.outputActivation === "relu" ? ["--output-activation sigmoid (relu outputs stuck at 0 stop learning)"] : []),
     `a smaller --eta than ${flags.eta} (relu and tanh often need 0.01–0.5)`,
-    ...(flags.init === undefined && net.spec.init === "gaussian" ? ["--weight-init scaled-gaussian"] : []),
+    ...(flags.initModel === undefined && net.spec.init === "gaussian" ? ["--weight-init scaled-gaussian"] : []),
   ];
   return (
     `shoal: hint: epoch ${record.epoch} ended at chance level (test ${percent(record.testAccuracy ?? 0)} with ${classes} classes): ` +

@@ -1,5 +1,5 @@
 import type { Architecture, Params } from "./layout.js";
-import { share } from "./sgd.js";
+import { share } from "./share.js";
 
 /**
  * The kernel: one example's forward pass and backward pass (BP1–BP4), as pure functions over typed

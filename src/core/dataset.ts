@@ -204,3 +204,18 @@ export function pickExamples(data: Dataset, indices: ArrayLike<number>): Dataset
     t.kind === "labels" ? { kind: "labels", labels: labels!, classes: t.classes } : { kind: "vectors", vectors: vectors!, size: t.size };
   return { count: indices.length, inputSize: n, inputs, targets };
 }
+
+/**
+ * A training and a test set whose labels count the same classes, the larger of their two counts (a
+ * set of target vectors counts its vector size and is returned as it is), so that one network's
+ * output layer fits both.
+ */
+export function withCommonClasses(split: { train: Dataset; test: Dataset }): { train: Dataset; test: Dataset } {
+  const classes = Math.max(outputSize(split.train), outputSize(split.test));
+  return { train: withClasses(split.train, classes), test: withClasses(split.test, classes) };
+}
+
+function withClasses(data: Dataset, classes: number): Dataset {
+  if (data.targets.kind !== "labels" || data.targets.classes === classes) return data;
+  return { ...data, targets: { ...data.targets, classes } };
+}

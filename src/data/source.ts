@@ -1,7 +1,8 @@
 import { sliceDataset, type Dataset } from "../core/dataset.js";
 import { loadCsv } from "./csv.js";
 import { DataFileError } from "./errors.js";
-import { fashionMnistClasses, loadFashionMnist, loadIdxFolder } from "./fashion-mnist.js";
+import { fashionMnistClasses, loadFashionMnist } from "./fashion-mnist.js";
+import { loadIdxFolder } from "./idx.js";
 import { loadMnistDigits } from "./mnist.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { NamedData, JobSpec } from "../service/spec.js";
 import { PoolSet } from "../train/pool-set.js";
 import { trainSpec } from "./run-job.js";
-import { createRedisTrainer } from "./redis-trainer.js";
+import { createRedisJobQueue } from "./redis-job-queue.js";
 
 /** A hyperparameter grid: every combination of `eta`, `layers` and `seed` becomes one job. */
 export interface SweepGrid {
@@ -80,15 +80,15 @@ export async function runSweep(specs: JobSpec[], options: SweepOptions = {}): Pr
     }
     return sortRows(rows);
   }
-  const trainer = await createRedisTrainer({ redis: options.redis, queue: options.queue ?? "shoal" });
+  const jobQueue = await createRedisJobQueue({ redis: options.redis, queue: options.queue ?? "shoal" });
   try {
     const jobs: { spec: JobSpec; info: { id: string } }[] = [];
-    for (const spec of specs) jobs.push({ spec, info: await trainer.submit(spec) });
-    const cancelAll = (): void => void Promise.allSettled(jobs.map((j) => trainer.cancel(j.info.id)));
+    for (const spec of specs) jobs.push({ spec, info: await jobQueue.submit(spec) });
+    const cancelAll = (): void => void Promise.allSettled(jobs.map((j) => jobQueue.cancel(j.info.id)));
     options.signal?.addEventListener("abort", cancelAll, { once: true });
     await Promise.all(
       jobs.map(async ({ spec, info }) => {
-        const end = await trainer.wait(info.id);
+        const end = await jobQueue.wait(info.id);
         const row: SweepRow = { ...base(spec), status: end.status as SweepRow["status"], id: end.id };
         if (end.accuracy !== undefined) row.accuracy = end.accuracy;
         if (end.cost !== undefined) row.cost = end.cost;
@@ -102,7 +102,7 @@ export async function runSweep(specs: JobSpec[], options: SweepOptions = {}): Pr
     options.signal?.removeEventListener("abort", cancelAll);
     return sortRows(rows);
   } finally {
-    await trainer.close();
+    await jobQueue.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { share } from "../core/sgd.js";
+import { share } from "../core/share.js";
 import { arrive, BAD_UPDATE, CLAIM, DIVERGED, endStep, LIMIT, STOP } from "./barrier.js";
 import { COST_STRIDE, mapRun, type RunViews, type SharedRun } from "./shared-state.js";
 import { stepKernel, type StepKernel } from "./step-kernel.js";

@@ -3,7 +3,8 @@ import { predictedClass } from "../core/classes.js";
 import { fillTarget, targetClass } from "../core/dataset.js";
 import { countCorrect } from "../core/evaluate.js";
 import { architectureOf } from "../core/network.js";
-import { descend, share } from "../core/sgd.js";
+import { descend } from "../core/sgd.js";
+import { share } from "../core/share.js";
 import { adoptKernelModule, WasmKernel } from "../core/wasm/wasm-kernel.js";
 import { kernelLayoutOfRun, type RunViews, type SharedRun } from "./shared-state.js";
 

@@ -1,4 +1,4 @@
-import { createDataset, type Dataset } from "../core/dataset.js";
+import { createDataset, withCommonClasses, type Dataset } from "../core/dataset.js";
 import { loadSource, type SourceData } from "../data/source.js";
 import type { FlatExamples, PreparedSpec } from "./spec.js";
 
@@ -15,14 +15,12 @@ export async function loadJobData(data: PreparedSpec["data"]): Promise<JobData> 
     const { train, test, classNames } = await loadSource(data);
     // Both sets need the same number of classes, or the network's output size fits only one of them.
     if (test === undefined || !("csv" in data)) return { train, test, ...(classNames && { classNames }) };
-    const classes = Math.max(classesOf(train), classesOf(test));
-    return { train: withClasses(train, classes), test: withClasses(test, classes), ...(classNames && { classNames }) };
+    return { ...withCommonClasses({ train, test }), ...(classNames && { classNames }) };
   }
   const train = inline(data.inline.train, "training data");
   const test = data.inline.test && inline(data.inline.test, "test data");
   if (test === undefined) return { train };
-  const classes = Math.max(classesOf(train), classesOf(test));
-  return { train: withClasses(train, classes), test: withClasses(test, classes) };
+  return withCommonClasses({ train, test });
 }
 
 function inline(flat: FlatExamples, name: string): Dataset {
@@ -35,13 +33,4 @@ function inline(flat: FlatExamples, name: string): Dataset {
     if (error instanceof Error) error.message = error.message.replace(/^dataset:/, `${name}:`);
     throw error;
   }
-}
-
-function classesOf(data: Dataset): number {
-  return data.targets.kind === "labels" ? data.targets.classes : data.targets.size;
-}
-
-function withClasses(data: Dataset, classes: number): Dataset {
-  if (data.targets.kind !== "labels" || data.targets.classes === classes) return data;
-  return { ...data, targets: { ...data.targets, classes } };
 }

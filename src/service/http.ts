@@ -9,12 +9,10 @@ import type { JobSource } from "./job-source.js";
 import { checkSpecFields, type JobSpec } from "./spec.js";
 import { jobSpecSchema, predictSchema } from "./spec-schema.js";
 
-/** What the routes need of a trainer: a {@link JobSource} (the in-process BackgroundTrainer, or the Redis-backed queue of `shoal serve --redis`). */
-export type JobTrainer = JobSource;
-
 /** Options of the {@link jobRoutes} plugin. */
 export interface JobRoutesOptions {
-  trainer: JobTrainer;
+  /** The jobs the routes serve: the in-process BackgroundTrainer, or the RedisJobQueue of `shoal serve --redis`. */
+  trainer: JobSource;
   /** Largest request body, bytes (default 4 MiB): inline data and predict inputs are parsed on this thread. */
   bodyLimit?: number;
   /**
@@ -126,7 +124,7 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, optio
  * `failed`, `cancelled`, after which the stream ends. Each `data:` is JSON: the job's record, or
  * for `progress` and `epoch` `{ id, progress }` / `{ id, report, accuracy }`.
  */
-function streamEvents(reply: FastifyReply, snapshot: JobInfo, trainer: JobTrainer, streams: Set<ServerResponse>, keepAliveSeconds: number): void {
+function streamEvents(reply: FastifyReply, snapshot: JobInfo, trainer: JobSource, streams: Set<ServerResponse>, keepAliveSeconds: number): void {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {

@@ -10,7 +10,7 @@ export function isFinal(status: JobStatus): boolean {
 
 /**
  * The job records a job source keeps in the caller's thread, and who listens to them: shared by
- * the BackgroundTrainer (records mirrored from its thread's events) and the RedisTrainer (records
+ * the BackgroundTrainer (records mirrored from its thread's events) and the RedisJobQueue (records
  * mirrored from the queue's events). Events for one job must be dispatched in order; a record is
  * kept only if it is newer (`seq`) than the one held, since events and call results may arrive by
  * different paths.
@@ -173,7 +173,7 @@ export class JobRecords<I extends JobInfo = JobInfo> {
 
 /**
  * The record-keeping half of a {@link JobSource}, answered from the records kept in this thread:
- * what the BackgroundTrainer and the RedisTrainer share. Each keeps `records` up to date from its
+ * what the BackgroundTrainer and the RedisJobQueue share. Each keeps `records` up to date from its
  * own events.
  */
 export abstract class MirroredJobs<I extends JobInfo = JobInfo> {

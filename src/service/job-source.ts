@@ -5,7 +5,7 @@ import type { JobSpec } from "./spec.js";
 /**
  * Something that runs training jobs: the in-process {@link BackgroundTrainer} (background-trainer.ts)
  * or the Redis-backed queue of `shoal serve --redis` and `shoal sweep --redis`
- * (src/distributed/redis-trainer.ts). The HTTP routes and the sweep use only this. `job`, `jobs`
+ * (src/distributed/redis-job-queue.ts). The HTTP routes and the sweep use only this. `job`, `jobs`
  * and `counts` answer from records mirrored in this thread (job-records.ts), without a round trip.
  * Errors are the library's (ValidationError, ModelFileError) and the service's (QueueFullError,
  * UnknownJobError, JobStateError, TrainerClosedError).

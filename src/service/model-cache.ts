@@ -6,7 +6,7 @@ export const MODEL_CACHE_SIZE = 4;
 /**
  * Trained networks by job id, least recently used dropped first once more than `size` are kept.
  * Both job sources use it: the background trainer for models read back from its models folder (with
- * no folder it keeps every network, `size` Infinity: there is no other copy), the Redis trainer for
+ * no folder it keeps every network, `size` Infinity: there is no other copy), the Redis job queue for
  * models read from jobs' results.
  */
 export class ModelCache {

@@ -2,7 +2,8 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { check, checkInteger, show } from "../core/errors.js";
 import { createBackgroundTrainer, type BackgroundTrainer, type BackgroundTrainerOptions } from "./background-trainer.js";
 import { settlesWithin } from "./closing.js";
-import { defaultBodyLimit, jobRoutes, type JobTrainer } from "./http.js";
+import { defaultBodyLimit, jobRoutes } from "./http.js";
+import type { JobSource } from "./job-source.js";
 import { defaultMaxJobWork } from "./spec.js";
 
 /** Where and how the HTTP job API listens. */
@@ -53,7 +54,7 @@ export async function startServer(options: ServeOptions = {}): Promise<JobServer
  * Checks the HTTP options, makes the trainer, and serves the job API (`jobRoutes`) in front of it.
  * Shared by `shoal serve` (in-process trainer) and `shoal serve --redis` (BullMQ).
  */
-export async function serveJobs<T extends JobTrainer>(
+export async function serveJobs<T extends JobSource>(
   options: HttpOptions,
   createTrainer: () => Promise<T>,
 ): Promise<RunningServer<T>> {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Architecture, Layout, Params } from "../network.js";
-import { share, weightedShare } from "../sgd.js";
+import { share, weightedShare } from "../share.js";
 import { abi } from "./abi.js";
 
 /**

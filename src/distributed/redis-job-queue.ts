@@ -20,8 +20,8 @@ export interface DistributedJobInfo extends JobInfo {
   attempt?: number;
 }
 
-/** Options of {@link createRedisTrainer}. */
-export interface RedisTrainerOptions {
+/** Options of {@link createRedisJobQueue}. */
+export interface RedisJobQueueOptions {
   redis: string;
   queue?: string;
   /** Tries per job when a worker dies or a training thread fails (default 3); a job's own fault is never retried. */
@@ -41,7 +41,7 @@ export interface RedisTrainerOptions {
  * `progress`, `completed`, `failed`, `removed`), so jobs added by other servers or `shoal sweep`
  * appear too. Models are read from the jobs' results in Redis.
  */
-export async function createRedisTrainer(options: RedisTrainerOptions): Promise<RedisTrainer> {
+export async function createRedisJobQueue(options: RedisJobQueueOptions): Promise<RedisJobQueue> {
   const { redis, queue = defaultQueue, attempts = 3, maxQueue = 1000, maxPredictInputs = 10_000 } = options;
   checkInteger("attempts", attempts);
   checkInteger("maxQueue", maxQueue, 0);
@@ -49,20 +49,21 @@ export async function createRedisTrainer(options: RedisTrainerOptions): Promise<
   check(typeof queue === "string" && queue !== "", `queue must be a name, got ${show(queue)}`);
   await checkRedis(redis);
   const limits: SpecLimits = { ...defaultSpecLimits, maxThreads: 1024, ...options.limits };
-  const trainer = new RedisTrainer(redis, queue, { attempts, maxQueue, maxPredictInputs, limits });
+  const jobs = new RedisJobQueue(redis, queue, { attempts, maxQueue, maxPredictInputs, limits });
   try {
-    await trainer.start();
+    await jobs.start();
   } catch (error) {
-    await trainer.close();
+    await jobs.close();
     throw error;
   }
-  return trainer;
+  return jobs;
 }
 
 /** Bound on each step of closing that waits for Redis. */
 const CLOSE_STEP_MS = 1000;
 
-export class RedisTrainer extends MirroredJobs<DistributedJobInfo> implements JobSource<DistributedJobInfo> {
+/** The job source whose jobs wait in Redis: it queues them and mirrors their records; `shoal worker` processes train them. */
+export class RedisJobQueue extends MirroredJobs<DistributedJobInfo> implements JobSource<DistributedJobInfo> {
   readonly queue: Queue<QueuedJob, JobResult>;
   private readonly events: QueueEvents;
   private readonly client: Redis;
@@ -72,7 +73,7 @@ export class RedisTrainer extends MirroredJobs<DistributedJobInfo> implements Jo
   private readonly networks = new ModelCache();
   private closed?: Promise<void>;
 
-  /** @internal Use {@link createRedisTrainer}. */
+  /** @internal Use {@link createRedisJobQueue}. */
   constructor(
     redis: string,
     readonly queueName: string,

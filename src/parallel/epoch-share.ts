@@ -164,7 +164,7 @@ function resetClaims(control: Int32Array): void {
 }
 
 /** The result of a worker that stopped because another thread failed (it did no more work). */
-export function peerFailed(): EpochShareResult {
+export function peerFailedResult(): EpochShareResult {
   return {
     costSum: 0, examples: 0, trainSeconds: 0, correct: 0, end: "peer-failed", divergedAt: -1, divergedAfterUpdate: false,
     phases: { compute: 0, synchronisation: 0, update: 0 },

@@ -1,5 +1,5 @@
 import { markFailed, PeerFailedError } from "./barrier.js";
-import { peerFailed, runEpochShare, workerContext, type EpochShareResult, type StepHook, type WorkerContext } from "./epoch-share.js";
+import { peerFailedResult, runEpochShare, workerContext, type EpochShareResult, type StepHook, type WorkerContext } from "./epoch-share.js";
 import type { PoolTask } from "./pool.js";
 
 /**
@@ -24,7 +24,7 @@ export function poolTaskHandler(beforeStep?: StepHook): (message: PoolTask) => E
     try {
       return runEpochShare(context, message.task);
     } catch (error) {
-      if (error instanceof PeerFailedError) return peerFailed(); // another thread's failure: it reports its own error
+      if (error instanceof PeerFailedError) return peerFailedResult(); // another thread's failure: it reports its own error
       markFailed(context.views.control); // release the other workers from the barrier
       throw error;
     }

@@ -36,28 +36,54 @@ export function encodeDigits(sets: DigitSets, fingerprint: string): Uint8Array {
   if (test.inputSize !== inputSize || labelsOf(test).classes !== classes) throw new Error("train and test sets differ in shape");
   if (classes > 256) throw new Error(`${classes} classes do not fit in a byte`);
 
-  const seen = new Set<number>();
-  for (const set of [train, test]) for (const v of set.inputs) seen.add(v);
-  const values = [...seen].sort((a, b) => a - b);
-  if (values.length > PALETTE) throw new Error(`the pixels take ${values.length} distinct values, more than ${PALETTE}`);
-  const palette = new Float32Array(PALETTE);
-  palette.set(values);
-  const index = new Map(values.map((v, i) => [v, i]));
-
   const payload = new Uint8Array(PALETTE * 4 + (train.count + test.count) * (inputSize + 1));
+  const palette = byteScaled(sets, payload) ?? distinctValues(sets, payload);
   payload.set(new Uint8Array(palette.buffer), 0);
-  let at = PALETTE * 4;
-  for (const set of [train, test]) {
-    for (const v of set.inputs) payload[at++] = index.get(v)!;
-    payload.set(labelsOf(set).labels, at);
-    at += set.count;
-  }
   const name = new TextEncoder().encode(fingerprint);
   const header = new DataView(new ArrayBuffer(MAGIC.length + 6 * 4 + pad4(name.length)));
   new TextEncoder().encodeInto(MAGIC, new Uint8Array(header.buffer));
   [VERSION, inputSize, train.count, test.count, classes, name.length].forEach((v, i) => header.setUint32(MAGIC.length + 4 * i, v, true));
   new Uint8Array(header.buffer).set(name, MAGIC.length + 24);
   return concat([new Uint8Array(header.buffer), sha256(payload), payload]);
+}
+
+/**
+ * Encodes pixels that are bytes ÷ 255 as float32 (IDX images, see idx.ts): the byte is the index.
+ * Returns the palette, or undefined (the payload half written) at the first other value.
+ */
+function byteScaled(sets: DigitSets, payload: Uint8Array): Float32Array | undefined {
+  const palette = Float32Array.from({ length: PALETTE }, (_, b) => b / 255);
+  let at = PALETTE * 4;
+  for (const set of [sets.train, sets.test]) {
+    const inputs = set.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const v = inputs[i]!;
+      const b = Math.round(v * 255);
+      if (!(b >= 0 && b < PALETTE && palette[b] === v)) return undefined;
+      payload[at++] = b;
+    }
+    payload.set(labelsOf(set).labels, at);
+    at += set.count;
+  }
+  return palette;
+}
+
+/** Encodes pixels of at most 256 distinct values (the npm package's digits: round(b/255, 3)). */
+function distinctValues(sets: DigitSets, payload: Uint8Array): Float32Array {
+  const seen = new Set<number>();
+  for (const set of [sets.train, sets.test]) for (const v of set.inputs) seen.add(v);
+  const values = [...seen].sort((a, b) => a - b);
+  if (values.length > PALETTE) throw new Error(`the pixels take ${values.length} distinct values, more than ${PALETTE}`);
+  const palette = new Float32Array(PALETTE);
+  palette.set(values);
+  const index = new Map(values.map((v, i) => [v, i]));
+  let at = PALETTE * 4;
+  for (const set of [sets.train, sets.test]) {
+    for (const v of set.inputs) payload[at++] = index.get(v)!;
+    payload.set(labelsOf(set).labels, at);
+    at += set.count;
+  }
+  return palette;
 }
 
 /** The sets in `bytes`, or why they cannot be used (wrong magic, version, fingerprint, size or hash). */
@@ -83,25 +109,27 @@ export function checkDigits(bytes: Uint8Array, fingerprint: string): string | un
 }
 
 /**
- * The sets in `bytes`, which {@link checkDigits} found sound, as fresh arrays. Most of the time goes
- * into touching the new Float32Arrays' memory for the first time (page faults), not the loop.
+ * The sets in `bytes`, which {@link checkDigits} found sound, as fresh arrays — only the first
+ * `limits.train` / `limits.test` examples of each, when given. Most of the time goes into touching
+ * the new Float32Arrays' memory for the first time (page faults), not the loop.
  */
-export function expandDigits(bytes: Uint8Array): DigitSets {
+export function expandDigits(bytes: Uint8Array, limits: { readonly train?: number; readonly test?: number } = {}): DigitSets {
   const { inputSize, trainCount, testCount, classes, hashAt } = headerOf(bytes);
   const payload = bytes.subarray(hashAt + 32);
   // Copied out, so it is aligned for a Float32Array (and a Buffer's slice would not copy).
   const palette = new Float32Array(PALETTE);
   new Uint8Array(palette.buffer).set(payload.subarray(0, PALETTE * 4));
   let at = PALETTE * 4;
-  const read = (count: number): Dataset => {
-    const inputs = expand(payload.subarray(at, at + count * inputSize), palette);
+  const read = (count: number, limit = count): Dataset => {
+    const kept = Math.min(count, limit);
+    const inputs = expand(payload.subarray(at, at + kept * inputSize), palette);
     at += count * inputSize;
-    const labels = Int32Array.from(payload.subarray(at, at + count));
+    const labels = Int32Array.from(payload.subarray(at, at + kept));
     at += count;
-    return { count, inputSize, inputs, targets: { kind: "labels", labels, classes } };
+    return { count: kept, inputSize, inputs, targets: { kind: "labels", labels, classes } };
   };
-  const train = read(trainCount);
-  return { train, test: read(testCount) };
+  const train = read(trainCount, limits.train);
+  return { train, test: read(testCount, limits.test) };
 }
 
 const FIXED = MAGIC.length + 24;

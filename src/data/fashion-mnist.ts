@@ -1,6 +1,9 @@
 import { stat } from "node:fs/promises";
+import path from "node:path";
+import { checkInteger } from "../core/errors.js";
 import { DataFileError } from "./errors.js";
-import { loadIdxFolder, type IdxSplit } from "./idx.js";
+import { findIdxFiles, loadIdxFolder, type IdxSplit } from "./idx.js";
+import { cachedSplit, folderKey } from "./split-cache.js";
 
 /** Where the Debian package `dataset-fashion-mnist` installs its four gzipped IDX files. */
 export const fashionMnistDirectory = "/usr/share/datasets/fashion-mnist";
@@ -27,6 +30,11 @@ export interface FashionMnistOptions {
   limit?: number;
   /** Keep only the first `testLimit` of the 10,000 test examples. */
   testLimit?: number;
+  /**
+   * Folder of the compact uncompressed copy made on first use, which later loads read instead of
+   * decompressing the IDX files (default `$XDG_CACHE_HOME/shoal` or `~/.cache/shoal`); `false`: none.
+   */
+  cache?: string | false;
 }
 
 /**
@@ -39,5 +47,13 @@ export async function loadFashionMnist(options: FashionMnistOptions = {}): Promi
   if (!isDir) {
     throw new DataFileError(dir, `Fashion-MNIST not found at ${dir}: install it with apt-get install dataset-fashion-mnist`);
   }
-  return loadIdxFolder(dir, { limit: options.limit, testLimit: options.testLimit, classes: fashionMnistClasses.length });
+  const classes = fashionMnistClasses.length;
+  const { limit, testLimit, cache } = options;
+  if (cache === false) return loadIdxFolder(dir, { limit, testLimit, classes });
+  if (limit !== undefined) checkInteger("options.limit", limit, 0);
+  if (testLimit !== undefined) checkInteger("options.testLimit", testLimit, 0);
+  // The copy is of these very files: a changed file (size or time) makes it again.
+  const files = Object.values(await findIdxFiles(dir));
+  const fingerprint = (await Promise.all(files.map(async (f) => `${path.basename(f)}:${(await stat(f)).size}:${(await stat(f)).mtimeMs}`))).join(" ");
+  return cachedSplit(`fashion-mnist-${folderKey(dir)}`, `fashion-mnist ${fingerprint}`, { train: limit, test: testLimit }, () => loadIdxFolder(dir, { classes }), cache);
 }

@@ -7,6 +7,7 @@ import { chooseThreads, inputDensity, stepMicros, type Workload } from "../src/t
 import { threadChoice } from "../src/train/options.js";
 import { PoolSet } from "../src/train/pool-set.js";
 import { trainOn } from "../src/train/train.js";
+import { mnistDigitsSplit } from "../src/data/mnist.js";
 import { someDigits } from "./fixtures/digits.js";
 
 const { train: digits } = await loadMnistDigits();
@@ -14,6 +15,10 @@ const density = inputDensity(digits);
 const work = (sizes: number[], miniBatchSize: number, kernel: "wasm" | "js" = "wasm"): Workload => ({ sizes, miniBatchSize, kernel, inputDensity: density });
 
 describe("threads: \"auto\" — the cost model's choice (src/train/auto-threads.ts)", () => {
+  it("the bundled digits' recorded share of non-zero inputs (shoal train decides with it before loading them) is theirs", () => {
+    expect(mnistDigitsSplit.inputDensity).toBeCloseTo(density, 2);
+  });
+
   // Issue 16's grid, measured on this 2-core machine (npm run bench:auto, 2 threads ÷ 1 thread):
   // 784-30-10 b10 0.76×, b100 1.26×; 784-100-10 b10 0.78×, b100 1.28×; 784-256-128-10 b10 0.88×, b100 1.50×.
   it.each([

@@ -10,7 +10,8 @@ import { writeFileAtomic } from "../io/atomic-write.js";
 import { loadCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
 import { threadChoice } from "../train/options.js";
-import type { ThreadChoice } from "../train/auto-threads.js";
+import { chooseThreads, type ThreadChoice } from "../train/auto-threads.js";
+import { mnistDigitsSplit } from "../data/mnist.js";
 import { startDefaultPool, train } from "../train/train.js";
 import { outputClosed } from "./closed-output.js";
 import { checkModelFits, classesMissing, holdOut, loadData, type LoadedData, type ValidationSplit } from "./data-source.js";
@@ -112,9 +113,11 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
   await Promise.all([checkWritable(out, "--out"), flags.plot === undefined ? undefined : checkWritable(flags.plot, "--plot")]);
   const plot = flags.plot === undefined ? undefined : await import("./plot.js");
 
-  // A given thread count starts its threads (on the other cores) while this thread loads the data
-  // (a resumed run's flags are its checkpoint's by now); "auto" decides once the data is here.
-  if (typeof flags.threads === "number" && flags.threads > 0) startDefaultPool(flags.threads);
+  // The threads start (on the other cores) while this thread loads the data: a given count at once
+  // (a resumed run's flags are its checkpoint's by now), and "auto" where it can decide before the
+  // data is here; else it decides once the data is loaded.
+  const early = threadsBeforeLoading(flags, resumed !== undefined);
+  if (early !== undefined && early > 0) startDefaultPool(early);
   const loaded = await loadData(flags);
   const seed = flags.seed ?? randomSeed();
   const { train: trainSet, validation } =
@@ -356,6 +359,20 @@ async function buildNetwork(flags: TrainFlags, data: LoadedData, seed: number): 
   // cross-entropy needs sigmoid outputs: that is the default output layer with it, whatever the hidden layers use
   const outputActivation = flags.outputActivation ?? (cost === "cross-entropy" ? "sigmoid" : activation);
   return Network.create(sizes, { seed, activation, outputActivation, cost, init: flags.weightInit, dtype: flags.dtype });
+}
+
+/**
+ * The thread count known before the data loads: a given one; or what "auto" comes to for a new
+ * network on the bundled digits, whose shape and share of non-zero inputs are fixed (the run
+ * decides again on the loaded data: the same unless --limit keeps a very different share).
+ */
+function threadsBeforeLoading(flags: TrainFlags, resumed: boolean): number | undefined {
+  if (typeof flags.threads === "number") return flags.threads;
+  if (flags.data !== "mnist" || resumed || flags.initModel !== undefined) return undefined;
+  const { inputSize, classes, inputDensity } = mnistDigitsSplit;
+  const sizes = flags.layers ?? [inputSize, ...(flags.hidden ?? defaultHidden), classes];
+  const kernel = (flags.dtype ?? "float32") === "float32" ? "wasm" : "js";
+  return chooseThreads({ sizes, miniBatchSize: flags.batch, kernel, inputDensity }).threads;
 }
 
 /** `mnist` → mnist.shoal.json; `data/iris.csv` → iris.shoal.json; an IDX folder → its name. */

@@ -54,6 +54,9 @@ export async function loadFashionMnist(options: FashionMnistOptions = {}): Promi
   if (testLimit !== undefined) checkInteger("options.testLimit", testLimit, 0);
   // The copy is of these very files: a changed file (size or time) makes it again.
   const files = Object.values(await findIdxFiles(dir));
-  const fingerprint = (await Promise.all(files.map(async (f) => `${path.basename(f)}:${(await stat(f)).size}:${(await stat(f)).mtimeMs}`))).join(" ");
+  const fingerprint = (await Promise.all(files.map(async (f) => {
+    const { size, mtimeMs } = await stat(f);
+    return `${path.basename(f)}:${size}:${mtimeMs}`;
+  }))).join(" ");
   return cachedSplit(`fashion-mnist-${folderKey(dir)}`, `fashion-mnist ${fingerprint}`, { train: limit, test: testLimit }, () => loadIdxFolder(dir, { classes }), cache);
 }

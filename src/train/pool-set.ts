@@ -17,11 +17,7 @@ export class PoolSet {
   /** Runs `use` on an idle pool of `threads` threads, then keeps the pool for the next run. */
   async with<T>(threads: number, use: (pool: TrainingPool) => Promise<T>): Promise<T> {
     check(!this.#closed, "this pool set is closed");
-    let pool = this.#idle.get(threads)?.pop();
-    if (pool === undefined) {
-      pool = new TrainingPool(threads, this.variant);
-      this.#all.add(pool);
-    }
+    const pool = this.#idle.get(threads)?.pop() ?? this.#create(threads);
     try {
       return await use(pool);
     } finally {
@@ -33,9 +29,13 @@ export class PoolSet {
   start(threads: number): void {
     check(!this.#closed, "this pool set is closed");
     if ((this.#idle.get(threads)?.length ?? 0) > 0) return;
+    this.#idle.set(threads, [this.#create(threads)]);
+  }
+
+  #create(threads: number): TrainingPool {
     const pool = new TrainingPool(threads, this.variant);
     this.#all.add(pool);
-    this.#idle.set(threads, [pool]);
+    return pool;
   }
 
   /** Ends every pool's threads (runs in progress finish first: see TrainingPool.close). */

@@ -140,6 +140,15 @@ describe("recording results", () => {
     expect(text()).not.toContain("<!-- echo:start -->");
   });
 
+  it("records a run into the section its options name (sectionFor), unless --section says otherwise", async () => {
+    const labelled = defineSuite({ ...echo, sectionFor: (values) => (values.label === undefined ? "echo" : `echo-${values.label}`) });
+    await runSuite(labelled, ["--label", "part"], { results, ...quiet });
+    expect(text()).toContain("<!-- echo-part:start -->\n### Echo (`npm run bench:echo -- --rounds 10 --label part`)");
+    expect(text()).not.toContain("<!-- echo:start -->");
+    await runSuite(labelled, ["--label", "part", "--section", "other"], { results, ...quiet });
+    expect(text()).toContain("--label part --section other`");
+  });
+
   it("refuses an unknown option and a bad section name", async () => {
     await expect(runSuite(echo, ["--rnds", "2"], { results, ...quiet })).rejects.toThrow("--rnds");
     await expect(runSuite(echo, ["--section", "Bad Name"], { results, ...quiet })).rejects.toThrow("--section must be lowercase");

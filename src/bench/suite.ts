@@ -44,8 +44,10 @@ export interface Suite<O extends OptionSpecs = OptionSpecs> {
   readonly name: string;
   /** The npm script that runs it (`bench:epochs`), for the recorded command. */
   readonly script: string;
-  /** The results section it records into unless --section says otherwise. */
+  /** The results section it records into unless --section (or {@link Suite.sectionFor}) says otherwise. */
   readonly section: string;
+  /** The section for these options, when they change it: a run of some of a suite's parts must not replace the whole suite's section. */
+  sectionFor?(values: Values<O>): string;
   readonly summary: string;
   readonly options: O;
   run(values: Values<O>, context: SuiteContext): Promise<SuiteOutput>;
@@ -103,14 +105,15 @@ export async function runSuite<O extends OptionSpecs>(suite: Suite<O>, args: rea
     else if (spec.type === "string") values[name] = quick && spec.quick !== undefined ? spec.quick : typeof spec.default === "function" ? spec.default() : spec.default;
     else values[name] = spec.default ?? false;
   }
-  const section = sectionName(typeof values.section === "string" ? values.section : suite.section);
+  const ownSection = suite.sectionFor?.(values as Values<O>) ?? suite.section;
+  const section = sectionName(typeof values.section === "string" ? values.section : ownSection);
   const shown = Object.entries(suite.options).flatMap(([name, spec]) => {
     const value = values[name];
     if (spec.type === "string") return value === undefined ? [] : [`--${name} ${String(value)}`];
     return value === (spec.default ?? false) ? [] : [value ? `--${name}` : `--no-${name}`]; // a flag only when it changes something
   });
   if (quick) shown.push("--quick");
-  if (section !== suite.section) shown.push(`--section ${section}`);
+  if (section !== ownSection) shown.push(`--section ${section}`);
   const command = `npm run ${suite.script}${shown.length ? ` -- ${shown.join(" ")}` : ""}`;
   log(`${command}\n${machine()}\n`);
   const output = await suite.run(values as Values<O>, { quick, section, command, log });

@@ -28,6 +28,11 @@ export const start = defineSuite({
   name: "start",
   script: "bench:start",
   section: "start",
+  // A run of some parts records beside the whole suite's section, not over it.
+  sectionFor(values) {
+    const chosen = parts.filter((p) => values.part.split(",").map((s) => s.trim()).includes(p));
+    return chosen.length === parts.length ? "start" : `start-${chosen.join("-")}`;
+  },
   summary: "start-up costs: whole `shoal train` processes beside numpy, first epoch, cold and warm train(), auto, background jobs",
   options: {
     part: { type: "string", default: parts.join(","), help: `parts to run, of ${parts.join(", ")}` },

@@ -52,6 +52,12 @@ export async function processParts(settings: ProcessSettings, parts: { e2e: bool
       // what the package's bin does when it runs from dist/ (no tsx)
       const code = `const { main } = await import(${JSON.stringify(main)}); process.exitCode = await main(process.argv.slice(1));`;
       contenders.push(processContender("shoal train, built", process.execPath, ["--input-type=module", "-e", code, ...flags("built")], dir));
+      // glibc 2.35+ can ask for transparent huge pages for its large allocations: far fewer page
+      // faults when a dataset is first written (see docs/benchmarks.md, "Start-up").
+      if (glibcAtLeast(2, 35)) {
+        const env = { GLIBC_TUNABLES: "glibc.malloc.hugetlb=1" };
+        contenders.push(processContender("shoal train, built, GLIBC_TUNABLES=glibc.malloc.hugetlb=1", process.execPath, ["--input-type=module", "-e", code, ...flags("built-huge")], dir, env));
+      } else notes.push("the huge-page contender skipped: not glibc 2.35 or later.");
     }
 
     const peer = settings.numpyScript === undefined ? undefined : pythonPeer();
@@ -114,4 +120,11 @@ export async function processParts(settings: ProcessSettings, parts: { e2e: bool
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether this process runs on glibc of at least major.minor (undefined on musl, macOS, Windows). */
+function glibcAtLeast(major: number, minor: number): boolean {
+  const header = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+  const [a = 0, b = 0] = (header?.glibcVersionRuntime ?? "0.0").split(".").map(Number);
+  return a > major || (a === major && b >= minor);
 }

@@ -8,7 +8,7 @@ import { costNames } from "../core/costs.js";
 import { defaultInit, dtypes, inits } from "../core/network.js";
 import { outputClosed, watchStandardOutput } from "./closed-output.js";
 import { exitCodes, reportError } from "./errors.js";
-import { fileWithExtension, integer, oneOf, positiveNumber, separator, sizeList, threads } from "./parse.js";
+import { etaScheduleFlag, fileWithExtension, integer, oneOf, positiveNumber, separator, sizeList, threads } from "./parse.js";
 import { packageVersion } from "./version.js";
 import type { ValidationSplit } from "./data-source.js";
 import type { TrainFlags } from "./train-command.js";
@@ -55,6 +55,9 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--epochs <n>", "passes over the training data").default(30).argParser(integer("--epochs")))
     .addOption(new Option("--batch <n>", "mini-batch size").default(10).argParser(integer("--batch")))
     .addOption(new Option("--eta <number>", "learning rate η").default(3.0, "3.0").argParser(positiveNumber("--eta")))
+    .addOption(new Option("--eta-schedule <schedule>", "how η changes: plateau[:patience] (halve it when the monitored accuracy stalls for patience epochs, default 10; stop at η/128) or step:<every>:<factor>").argParser(etaScheduleFlag("--eta-schedule")))
+    .addOption(new Option("--early-stopping <patience>", "stop when the monitored accuracy (validation if --validation, else test) has not improved for this many epochs").argParser(integer("--early-stopping")))
+    .option("--keep-best", "with --early-stopping: end with (and save) the parameters of the best epoch")
     .addOption(new Option("--threads <n>", '"auto" (the count a cost model predicts is fastest for this network and batch on this machine), a count, or 0 (in process)').default("auto").argParser(threads("--threads", availableParallelism())))
     .addOption(new Option("--seed <n>", "seed of the initial weights and of the shuffle (default: random, printed)").argParser(integer("--seed", 0)))
     .option("--no-shuffle", "keep the data order in every epoch")

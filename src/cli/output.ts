@@ -10,6 +10,8 @@ export interface EpochRecord {
   testAccuracy: number | null;
   /** Accuracy on the held-out validation examples (only with --validation). */
   validationAccuracy?: number;
+  /** The learning rate the epoch trained with (it changes with --eta-schedule). */
+  eta?: number;
   examplesPerSecond: number;
   seconds: number;
   /** Worker threads of the run (0: in process), and why that many (see TrainResult.threadsReason). */
@@ -44,31 +46,33 @@ export interface Reporter {
 }
 
 /** The reporter for this output: JSON if asked, a bar on a terminal, else plain lines. */
-export function createReporter(options: { json: boolean; stdout?: NodeJS.WriteStream; stderr?: NodeJS.WritableStream }): Reporter {
+export function createReporter(options: { json: boolean; showEta?: boolean; stdout?: NodeJS.WriteStream; stderr?: NodeJS.WritableStream }): Reporter {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
+  const showEta = options.showEta ?? false;
   if (options.json) return jsonReporter(stdout, stderr);
-  return stdout.isTTY ? barReporter(stdout, stderr) : plainReporter(stdout, stderr);
+  return stdout.isTTY ? barReporter(stdout, stderr, showEta) : plainReporter(stdout, stderr, showEta);
 }
 
-/** `epoch  3/30  cost 0.0712  test 91.45%  validation 90.80%  41,234 examples/s  1.9 s` */
-export function epochLine(r: EpochRecord, epochs: number): string {
+/** `epoch  3/30  cost 0.0712  test 91.45%  validation 90.80%  41,234 examples/s  1.9 s` (`η 1.5` after the accuracies with `showEta`) */
+export function epochLine(r: EpochRecord, epochs: number, showEta = false): string {
   const width = String(epochs).length;
   return [
     `epoch ${String(r.epoch).padStart(width)}/${epochs}`,
     `cost ${r.cost.toFixed(4)}`,
     ...(r.testAccuracy === null ? [] : [`test ${percent(r.testAccuracy)}`]),
     ...(r.validationAccuracy === undefined ? [] : [`validation ${percent(r.validationAccuracy)}`]),
+    ...(showEta && r.eta !== undefined ? [`η ${r.eta}`] : []),
     `${count(r.examplesPerSecond)} examples/s`,
     duration(r.seconds),
   ].join("  ");
 }
 
-function plainReporter(out: NodeJS.WritableStream, err: NodeJS.WritableStream): Reporter {
+function plainReporter(out: NodeJS.WritableStream, err: NodeJS.WritableStream, showEta: boolean): Reporter {
   return {
     start: (header) => void out.write(`${header}\n`),
     progress: () => {},
-    epoch: (r, epochs) => void out.write(`${epochLine(r, epochs)}\n`),
+    epoch: (r, epochs) => void out.write(`${epochLine(r, epochs, showEta)}\n`),
     note: (line) => void out.write(`${line}\n`),
     warn: (line) => void err.write(`${line}\n`),
     close: () => {},
@@ -91,7 +95,7 @@ function jsonReporter(out: NodeJS.WritableStream, err: NodeJS.WritableStream): R
  * printed above it. The ETA charges every epoch still to run (and the rest of this one) at the mean
  * epoch time so far, or during the first epoch at its rate so far.
  */
-function barReporter(out: NodeJS.WriteStream, err: NodeJS.WritableStream): Reporter {
+function barReporter(out: NodeJS.WriteStream, err: NodeJS.WritableStream, showEta: boolean): Reporter {
   const bars = new cliProgress.MultiBar({
     stream: out,
     format: "epoch {epoch}/{epochs} {bar} {percentage}% | {rate} examples/s | {elapsed} | ETA {left}",
@@ -144,8 +148,8 @@ function barReporter(out: NodeJS.WriteStream, err: NodeJS.WritableStream): Repor
       finished = r.epoch;
       finishedSeconds += r.seconds;
       epochStarted = performance.now();
-      if (closed) return void out.write(`${epochLine(r, n)}\n`);
-      bars.log(`${epochLine(r, n)}\n`);
+      if (closed) return void out.write(`${epochLine(r, n, showEta)}\n`);
+      bars.log(`${epochLine(r, n, showEta)}\n`);
       if (r.epoch < n) show({ epoch: r.epoch + 1, examplesDone: 0, examples: bar?.getTotal() ?? 1 });
       bars.update(); // print the line now, not at the next frame
     },

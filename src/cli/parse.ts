@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { UsageError } from "./errors.js";
+import { parseEtaSchedule, type EtaSchedule } from "../core/schedule.js";
 
 /**
  * Parsers of flag values, for commander's `argParser`. Each names the flag and the value it got:
@@ -12,6 +13,17 @@ export function positiveNumber(flag: string): (value: string) => number {
     const n = toNumber(value);
     if (!(n > 0)) throw new UsageError(`${flag} must be a positive number, got ${value}`);
     return n;
+  };
+}
+
+/** An --eta-schedule value: plateau, plateau:<patience> or step:<every>:<factor>. */
+export function etaScheduleFlag(flag: string): (value: string) => EtaSchedule {
+  return (value) => {
+    try {
+      return parseEtaSchedule(value);
+    } catch (error) {
+      throw new UsageError(`${flag}: ${(error as Error).message}`);
+    }
   };
 }
 

@@ -6,6 +6,7 @@ import type { CostName } from "../core/costs.js";
 import { targetClass, type Dataset } from "../core/dataset.js";
 import { AbortError, ShoalError } from "../core/errors.js";
 import { Network, randomSeed, type DType, type Init } from "../core/network.js";
+import { etaScheduleText, type EtaSchedule, type StopReason } from "../core/schedule.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { loadCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
@@ -35,6 +36,11 @@ export interface TrainFlags {
   epochs: number;
   batch: number;
   eta: number;
+  /** --eta-schedule, parsed. */
+  etaSchedule?: EtaSchedule;
+  /** --early-stopping: the patience in epochs. */
+  earlyStopping?: number;
+  keepBest?: boolean;
   threads: number | "auto";
   seed?: number;
   shuffle: boolean;
@@ -96,10 +102,18 @@ export const defaultHidden = [30];
  */
 export async function trainCommand(flags: TrainFlags, given: readonly string[] = []): Promise<number> {
   checkArchitectureFlags(flags);
+  if (flags.keepBest && flags.earlyStopping === undefined) throw new UsageError("--keep-best applies to --early-stopping <patience>, which was not given");
   if (flags.resume === undefined && flags.validationSplit !== undefined && flags.validation === undefined) {
     throw new UsageError("--validation-split applies to --validation n, which was not given");
   }
   const resumed = flags.resume === undefined ? undefined : await resumeFlagsOf(flags, flags.resume, given);
+  const stoppedBefore = resumed?.checkpoint.schedule?.stopped;
+  if (resumed && stoppedBefore) {
+    const reporter = createReporter({ json: flags.json === true });
+    reporter.note(`nothing to train: the run of ${flags.resume} stopped after epoch ${stoppedBefore.epoch} (${stopText(stoppedBefore.reason)})`);
+    reporter.close();
+    return exitCodes.ok;
+  }
   if (resumed && resumed.checkpoint.epoch === flags.epochs) {
     const reporter = createReporter({ json: flags.json === true });
     reporter.note(
@@ -147,7 +161,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
   };
   const done = resumed?.checkpoint.epoch ?? 0;
 
-  const reporter = createReporter({ json: flags.json === true });
+  const reporter = createReporter({ json: flags.json === true, showEta: flags.etaSchedule !== undefined || resumed?.checkpoint.options.etaSchedule !== undefined });
   const controller = new AbortController();
   // Ctrl-C (SIGINT) or SIGTERM (a service manager, `kill`): stop after the current mini-batch;
   // a second signal quits at once (--out is still whole: it is only ever replaced by a rename).
@@ -182,6 +196,9 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
       shuffle: flags.shuffle,
       threads: flags.threads,
       testData: loaded.test,
+      ...(validation && { validationData: validation }),
+      ...(flags.etaSchedule && { etaSchedule: flags.etaSchedule }),
+      ...(flags.earlyStopping !== undefined && { earlyStopping: { patience: flags.earlyStopping, restoreBest: flags.keepBest === true } }),
       signal,
       ...(checkpointPath !== undefined && { checkpoint: { path: checkpointPath, every: recordedRun.checkpointEvery, metadata: { train: recordedRun } } }),
       ...(resumed && { resume: resumed.checkpoint }),
@@ -191,7 +208,8 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
           epoch: r.epoch,
           cost: r.cost,
           testAccuracy: r.accuracy ?? null,
-          ...(validation && { validationAccuracy: net.evaluate(validation).accuracy }),
+          ...(r.validationAccuracy !== undefined && { validationAccuracy: r.validationAccuracy }),
+          eta: r.eta,
           examplesPerSecond: r.examplesPerSecond,
           seconds: r.seconds,
           threads: threads.threads,
@@ -212,6 +230,13 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
       },
     });
     reporter.close();
+    if (result.stopped) reporter.note(`stopped after epoch ${result.stopped.epoch}: ${stopText(result.stopped.reason)}`);
+    if (result.bestEpoch !== undefined) {
+      // the network now holds its best epoch's parameters: the model file gets them too
+      const seconds = (performance.now() - started) / 1000;
+      await saveNetwork(net, out, { ...trainingMetadata(flags, loaded, trainSet, validation, seed, records, seconds, net, initModel, threads), bestEpoch: result.bestEpoch });
+      reporter.note(`${out} holds the parameters of epoch ${result.bestEpoch}, the best (--keep-best)`);
+    }
     reporter.note(summary(records, result.threads, performance.now() - started, out, flags.plot));
     return exitCodes.ok;
   } catch (error) {
@@ -229,6 +254,11 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** Why a run stopped before its last epoch, for people. */
+function stopText(reason: StopReason): string {
+  return reason === "early-stopping" ? "the monitored accuracy stopped improving (--early-stopping)" : "η came down to η/128 (--eta-schedule plateau)";
 }
 
 /** A model given with --init-model fixes the architecture; so does --layers against --hidden. */
@@ -269,7 +299,7 @@ async function resumeFlagsOf(
 ): Promise<{ checkpoint: Checkpoint; recorded?: RecordedRun }> {
   const checkpoint = await loadCheckpoint(file);
   const recorded = recordedRunOf(checkpoint, file);
-  const fixed = ["--batch", "--eta", "--seed", "--no-shuffle", ...(recorded ? recordedFlags : ["--validation-split"])];
+  const fixed = ["--batch", "--eta", "--eta-schedule", "--early-stopping", "--keep-best", "--seed", "--no-shuffle", ...(recorded ? recordedFlags : ["--validation-split"])];
   const refused = given.filter((flag) => recorded ? !resumeFlags.includes(flag) : fixed.includes(flag));
   if (refused.length > 0) {
     const names = refused.join(", ");
@@ -451,6 +481,8 @@ function trainingMetadata(
     ...((last?.epoch ?? 0) < flags.epochs && { epochsRequested: flags.epochs }),
     batch: flags.batch,
     eta: flags.eta,
+    ...(flags.etaSchedule && { etaSchedule: etaScheduleText(flags.etaSchedule) }),
+    ...(flags.earlyStopping !== undefined && { earlyStopping: { patience: flags.earlyStopping, keepBest: flags.keepBest === true } }),
     seed,
     threads: threads.threads,
     threadsReason: threads.reason,

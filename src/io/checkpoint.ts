@@ -3,6 +3,7 @@ import { check, checkInteger, ModelFileError, show, ValidationError } from "../c
 import { Network } from "../core/network.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { parseModel, toModelJson, type ModelJson } from "./model-format.js";
+import { checkEarlyStopping, checkEtaSchedule, checkScheduleState, type EarlyStopping, type EtaSchedule, type ScheduleState } from "../core/schedule.js";
 
 /**
  * Everything needed to continue a training run exactly where it stopped: the parameters after
@@ -25,6 +26,10 @@ export interface Checkpoint {
    * the CLI keeps its data source and output files here, so `--resume` alone continues the run.
    */
   readonly metadata?: Record<string, unknown>;
+  /** With an etaSchedule or earlyStopping: where they stood after epoch `epoch` (η of the next epoch, the best accuracy …). */
+  readonly schedule?: ScheduleState;
+  /** With earlyStopping.restoreBest: the parameters of the best epoch so far (schedule.bestEpoch). */
+  readonly bestParams?: Network["params"];
 }
 
 /** The training options a checkpoint records (and a resumed run reuses). */
@@ -36,26 +41,32 @@ export interface CheckpointOptions {
   readonly threads: number;
   /** The kernel the run computed with: "js" for every threads-0 run (the in-process path is TypeScript). */
   readonly kernel: "js" | "wasm";
+  readonly etaSchedule?: EtaSchedule;
+  readonly earlyStopping?: EarlyStopping;
 }
 
 /**
  * The file. Version 2 added `metadata`, and its model records its `init`; a version 1 file is
  * read as what it was: a network from N(0,1) weights (shoal's default then), and a threads-0 run
- * (which it recorded as "wasm" for float32) on the TypeScript kernel.
+ * (which it recorded as "wasm" for float32) on the TypeScript kernel. Version 3 added the
+ * options `etaSchedule` and `earlyStopping`, the `schedule` state and the `best` model (a version
+ * 1 or 2 file is a run without them).
  */
 interface CheckpointJson {
   format: "shoal-checkpoint";
-  version: 1 | typeof VERSION;
+  version: 1 | 2 | typeof VERSION;
   epoch: number;
   seed: number;
   rngState: number[];
   options: CheckpointOptions;
   order: number[];
   metadata?: Record<string, unknown>;
+  schedule?: ScheduleState;
+  best?: ModelJson;
   model: ModelJson;
 }
 
-const VERSION = 2;
+const VERSION = 3;
 
 /** Writes a checkpoint atomically (temp file + rename): the file is always the old or the new one. */
 export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
@@ -68,6 +79,8 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
     options: checkpoint.options,
     order: Array.from(checkpoint.order),
     ...(checkpoint.metadata !== undefined && { metadata: checkpoint.metadata }),
+    ...(checkpoint.schedule !== undefined && { schedule: checkpoint.schedule }),
+    ...(checkpoint.bestParams !== undefined && { best: toModelJson(new Network(checkpoint.network.spec, checkpoint.bestParams)) }),
     model: toModelJson(checkpoint.network),
   };
   try {
@@ -96,7 +109,7 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
 function parseCheckpoint(value: unknown, path: string): Checkpoint {
   const json = value as Partial<CheckpointJson> | null;
   check(json !== null && typeof json === "object" && json.format === "shoal-checkpoint", "not a shoal checkpoint (format is not \"shoal-checkpoint\")");
-  check(json.version === 1 || json.version === VERSION, `checkpoint version ${show(json.version)} is not supported (1 to ${VERSION})`);
+  check(json.version === 1 || json.version === 2 || json.version === VERSION, `checkpoint version ${show(json.version)} is not supported (1 to ${VERSION})`);
   checkInteger("epoch", json.epoch, 0);
   checkInteger("seed", json.seed, 0);
   check(
@@ -111,6 +124,9 @@ function parseCheckpoint(value: unknown, path: string): Checkpoint {
   check(typeof o.shuffle === "boolean", "options.shuffle must be a boolean");
   checkInteger("options.threads", o.threads, 0);
   check(o.kernel === "js" || o.kernel === "wasm", `options.kernel must be js or wasm, got ${show(o.kernel)}`);
+  if (o.etaSchedule !== undefined) checkEtaSchedule(o.etaSchedule);
+  if (o.earlyStopping !== undefined) checkEarlyStopping(o.earlyStopping);
+  if (json.schedule !== undefined) checkScheduleState(json.schedule);
   const order = json.order;
   check(Array.isArray(order), "order must be an array");
   const seen = new Uint8Array(order.length);
@@ -126,13 +142,25 @@ function parseCheckpoint(value: unknown, path: string): Checkpoint {
   const parsed = parseModel(json.model, `${path} (model)`).network;
   const network = json.version === 1 && parsed.spec.init === undefined ? new Network({ ...parsed.spec, init: "gaussian" }, parsed.params) : parsed;
   const kernel = o.threads === 0 ? "js" : o.kernel;
+  let bestParams: Network["params"] | undefined;
+  if (json.best !== undefined) {
+    const best = parseModel(json.best, `${path} (best model)`).network;
+    check(best.sizes.join() === network.sizes.join() && best.spec.dtype === network.spec.dtype, "the best model is not of the checkpoint's network");
+    bestParams = best.params;
+  }
   return {
     network,
     epoch: json.epoch,
     seed: json.seed,
     rngState: json.rngState,
     order: Int32Array.from(order),
-    options: { epochs: o.epochs, miniBatchSize: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, threads: o.threads, kernel },
+    options: {
+      epochs: o.epochs, miniBatchSize: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, threads: o.threads, kernel,
+      ...(o.etaSchedule !== undefined && { etaSchedule: o.etaSchedule }),
+      ...(o.earlyStopping !== undefined && { earlyStopping: o.earlyStopping }),
+    },
     ...(metadata !== undefined && { metadata: metadata as Record<string, unknown> }),
+    ...(json.schedule !== undefined && { schedule: json.schedule }),
+    ...(bestParams !== undefined && { bestParams }),
   };
 }

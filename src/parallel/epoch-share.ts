@@ -7,6 +7,8 @@ import { stepKernel, type StepKernel } from "./step-kernel.js";
 export interface EpochTask {
   readonly worker: number;
   readonly epoch: number;
+  /** The epoch's learning rate (a schedule may change it from epoch to epoch). */
+  readonly eta: number;
 }
 
 /** What a worker reports for its part of an epoch. */
@@ -85,7 +87,7 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   for (let start = 0, step = 0; start < order.length; start += miniBatchSize, step++) {
     if (step >= limit) return result("limit");
     beforeStep?.(k, step, task.epoch);
-    if (!trainStep(run, views, kernel, k, start, Math.min(miniBatchSize, order.length - start), tally)) return result("diverged", step);
+    if (!trainStep(run, views, kernel, k, start, Math.min(miniBatchSize, order.length - start), task.eta, tally)) return result("diverged", step);
     if (Atomics.load(control, BAD_UPDATE) !== 0) return result("diverged", step, true);
     if (Atomics.load(control, STOP) !== 0) return result("aborted");
   }
@@ -111,8 +113,8 @@ interface Tally {
  * optimises it within the first epoch: a long-running function is only compiled after several
  * calls (measured: in the fifth epoch, ~30–40 ms of compiling that stalled both threads).
  */
-function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: number, start: number, m: number, tally: Tally): boolean {
-  const { threads, eta } = run;
+function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: number, start: number, m: number, eta: number, tally: Tally): boolean {
+  const { threads } = run;
   const { order, control, costs } = views;
   const chunk = run.regions.slotCount;
   let stepCost = 0; // summed as the in-process path does: the batch's costs in order, then into the epoch's

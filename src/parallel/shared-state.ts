@@ -13,7 +13,6 @@ export interface SharedRun {
   readonly spec: NetworkSpec;
   readonly threads: number;
   readonly miniBatchSize: number;
-  readonly eta: number;
   /** Which kernel the workers run: the TypeScript one, or the float32 WebAssembly SIMD one. */
   readonly kernel: KernelName;
   readonly memory: WebAssembly.Memory;
@@ -229,7 +228,7 @@ export function createSharedRun(
   params: Params,
   train: Dataset,
   test: Dataset | undefined,
-  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "eta" | "kernel" | "privateWeights">,
+  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "kernel" | "privateWeights">,
   previous?: SharedRun,
 ): SharedRun {
   const { threads, kernel } = settings;

@@ -7,11 +7,11 @@ import type { StepPhases } from "../parallel/epoch-share.js";
  */
 export interface Engine {
   /**
-   * Runs one epoch's mini-batches over the examples in `order`, then evaluates the test data if any.
-   * `progress(examplesDone)` is called now and then (at most every PROGRESS_INTERVAL_MS) during the epoch.
-   * With `stopBefore`, only mini-batches [0, stopBefore) run.
+   * Runs one epoch's mini-batches over the examples in `order` with learning rate `eta`, then
+   * evaluates the test data if any. `progress(examplesDone)` is called now and then (at most every
+   * PROGRESS_INTERVAL_MS) during the epoch. With `stopBefore`, only mini-batches [0, stopBefore) run.
    */
-  runEpoch(order: Int32Array, progress?: (examplesDone: number) => void, stopBefore?: number): Promise<EpochOutcome>;
+  runEpoch(order: Int32Array, eta: number, progress?: (examplesDone: number) => void, stopBefore?: number): Promise<EpochOutcome>;
   /** Replaces the parameters being trained (used to replay an epoch up to its last good step). */
   load(params: Params): void;
   /** Releases threads and memory. Safe to call more than once. */

@@ -6,6 +6,7 @@ import { MAX_THREADS, TrainingPool } from "../parallel/pool.js";
 import { check, checkInteger, checkKnownKeys, checkOneOf, checkPositive, show } from "../core/errors.js";
 import { randomSeed, type DType } from "../core/network.js";
 import { chooseThreads, inputDensity, type ThreadChoice } from "./auto-threads.js";
+import { checkEarlyStopping, checkEtaSchedule, type EarlyStopping, type EtaSchedule, type Monitor, type StopReason } from "../core/schedule.js";
 
 /** Options of {@link train}. `epochs`, `miniBatchSize` and `eta` are required, as in network.py's SGD. */
 export interface TrainOptions {
@@ -39,6 +40,15 @@ export interface TrainOptions {
   kernel?: "auto" | KernelName;
   /** Evaluated after each epoch; its accuracy goes into the epoch report. */
   testData?: Dataset;
+  /**
+   * Held-out examples evaluated after each epoch (in the calling thread), for `earlyStopping` and
+   * `etaSchedule` to watch instead of the test data; their accuracy goes into the epoch report.
+   */
+  validationData?: Dataset;
+  /** How η changes over the epochs (default: it stays `eta`); see {@link EtaSchedule}. */
+  etaSchedule?: EtaSchedule;
+  /** Stop when the monitored accuracy stops improving; see {@link EarlyStopping}. */
+  earlyStopping?: EarlyStopping;
   /** Called after each epoch; training waits for a returned promise. */
   onEpoch?: (report: EpochReport) => void | Promise<void>;
   /** Called during each epoch, at most every 100 ms, with the examples done so far. */
@@ -83,10 +93,16 @@ export interface EpochReport {
   epoch: number;
   /** Mean cost C per training example, each measured in its forward pass during the epoch. */
   cost: number;
+  /** The learning rate the epoch trained with (it changes only with an `etaSchedule`). */
+  eta: number;
   /** Test accuracy after the epoch (only with `testData`). */
   accuracy?: number;
   /** Correctly classified test examples (only with `testData`). */
   correct?: number;
+  /** Validation accuracy after the epoch (only with `validationData`). */
+  validationAccuracy?: number;
+  /** Correctly classified validation examples (only with `validationData`). */
+  validationCorrect?: number;
   /** Training examples per second over the epoch's training steps. */
   examplesPerSecond: number;
   /** Wall time of the epoch including evaluation, in seconds. */
@@ -113,6 +129,10 @@ export interface TrainResult {
    * else "2 threads, as asked", "in process, as asked", "2 threads: the pool's" or "…, as the checkpoint's run".
    */
   readonly threadsReason: string;
+  /** Set when the run ended before its last epoch: after which epoch, and why. */
+  readonly stopped?: { readonly epoch: number; readonly reason: StopReason };
+  /** With `earlyStopping.restoreBest`: the epoch whose parameters the network holds (the best monitored accuracy; the first such epoch on a tie). */
+  readonly bestEpoch?: number;
 }
 
 /** Options after validation and defaults. */
@@ -127,13 +147,17 @@ export interface RunPlan {
   readonly threadsReason: string;
   /** Kernel of the worker threads (unused when threads is 0). */
   readonly kernel: KernelName;
+  readonly etaSchedule: EtaSchedule | undefined;
+  readonly earlyStopping: EarlyStopping | undefined;
+  /** The accuracy the schedule and early stopping watch (undefined when neither is asked for). */
+  readonly monitor: Monitor | undefined;
 }
 
 
 /** Every key of TrainOptions (the type makes this list complete). */
 const trainOptionKeys: Record<keyof TrainOptions, true> = {
   epochs: true, miniBatchSize: true, eta: true, seed: true, shuffle: true, threads: true, pool: true, kernel: true, testData: true,
-  onEpoch: true, onProgress: true, signal: true, checkpoint: true, resume: true,
+  validationData: true, etaSchedule: true, earlyStopping: true, onEpoch: true, onProgress: true, signal: true, checkpoint: true, resume: true,
 };
 
 /** What a run's thread count depends on besides its options: the network's shape and the training data. */
@@ -201,6 +225,10 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
   }
   const kernel = options.kernel ?? "auto";
   checkOneOf("kernel", kernel, ["auto", "js", "wasm"]);
+  const { etaSchedule, earlyStopping } = options;
+  if (etaSchedule !== undefined) checkEtaSchedule(etaSchedule);
+  if (earlyStopping !== undefined) checkEarlyStopping(earlyStopping);
+  const monitor = monitorOf(options);
   const choice = threadChoice(options, shape);
   check(kernel !== "wasm" || dtype === "float32", `kernel wasm needs a float32 network, this one is ${dtype}`);
   check(kernel !== "wasm" || threads !== 0, "kernel wasm runs on worker threads; threads 0 is the in-process TypeScript path");
@@ -215,7 +243,24 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
     shuffle,
     threads: choice.threads,
     threadsReason: choice.reason,
+    etaSchedule,
+    earlyStopping,
+    monitor,
   };
+}
+
+/**
+ * The accuracy early stopping and a plateau schedule watch: earlyStopping.monitor, else the
+ * validation data when given, else the test data; refused when that data is missing.
+ */
+function monitorOf(options: Pick<TrainOptions, "etaSchedule" | "earlyStopping" | "testData" | "validationData">): Monitor | undefined {
+  const watches = options.earlyStopping !== undefined || options.etaSchedule?.kind === "plateau";
+  if (!watches) return undefined;
+  const monitor = options.earlyStopping?.monitor ?? (options.validationData !== undefined ? "validation" : "test");
+  const what = options.earlyStopping !== undefined ? "earlyStopping" : "a plateau etaSchedule";
+  check(monitor !== "validation" || options.validationData !== undefined, `${what} monitors the validation accuracy: give validationData`);
+  check(monitor !== "test" || options.testData !== undefined, `${what} needs an accuracy to watch: give validationData or testData`);
+  return monitor;
 }
 
 /**
@@ -240,17 +285,31 @@ export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resum
       seed: options.seed ?? resume.seed,
       threads,
       kernel,
+      ...(o.etaSchedule !== undefined && options.etaSchedule === undefined && { etaSchedule: o.etaSchedule }),
+      ...(o.earlyStopping !== undefined && options.earlyStopping === undefined && { earlyStopping: o.earlyStopping }),
     },
     shape,
   );
-  const recorded = { miniBatchSize: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, seed: resume.seed, kernel: o.kernel };
+  const recorded = {
+    miniBatchSize: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, seed: resume.seed, kernel: o.kernel,
+    etaSchedule: o.etaSchedule, earlyStopping: o.earlyStopping,
+  };
   for (const key of Object.keys(recorded) as (keyof typeof recorded)[]) {
     check(
-      plan[key] === recorded[key],
+      same(plan[key], recorded[key]),
       `${key} ${show(plan[key])} is not the checkpoint's ${show(recorded[key])}: a resumed run keeps what decides its weights (leave ${key} out to use the checkpoint's)`,
     );
   }
   // left out, threads are the count the checkpoint's run used (any count gives the same bits)
   if (options.threads === undefined && options.pool === undefined) return { ...plan, threadsReason: `${threadsText(plan.threads)}, as the checkpoint's run` };
   return plan;
+}
+
+/** Equal values, or equal plain objects of values (a schedule read from a file is another object). */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
+  const keys = (x: object): string[] => Object.keys(x).filter((k) => (x as Record<string, unknown>)[k] !== undefined).sort();
+  const ka = keys(a);
+  return ka.join() === keys(b).join() && ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

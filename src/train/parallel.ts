@@ -23,13 +23,13 @@ export async function parallelEngine(
   signal: AbortSignal | undefined,
   pool: TrainingPool,
 ): Promise<Engine> {
-  const { threads, miniBatchSize, eta, kernel } = plan;
+  const { threads, miniBatchSize, kernel } = plan;
   const privateWeights = pool.variant.privateWeights ?? false;
   if (privateWeights && kernel !== "wasm") throw new Error("privateWeights is for the wasm kernel");
   const lease = await pool.lease();
   let run;
   try {
-    run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, eta, kernel, privateWeights }, lease.held);
+    run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, kernel, privateWeights }, lease.held);
   } catch (error) {
     await lease.release();
     throw error;
@@ -42,12 +42,12 @@ export async function parallelEngine(
   let closed: Promise<void> | undefined;
 
   return {
-    async runEpoch(order, progress, stopBefore = 0x7fffffff): Promise<EpochOutcome> {
+    async runEpoch(order, eta, progress, stopBefore = 0x7fffffff): Promise<EpochOutcome> {
       views.order.set(order);
       beginEpoch(views.control, stopBefore);
       epoch++;
       const tasks = Array.from({ length: threads }, (_, worker) =>
-        lease.runEpoch(run, { worker, epoch }).catch((error: unknown) => {
+        lease.runEpoch(run, { worker, epoch, eta }).catch((error: unknown) => {
           markFailed(views.control); // a dead or failed worker must not leave the others at a barrier
           throw new TrainingThreadError(worker, error);
         }),

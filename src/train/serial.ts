@@ -19,12 +19,12 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
   const { architecture: arch, params } = net;
   const gradient = params instanceof Float32Array ? new Float32Array(params.length) : new Float64Array(params.length);
   const scratch = createScratch(net.sizes);
-  const { miniBatchSize, eta } = plan;
+  const { miniBatchSize } = plan;
   // kept across epochs, so many short epochs still give the event loop a turn every YIELD_EVERY_MS
   let lastTurn = performance.now();
 
   return {
-    async runEpoch(order, progress, stopBefore = Infinity): Promise<EpochOutcome> {
+    async runEpoch(order, eta, progress, stopBefore = Infinity): Promise<EpochOutcome> {
       const started = performance.now();
       let lastProgress = started;
       let costSum = 0;

@@ -2,6 +2,7 @@ import type { Dataset } from "../core/dataset.js";
 import { AbortError, check, checkInteger, DivergenceError, show } from "../core/errors.js";
 import { Network } from "../core/network.js";
 import { Rng, shuffleInPlace } from "../core/rng.js";
+import { initialScheduleState, scheduleStep } from "../core/schedule.js";
 import type { Engine } from "./engine.js";
 import { saveCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import { planResumedRun, planRun, type EpochReport, type ResumeTrainOptions, type RunPlan, type TrainOptions, type TrainResult } from "./options.js";
@@ -69,6 +70,7 @@ export async function trainOn(pools: PoolSet, network: Network, trainingData: Da
   check(trainingData.count > 0, "training data has no examples");
   const test = options.testData;
   if (test !== undefined) network.checkFits(test, "testData");
+  if (options.validationData !== undefined) network.checkFits(options.validationData, "validationData");
   const resume = options.resume;
   if (resume) checkResumable(network, trainingData, resume, plan);
   const signal = options.signal;
@@ -83,20 +85,27 @@ export async function trainOn(pools: PoolSet, network: Network, trainingData: Da
 
 /** The epochs of a validated run, on `engine`; the engine is closed however the run ends. */
 async function runEpochs(network: Network, trainingData: Dataset, options: TrainOptions | ResumeTrainOptions, plan: RunPlan, engine: Engine): Promise<TrainResult> {
-  const { resume, signal, testData: test } = options;
+  const { resume, signal, testData: test, validationData: validation } = options;
   const rng = resume ? Rng.fromState(resume.rngState) : new Rng(plan.seed);
   const order = resume ? resume.order.slice() : Int32Array.from({ length: trainingData.count }, (_, i) => i);
   const reports: EpochReport[] = [];
+  const scheduled = { eta0: plan.eta, etaSchedule: plan.etaSchedule, earlyStopping: plan.earlyStopping };
+  let schedule = resume?.schedule ?? initialScheduleState(plan.eta);
+  const restoreBest = plan.earlyStopping?.restoreBest === true;
+  let best = restoreBest ? resume?.bestParams?.slice() : undefined;
+  let stopped: TrainResult["stopped"];
   try {
     // A run on a busy pool waited for its turn: the signal may have fired meanwhile.
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-    for (let epoch = (resume?.epoch ?? 0) + 1; epoch <= plan.epochs; epoch++) {
+    for (let epoch = (resume?.epoch ?? 0) + 1; epoch <= plan.epochs && schedule.stopped === undefined; epoch++) {
       if (plan.shuffle) shuffleInPlace(order, rng);
       const started = performance.now();
       const epochStart = network.params.slice();
       const onProgress = options.onProgress;
+      const eta = schedule.eta;
       const outcome = await engine.runEpoch(
         order,
+        eta,
         onProgress && ((examplesDone) => onProgress({ epoch, examplesDone, examples: order.length })),
       );
       if (outcome.aborted) throw new AbortError(undefined, { cause: signal?.reason });
@@ -105,38 +114,59 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
           // The failing step's update was applied: replay the epoch (deterministic) up to the step before it.
           engine.load(epochStart);
           network.params.set(epochStart);
-          if (outcome.divergedAt > 0) await engine.runEpoch(order, undefined, outcome.divergedAt);
+          if (outcome.divergedAt > 0) await engine.runEpoch(order, eta, undefined, outcome.divergedAt);
         }
-        throw new DivergenceError(epoch, outcome.divergedAt + 1, plan.eta);
+        throw new DivergenceError(epoch, outcome.divergedAt + 1, eta);
       }
       const report: EpochReport = {
         epoch,
         cost: outcome.costSum / outcome.examples,
+        eta,
         examplesPerSecond: outcome.examples / outcome.trainSeconds,
-        seconds: (performance.now() - started) / 1000,
+        seconds: 0,
       };
       if (outcome.phases) report.phases = outcome.phases;
       if (test && outcome.correct !== undefined) {
         report.correct = outcome.correct;
         report.accuracy = test.count === 0 ? 0 : outcome.correct / test.count;
       }
+      if (validation) {
+        const { correct, accuracy } = network.evaluate(validation);
+        report.validationCorrect = correct;
+        report.validationAccuracy = accuracy;
+      }
+      report.seconds = (performance.now() - started) / 1000;
       reports.push(report);
+      const watched = plan.monitor === "validation" ? report.validationAccuracy : plan.monitor === "test" ? report.accuracy : undefined;
+      const next = scheduleStep(schedule, epoch, watched, scheduled);
+      schedule = next.state;
+      if (restoreBest && next.improved) best = network.params.slice();
       const every = options.checkpoint?.every ?? 1;
-      if (options.checkpoint && (epoch % every === 0 || epoch === plan.epochs)) {
-        const { epochs, miniBatchSize, eta, shuffle, threads, kernel } = plan;
+      if (options.checkpoint && (epoch % every === 0 || epoch === plan.epochs || schedule.stopped !== undefined)) {
+        const { epochs, miniBatchSize, eta: eta0, shuffle, threads, kernel, etaSchedule, earlyStopping } = plan;
         const metadata = options.checkpoint.metadata ?? resume?.metadata;
         await saveCheckpoint(options.checkpoint.path, {
-          network, epoch, seed: plan.seed, rngState: rng.state(), order, options: { epochs, miniBatchSize, eta, shuffle, threads, kernel },
+          network, epoch, seed: plan.seed, rngState: rng.state(), order,
+          options: { epochs, miniBatchSize, eta: eta0, shuffle, threads, kernel, ...(etaSchedule && { etaSchedule }), ...(earlyStopping && { earlyStopping }) },
           ...(metadata !== undefined && { metadata }),
+          ...((etaSchedule !== undefined || earlyStopping !== undefined) && { schedule }),
+          ...(best !== undefined && { bestParams: best }),
         });
       }
       await options.onEpoch?.(report);
-      if (signal?.aborted && epoch < plan.epochs) throw new AbortError(undefined, { cause: signal.reason });
+      if (signal?.aborted && epoch < plan.epochs && schedule.stopped === undefined) throw new AbortError(undefined, { cause: signal.reason });
     }
+    stopped = schedule.stopped;
+    // With restoreBest the network ends with the parameters of its best epoch.
+    if (best) network.params.set(best);
   } finally {
     await engine.close();
   }
-  return { epochs: reports, seed: plan.seed, threads: plan.threads, threadsReason: plan.threadsReason };
+  return {
+    epochs: reports, seed: plan.seed, threads: plan.threads, threadsReason: plan.threadsReason,
+    ...(stopped && { stopped }),
+    ...(restoreBest && { bestEpoch: schedule.bestEpoch }),
+  };
 }
 
 /** A checkpoint must belong to this network shape and this training data. */

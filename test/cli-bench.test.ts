@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { chmod, readFile, writeFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkPeers } from "../src/bench/python-peers.js";
@@ -152,11 +154,21 @@ describe("the speedup model", () => {
   });
 });
 
+describe("shoal bench is loaded only when it runs", () => {
+  it("the command line's entry loads no benchmark module and no thread pool", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "test/fixtures/record-imports.mjs", new URL("src/cli/main.ts", `file://${root}/`).href, "--modules"], { cwd: root, timeout: 30_000 });
+    const modules = JSON.parse(stdout) as string[];
+    expect(modules.some((url) => url.endsWith("/src/cli/bench-command.ts"))).toBe(true);
+    expect(modules.filter((url) => /\/src\/bench\/|\/bench-run\.ts$|\/node_modules\/(piscina|vega)/.test(url))).toEqual([]);
+  });
+});
+
 describe("shoal bench refuses a bad command line before measuring", () => {
   it.each([
     [["--threads", "0"], 2, /--threads must be a positive integer, got 0/],
     [["--threads", "2"], 2, /--threads 2: include 1, the count speedups are measured against/],
-    [["--threads", "1,9999"], 2, /--threads 9999 is more than this machine's \d+ cores/],
+    [["--threads", "1,9999"], 2, /--threads 9999 is more than this machine's \d+ cores: measure at most \d+ \(--model-threads predicts beyond\)/],
+    [["--model-threads", "1000"], 2, /--model-threads must be at most 256, got 1000/],
     [["--threads", "1,,2"], 2, /"1,,2" has an empty item/],
     [["--nets", "784-x-10"], 2, /--nets: 784-x-10 is not layer sizes like 784-30-10/],
     [["--nets", "100-10"], 2, /--nets: 100-10 does not fit the bundled digits, which have 784 inputs and 10 classes/],

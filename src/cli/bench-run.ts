@@ -11,6 +11,7 @@ import { digits } from "../bench/training.js";
 import { ShoalError } from "../core/errors.js";
 import type { DType } from "../core/network.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
+import { MAX_THREADS } from "../parallel/pool.js";
 import { inputDensity } from "../train/auto-threads.js";
 import { UsageError } from "./errors.js";
 import { packageVersion } from "./version.js";
@@ -43,6 +44,8 @@ export interface BenchReport {
 
 /** `shoal bench`: measures, prints the table on stdout (progress and notes on stderr), then writes --json and --svg. */
 export async function benchCommand(options: BenchCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  // checked here, not by the flag's parser: importing the pool's limit there would load piscina at every `shoal` start
+  if (options.modelThreads > MAX_THREADS) throw new UsageError(`--model-threads must be at most ${MAX_THREADS}, got ${options.modelThreads}`);
   const outputs = [["--json", options.json], ["--svg", options.svg]].filter((o): o is [string, string] => o[1] !== undefined);
   if (outputs.length === 2 && path.resolve(outputs[0]![1]) === path.resolve(outputs[1]![1])) throw new UsageError(`--json and --svg name the same file, ${outputs[0]![1]}`);
   for (const [flag, file] of outputs) await checkOutput(flag, file, options.force === true);

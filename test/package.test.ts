@@ -31,7 +31,7 @@ describe("the packed package, installed into an empty project", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("ships the compiled library, its workers, the wasm kernel and the command, not the sources", () => {
-    for (const f of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/main.js", "dist/workers/trainer.js", "dist/src/core/wasm/kernel.wasm", "dist/src/data/mnist-digits.bin", "dist/src/service/trainer-thread.js", "src/cli/bin.js", "package.json", "README.md"]) {
+    for (const f of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/main.js", "dist/workers/trainer.js", "dist/src/core/wasm/kernel.wasm", "dist/src/data/mnist-digits.bin", "dist/src/service/trainer-thread.js", "dist/src/cli/bench-run.js", "dist/src/bench/peers/numpy_w1.py", "dist/src/bench/peers/torch_w1.py", "src/cli/bin.js", "package.json", "README.md"]) {
       expect(files).toContain(f);
     }
     // bin.js runs TypeScript from source when main.ts sits beside it: the package must not ship it.
@@ -42,6 +42,17 @@ describe("the packed package, installed into an empty project", () => {
     const { stdout } = await run("npx", ["shoal", "train", "--epochs", "1", "--seed", "1"], { cwd: app, timeout: 120_000 });
     expect(stdout).toMatch(/epoch +1\/1 +cost [\d.]+ +test \d+\.\d\d%/);
     expect(existsSync(join(app, "mnist.shoal.json"))).toBe(true);
+  }, 150_000);
+
+  it("`npx shoal bench --quick --peers` measures with the compiled harness and runs the shipped peer scripts", async () => {
+    // a python stand-in that runs a peer only if its script exists (test/fixtures/fake-python.mjs)
+    const python = join(app, "fake-python");
+    writeFileSync(python, `#!/bin/sh\nexec "${process.execPath}" "${join(root, "test/fixtures/fake-python.mjs")}" peers "$@"\n`, { mode: 0o755 });
+    const { stdout } = await run("npx", ["shoal", "bench", "--quick", "--threads", "1", "--model-threads", "2", "--peers", "--python", python], { cwd: app, timeout: 120_000 });
+    expect(stdout).toMatch(/\| 784-30-10 \| 10 \| float32 \| shoal \| 1 \| measured \| [\d,]+ \(/);
+    expect(stdout).toMatch(/\| shoal \| 2 \| model \| ≈[\d,]+ \|/);
+    expect(stdout).toMatch(/\| numpy \| 1 \| measured \| 2,000 /);
+    expect(stdout).toMatch(/\| torch \| 1 \| measured \| 1,000 /);
   }, 150_000);
 
   it("imports the library from plain node and trains on threads with the compiled workers", async () => {

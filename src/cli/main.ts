@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Command, CommanderError, Option, type OptionValues } from "commander";
+import { addBenchCommand } from "./bench-command.js";
 import { addServeCommand } from "./serve-command.js";
 import { addSweepCommand } from "./sweep-command.js";
 import { addWorkerCommand } from "./worker-command.js";
@@ -125,6 +126,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
   addServeCommand(program);
   addWorkerCommand(program);
   addSweepCommand(program);
+  addBenchCommand(program);
 
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { InvalidArgumentError } from "commander";
 import { UsageError } from "./errors.js";
 import { parseEtaSchedule, type EtaSchedule } from "../core/schedule.js";
 
@@ -112,5 +113,14 @@ export function separator(flag: string): (value: string) => string {
     const s = value === "tab" || value === "\\t" ? "\t" : value;
     if ([...s].length !== 1 || /["\r\n]/.test(s)) throw new UsageError(`${flag} must be one character (or "tab"), got ${JSON.stringify(value)}`);
     return s;
+  };
+}
+
+/** A comma-separated list parsed item by item (`0.5,1,3`). */
+export function list<T>(parse: (value: string) => T): (value: string) => T[] {
+  return (value) => {
+    const items = value.split(",").map((v) => v.trim());
+    if (items.some((v) => v === "")) throw new InvalidArgumentError(`${JSON.stringify(value)} has an empty item`);
+    return items.map(parse);
   };
 }

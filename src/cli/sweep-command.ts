@@ -1,16 +1,7 @@
-import { InvalidArgumentError, Option, type Command } from "commander";
-import { checkThreadsFit, integer, oneOf, positiveNumber, sizeList, threads } from "./parse.js";
+import { Option, type Command } from "commander";
+import { checkThreadsFit, integer, list, oneOf, positiveNumber, sizeList, threads } from "./parse.js";
 import type { SweepCommandOptions } from "./sweep-run.js";
 
-
-/** A comma-separated list parsed item by item (`0.5,1,3`). */
-function list<T>(parse: (value: string) => T): (value: string) => T[] {
-  return (value) => {
-    const items = value.split(",").map((v) => v.trim());
-    if (items.some((v) => v === "")) throw new InvalidArgumentError(`${JSON.stringify(value)} has an empty item`);
-    return items.map(parse);
-  };
-}
 
 /** Registers `shoal sweep` on the `shoal` program; its code is loaded only when it runs. */
 export function addSweepCommand(program: Command): Command {

@@ -1,24 +1,22 @@
 /**
  * Scaling: training examples per second at 1 … N worker threads, for several networks, batch
- * sizes and dtypes, on the 8,000 bundled training digits (sigmoid, quadratic cost, η 3.0). The
- * machine is first kept busy for 2.5 s (its clock ramps up under load). Each run trains a fresh
- * network at every thread count at once, taking turns one epoch each (see epochsInTurn), past
- * their threads' JIT warm-up, then measures 3 rounds of epochs; runs start 0.3 s apart. Reported:
+ * sizes and dtypes, on the 8,000 bundled training digits (sigmoid, quadratic cost, η 3.0), measured
+ * by measureScaling (../scaling.ts, shared with `shoal bench`): the machine is first kept busy for
+ * 2.5 s (its clock ramps up under load); each run trains a fresh network at every thread count at
+ * once, taking turns one epoch each, past their threads' JIT warm-up, then measures 3 rounds of
+ * epochs; runs start 0.3 s apart. Reported:
  * the median of all measured epochs with min–max; the speedup against 1 thread as the median of
  * the rounds' ratios (paired, so a spell in which the machine is slow or fast hits both), and the
  * parallel efficiency from it, each over all rounds and over the quiet rounds (no CPU time stolen
  * by the hypervisor during either epoch); the shares of a worker's step time spent at the barriers
  * and on its rows (their gradient sums over the batch and the SGD step). Draws a plot too.
  */
-import { setTimeout as sleep } from "node:timers/promises";
-import { Network, type DType } from "../../core/network.js";
-import type { EpochReport } from "../../train/options.js";
-import { train } from "../../train/train.js";
+import type { DType } from "../../core/network.js";
 import { renderSvg } from "../results.js";
-import { addSplit, barrierShare, divideSplit, emptySplit, machine, median, quietCell, spread, stealCell, table, type Split } from "../stats.js";
+import { measureScaling } from "../scaling.js";
+import { divideSplit, machine, median, quietCell, spread, stealCell, table } from "../stats.js";
 import { arg, defineSuite, everyThreadCount } from "../suite.js";
-import { digits, epochsInTurn, pace, warmUpMachine } from "../training.js";
-import { pairedRatios, turnValues } from "../turns.js";
+import { digits, pace } from "../training.js";
 
 export const scaling = defineSuite({
   name: "scaling",
@@ -38,54 +36,25 @@ export const scaling = defineSuite({
     const nets = arg.nets("nets", values.nets);
     const batches = arg.integers("batches", values.batches);
     const dtypes = arg.choices<DType>("dtypes", values.dtypes, ["float32", "float64"]);
-    const { rounds, warmUp, machineMs, pauseMs } = pace(quick);
+    const { rounds } = pace(quick);
     const { train: data } = await digits(quick);
-    const busiest = Math.max(...threadCounts);
-    await warmUpMachine(() => train(Network.create([784, 30, 10], { seed: 1 }), data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 1, threads: busiest }), machineMs);
+    const results = await measureScaling({ threads: threadCounts, runs, nets, batches, dtypes }, data, { quick });
     const rows: string[][] = [];
     const points: { config: string; threads: number; examplesPerSecond: number }[] = [];
-
-    for (const dtype of dtypes) {
-      for (const sizes of nets) {
-        for (const miniBatchSize of batches) {
-          const reports = new Map<number, EpochReport[]>(threadCounts.map((t) => [t, []]));
-          const steals = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
-          /** Per thread count: each measured round's examples/s ÷ 1 thread's in the same round (all rounds, quiet rounds). */
-          const ratios = new Map<number, Split>(threadCounts.map((t) => [t, emptySplit()]));
-          /** Per thread count and measured epoch: a worker's barrier share (%), and whether the epoch was quiet. */
-          const shares = new Map<number, Split>(threadCounts.map((t) => [t, emptySplit()]));
-          for (let run = 0; run < runs; run++) {
-            await sleep(pauseMs);
-            const contestants = threadCounts.map((threads) => ({
-              network: Network.create(sizes, { seed: run + 1, dtype }), data, options: { miniBatchSize, eta: 3.0, seed: run + 1, threads },
-            }));
-            const measured = await epochsInTurn(contestants, rounds, warmUp);
-            const base = measured[threadCounts.indexOf(1)];
-            measured.forEach((m, i) => {
-              const threads = threadCounts[i]!;
-              reports.get(threads)!.push(...m.samples);
-              if (m.steal !== undefined) steals.get(threads)!.push(100 * m.steal);
-              if (base) addSplit(ratios.get(threads)!, pairedRatios(base, m, (e) => e.examplesPerSecond));
-              addSplit(shares.get(threads)!, turnValues(m, (e) => barrierShare(e.phases!)));
-            });
-          }
-          const config = `${sizes.join("-")} batch ${miniBatchSize} ${dtype}`;
-          for (const threads of threadCounts) {
-            const rs = reports.get(threads)!;
-            const rate = median(rs.map((r) => r.examplesPerSecond));
-            const speedup = ratios.get(threads)!;
-            const efficiency = divideSplit(speedup, threads);
-            const updateShare = rs.map(({ phases: p }) => (100 * p!.update) / (p!.compute + p!.synchronisation + p!.update));
-            points.push({ config, threads, examplesPerSecond: rate });
-            const row = [
-              sizes.join("-"), String(miniBatchSize), dtype, String(threads), spread(rs.map((r) => r.examplesPerSecond)),
-              quietCell(speedup, (x) => `${x.toFixed(2)}×`), quietCell(efficiency, (x) => `${(100 * x).toFixed(0)}%`),
-              quietCell(shares.get(threads)!, (x) => `${x.toFixed(1)}%`), `${median(updateShare).toFixed(1)}%`, stealCell(steals.get(threads)!),
-            ];
-            rows.push(row);
-            log(row.join("  "));
-          }
-        }
+    for (const { workload: { sizes, miniBatchSize, dtype }, measured } of results) {
+      const config = `${sizes.join("-")} batch ${miniBatchSize} ${dtype}`;
+      for (const { threads, samples, speedup, barrierShare: shares, steal } of measured) {
+        const rate = median(samples.map((r) => r.examplesPerSecond));
+        const efficiency = divideSplit(speedup, threads);
+        const updateShare = samples.map(({ phases: p }) => (100 * p!.update) / (p!.compute + p!.synchronisation + p!.update));
+        points.push({ config, threads, examplesPerSecond: rate });
+        const row = [
+          sizes.join("-"), String(miniBatchSize), dtype, String(threads), spread(samples.map((r) => r.examplesPerSecond)),
+          quietCell(speedup, (x) => `${x.toFixed(2)}×`), quietCell(efficiency, (x) => `${(100 * x).toFixed(0)}%`),
+          quietCell(shares, (x) => `${x.toFixed(1)}%`), `${median(updateShare).toFixed(1)}%`, stealCell(steal),
+        ];
+        rows.push(row);
+        log(row.join("  "));
       }
     }
 

@@ -45,7 +45,7 @@ export const start = defineSuite({
     "job-examples": { type: "string", default: "1000", quick: "100", help: "jobs: training examples per job" },
     "memory-runs": { type: "string", default: "100", quick: "3", help: "memory: back-to-back runs in one process" },
     baseline: { type: "string", help: "jobs: another checkout of shoal whose background trainer takes turns with this one's" },
-    numpy: { type: "string", help: "e2e: the numpy peer script (default: bench/peers/numpy_w1.py of this repository)" },
+    numpy: { type: "string", help: "e2e: the numpy peer script (default: src/bench/peers/numpy_w1.py of this repository)" },
     build: { type: "boolean", default: true, help: "e2e: build dist/ if it is missing or stale (--no-build: skip the built contender then)" },
   },
   async run(values, { quick, command, log }) {
@@ -58,7 +58,7 @@ export const start = defineSuite({
     const sections: string[] = [];
     if (chosen.has("e2e") || chosen.has("first")) {
       const root = repositoryRoot();
-      const numpyScript = values.numpy ?? path.join(root, "bench/peers/numpy_w1.py");
+      const numpyScript = values.numpy ?? path.join(root, "src/bench/peers/numpy_w1.py");
       const settings = { root, epochs, rounds, warmRounds, build: values.build, numpyScript: existsSync(numpyScript) ? numpyScript : undefined, digits: await loadMnistDigits(), log };
       sections.push(await processParts(settings, { e2e: chosen.has("e2e"), first: chosen.has("first") }));
     }

@@ -23,7 +23,7 @@ export interface ProcessSettings {
   readonly warmRounds: number;
   /** Build dist/ when it is missing or stale; otherwise the built contender is skipped. */
   readonly build: boolean;
-  /** The numpy peer script (bench/peers/numpy_w1.py); undefined: no peer. */
+  /** The numpy peer script (src/bench/peers/numpy_w1.py); undefined: no peer. */
   readonly numpyScript: string | undefined;
   readonly digits: MnistSplit;
   readonly log: (line: string) => void;
@@ -96,7 +96,7 @@ export async function processParts(settings: ProcessSettings, parts: { e2e: bool
         `#### End to end: \`shoal train --epochs ${epochs}\`\n\nW1 (784-30-10, batch 10, η 3.0, seed 1, sigmoid, quadratic cost, scaled-gaussian init) on the bundled digits (${settings.digits.train.count.toLocaleString("en-US")} training, ` +
           `${settings.digits.test.count.toLocaleString("en-US")} test, evaluated every epoch), threads auto, as a whole process: wall seconds from spawn to exit, median (min–max) of ${rounds} rounds ` +
           `after ${warmRounds} unmeasured; the contenders take turns round by round. "÷ numpy": median of the rounds' time ratios to the numpy script's run in the same round (below 1: faster). ` +
-          `The numpy script (bench/peers/numpy_w1.py) is network.py vectorised over the mini-batch, float32, reading the same digits from raw files written before the first round.\n\n` +
+          `The numpy script (src/bench/peers/numpy_w1.py) is network.py vectorised over the mini-batch, float32, reading the same digits from raw files written before the first round.\n\n` +
           table(["process", "seconds", "÷ numpy", "final test accuracy"], rows),
       );
     }

@@ -1,12 +1,15 @@
-"""The numpy peer of `shoal train` (bench:start --part e2e): Nielsen's network.py, vectorised over
-the mini-batch. Sigmoid layers, quadratic cost, N(0, 1/n_in) weights and N(0, 1) biases (shoal's
+"""The numpy peer of `shoal train` (bench:start --part e2e, `shoal bench --peers`): Nielsen's
+network.py, vectorised over the mini-batch. Sigmoid layers, quadratic cost, N(0, 1/n_in) weights and N(0, 1) biases (shoal's
 default scaled-gaussian init), mini-batch SGD with the update scaled by the batch's own length,
 the test set evaluated after every epoch. Reads the digits the benchmark exported from shoal's
 bundled set (raw little-endian files, see src/bench/suites/start/processes.ts) and prints one JSON
 object per epoch, like `shoal train --json`.
 
     python3 numpy_w1.py <data dir> [--sizes 784,30,10] [--epochs 10] [--batch 10] [--eta 3.0]
-                        [--seed 1] [--dtype float32] [--blas-threads 1]
+                        [--seed 1] [--dtype float32] [--blas-threads 1] [--turns]
+
+--turns: wait for a line on stdin before each epoch and end at EOF (`shoal bench` takes turns with
+it epoch by epoch, in one process, as with its own trainings); --epochs is then ignored.
 
 With threadpoolctl installed it limits the BLAS to --blas-threads and says which BLAS ran in a
 first JSON line ({"blas": [...]}); without it, the caller's OPENBLAS_NUM_THREADS applies.
@@ -37,7 +40,17 @@ def load(directory, dtype):
     return part("train", meta["train"]), part("test", meta["test"]), meta["classes"]
 
 
-def train(sizes, training, test, classes, epochs, batch, eta, seed, dtype):
+def epoch_numbers(epochs, turns):
+    """1, 2, …: up to `epochs`, or with `turns` one per line read from stdin until EOF."""
+    epoch = 0
+    while turns or epoch < epochs:
+        if turns and not sys.stdin.readline():
+            return
+        epoch += 1
+        yield epoch
+
+
+def train(sizes, training, test, classes, epochs, batch, eta, seed, dtype, turns=False):
     rng = np.random.default_rng(seed)
     weights = [(rng.standard_normal((y, x)) / np.sqrt(x)).astype(dtype) for x, y in zip(sizes[:-1], sizes[1:])]
     biases = [rng.standard_normal((y, 1)).astype(dtype) for y in sizes[1:]]
@@ -45,7 +58,7 @@ def train(sizes, training, test, classes, epochs, batch, eta, seed, dtype):
     x_test, y_test = test
     one_hot = np.eye(classes, dtype=dtype)[y_train]  # (n, classes)
     n = len(x_train)
-    for epoch in range(1, epochs + 1):
+    for epoch in epoch_numbers(epochs, turns):
         started = time.perf_counter()
         order = rng.permutation(n)
         for k in range(0, n, batch):
@@ -87,11 +100,12 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--blas-threads", type=int, default=1)
+    parser.add_argument("--turns", action="store_true")
     args = parser.parse_args()
     dtype = np.dtype(args.dtype)
     training, test, classes = load(args.data, dtype)
     sizes = [int(s) for s in args.sizes.split(",")]
-    run = lambda: train(sizes, training, test, classes, args.epochs, args.batch, args.eta, args.seed, dtype)
+    run = lambda: train(sizes, training, test, classes, args.epochs, args.batch, args.eta, args.seed, dtype, args.turns)
     try:
         from threadpoolctl import threadpool_info, threadpool_limits
     except ImportError:

@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { createPool, loadCheckpoint, loadCsv, Network, sliceDataset, train, ValidationError, type TrainOptions } from "../src/index.js";
+import { createPool, loadCheckpoint, loadCsv, loadMnistDigits, Network, sliceDataset, train, ValidationError, type TrainOptions } from "../src/index.js";
+import { parseModel } from "../src/io/model-format.js";
+import { createBackgroundTrainer, type JobSpec } from "../src/service/index.js";
 import { initialScheduleState, parseEtaSchedule, scheduleStep, type ScheduleState } from "../src/core/schedule.js";
 import { someDigits } from "./fixtures/digits.js";
 
@@ -174,4 +176,35 @@ describe("train() with a schedule and early stopping", () => {
     await train(straight, data, { epochs: 3, miniBatchSize: 10, eta: 3, seed: 7, threads: 0 });
     expect(Array.from(resumed.params)).toEqual(Array.from(straight.params));
   });
+});
+
+describe("job specs with a schedule and early stopping", () => {
+  it("a background trainer's job trains with them: η per report, the stop and best epoch in its record; bad ones refused at submit", async () => {
+    const trainer = await createBackgroundTrainer();
+    try {
+      const spec: JobSpec = {
+        data: { name: "mnist", limit: 300, testLimit: 100 }, layers: [784, 10, 10], epochs: 20, miniBatchSize: 10, eta: 3, seed: 6, threads: 1,
+        etaSchedule: { kind: "plateau", patience: 1 }, earlyStopping: { patience: 3, restoreBest: true },
+      };
+      const job = await trainer.submit(spec);
+      for await (const _ of trainer.events(job.id));
+      const end = trainer.job(job.id)!;
+      expect(end.status).toBe("done");
+      // the library run of the same spec
+      const digits = await loadMnistDigits();
+      const net = Network.create([784, 10, 10], { seed: 6 });
+      const [data, test] = [sliceDataset(digits.train, 0, 300), sliceDataset(digits.test, 0, 100)];
+      const result = await train(net, data, { epochs: 20, miniBatchSize: 10, eta: 3, seed: 6, threads: 1, testData: test, etaSchedule: spec.etaSchedule, earlyStopping: spec.earlyStopping });
+      expect(end.reports.map((r) => r.eta)).toEqual(result.epochs.map((e) => e.eta));
+      expect(end.stopped).toEqual(result.stopped);
+      expect(end.bestEpoch).toBe(result.bestEpoch);
+      expect(Array.from(parseModel(await trainer.model(job.id), "the job's model").network.params)).toEqual(Array.from(net.params));
+
+      await expect(trainer.submit({ ...spec, etaSchedule: { kind: "step", every: 0, factor: 0.5 } })).rejects.toThrow("etaSchedule.every must be a positive integer, got 0");
+      await expect(trainer.submit({ ...spec, evaluate: false })).rejects.toThrow("earlyStopping watches the test accuracy: leave evaluate on");
+      await expect(trainer.submit({ ...spec, earlyStopping: { patience: 2, monitor: "validation" } })).rejects.toThrow("a job has no validation set");
+    } finally {
+      await trainer.close();
+    }
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import type { EpochReport, Progress } from "../train/options.js";
+import type { EpochReport, Progress, TrainResult } from "../train/options.js";
 import type { ErrorInfo } from "./errors.js";
 import type { JobSummary } from "./spec.js";
 
@@ -28,6 +28,10 @@ export interface JobInfo {
   threads?: number;
   /** Why that many (see TrainResult.threadsReason): for `threads: "auto"`, the cost model's choice. */
   threadsReason?: string;
+  /** Set when the run stopped before its last epoch (early stopping, or a plateau schedule at its floor). */
+  stopped?: TrainResult["stopped"];
+  /** With earlyStopping.restoreBest: the epoch whose parameters the model holds. */
+  bestEpoch?: number;
   /** ISO times. */
   createdAt: string;
   startedAt?: string;

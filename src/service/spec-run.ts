@@ -29,6 +29,8 @@ export function trainOptionsOfSpec(
     shuffle: spec.shuffle,
     threads: spec.threads ?? run.threads,
     testData: spec.evaluate === false ? undefined : test,
+    ...(spec.etaSchedule !== undefined && { etaSchedule: spec.etaSchedule }),
+    ...(spec.earlyStopping !== undefined && { earlyStopping: spec.earlyStopping }),
     signal: run.signal,
     onProgress: run.onProgress,
     onEpoch: run.onEpoch,

@@ -70,6 +70,9 @@ export const jobSpecSchema = {
     shuffle: { type: "boolean" },
     threads: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", enum: ["auto"] }] },
     evaluate: { type: "boolean" },
+    // their fields are checked by the library's own checks (checkEtaSchedule, checkEarlyStopping)
+    etaSchedule: { type: "object" },
+    earlyStopping: { type: "object" },
     name: { type: "string", maxLength: 200 },
   },
 } as const;

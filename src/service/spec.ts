@@ -6,6 +6,7 @@ import type { TrainOptions } from "../train/options.js";
 import { check, checkInteger, show, ValidationError } from "../core/errors.js";
 import { defaultInit, randomSeed, validateSpec } from "../core/network.js";
 import { classCount } from "../core/classes.js";
+import { checkEarlyStopping, checkEtaSchedule } from "../core/schedule.js";
 import { checkField, dataKinds, jobSpecSchema, type FieldSchema } from "./spec-schema.js";
 import type { CsvData, IdxData, NamedData } from "../data/source.js";
 
@@ -15,7 +16,7 @@ import type { CsvData, IdxData, NamedData } from "../data/source.js";
  */
 export interface JobSpec
   extends Pick<NetworkOptions, "activation" | "outputActivation" | "cost" | "init" | "dtype">,
-    Pick<TrainOptions, "epochs" | "miniBatchSize" | "eta" | "seed" | "shuffle" | "threads"> {
+    Pick<TrainOptions, "epochs" | "miniBatchSize" | "eta" | "seed" | "shuffle" | "threads" | "etaSchedule" | "earlyStopping"> {
   /** The training data (and its test set, when the source has one). */
   data: DataRef;
   /** Neurons per layer, input first: `[784, 30, 10]`. Must fit the data. */
@@ -166,6 +167,12 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
   // The seed is fixed now, so the job record shows it and the job can be repeated.
   const seed = spec.seed ?? randomSeed();
   if (spec.evaluate !== undefined) checkField("evaluate", spec.evaluate, fields.evaluate);
+  if (spec.etaSchedule !== undefined) checkEtaSchedule(spec.etaSchedule);
+  if (spec.earlyStopping !== undefined) checkEarlyStopping(spec.earlyStopping);
+  // a job's only monitored accuracy is its test set's (it has no validation set)
+  const watches = spec.earlyStopping !== undefined ? "earlyStopping" : spec.etaSchedule?.kind === "plateau" ? "a plateau etaSchedule" : undefined;
+  check(watches === undefined || spec.evaluate !== false, `${watches} watches the test accuracy: leave evaluate on`);
+  check(spec.earlyStopping?.monitor !== "validation", "earlyStopping.monitor \"validation\": a job has no validation set, it monitors its test set");
   if (spec.name !== undefined) checkField("name", spec.name, fields.name);
 
   const transfer: ArrayBuffer[] = [];

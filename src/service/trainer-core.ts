@@ -219,7 +219,11 @@ export class TrainerCore {
         },
       });
       const result = await trainOn(this.pools, net, data.train, options); // threads stay warm from job to job
-      const finished = { threads: result.threads, threadsReason: result.threadsReason, finishedAt: new Date().toISOString(), seconds: seconds(), model: true };
+      const finished = {
+        threads: result.threads, threadsReason: result.threadsReason, finishedAt: new Date().toISOString(), seconds: seconds(), model: true,
+        ...(result.stopped && { stopped: result.stopped }),
+        ...(result.bestEpoch !== undefined && { bestEpoch: result.bestEpoch }),
+      };
       const dir = this.options.modelsDir;
       job.dataMetadata = modelMetadataOfSpec(spec, data);
       // The saved record is the final one, so a restarted trainer lists the job as it ended.

@@ -1,4 +1,5 @@
 // `shoal train --eta-schedule … --early-stopping n --keep-best` end to end (issue 18 items 4 and 5).
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCheckpoint, loadMnistDigits, loadModel, Network, sliceDataset, train } from "../src/index.js";
@@ -43,11 +44,21 @@ describe("shoal train with a schedule and early stopping", () => {
     expect(changed.stderr).toContain("--eta-schedule cannot be given with it");
   }, 60_000);
 
-  it("shows η in each epoch's line when a schedule is set", async () => {
-    const run = await shoal(["train", "--limit", "200", "--test-limit", "50", "--hidden", "5", "--epochs", "3", "--eta-schedule", "step:1:0.5", "--seed", "1", "--threads", "0", "--out", path.join(dir, "eta.json")]);
+  it("shows η in each epoch's line and in a panel of the plot when a schedule is set", async () => {
+    const plot = path.join(dir, "eta.svg");
+    const args = ["train", "--limit", "200", "--test-limit", "50", "--hidden", "5", "--epochs", "3", "--seed", "1", "--threads", "0"];
+    const run = await shoal([...args, "--eta-schedule", "step:1:0.5", "--out", path.join(dir, "eta.json"), "--plot", plot]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/epoch 1\/3 .*η 3 /);
     expect(run.stdout).toMatch(/epoch 3\/3 .*η 0\.75 /);
+    expect(await readFile(plot, "utf8")).toContain(">η</text>");
+    // without a schedule: no η in the line, no η panel
+    const plain = path.join(dir, "plain.svg");
+    const constant = await shoal([...args, "--out", path.join(dir, "plain.json"), "--plot", plain]);
+    const epochLines = constant.stdout.split("\n").filter((line) => line.startsWith("epoch"));
+    expect(epochLines).toHaveLength(3);
+    for (const line of epochLines) expect(line).not.toContain("η");
+    expect(await readFile(plain, "utf8")).not.toContain(">η</text>");
   }, 60_000);
 
   it("refuses a bad schedule, a patience of 0 and --keep-best without --early-stopping, naming them", async () => {

@@ -18,7 +18,10 @@ export async function learningCurveSvg(records: readonly EpochRecord[], title: s
     ...(r.validationAccuracy === undefined
       ? []
       : [{ panel: "accuracy", epoch: r.epoch, series: "validation", value: r.validationAccuracy * 100 }]),
+    ...(r.eta === undefined ? [] : [{ panel: "eta", epoch: r.epoch, series: "η", value: r.eta }]),
   ]);
+  // η gets a panel of its own when a schedule changed it
+  const hasEta = new Set(records.map((r) => r.eta)).size > 1;
   const last = Math.max(1, ...records.map((r) => r.epoch));
   const x = {
     field: "epoch",
@@ -60,11 +63,21 @@ export async function learningCurveSvg(records: readonly EpochRecord[], title: s
       y: { field: "value", type: "quantitative", title: "training cost", scale: { zero: false }, axis: { format: "~g" } },
     },
   } as const;
+  const eta = {
+    width: 520,
+    height: 100,
+    transform: [panel("eta")],
+    mark: { type: "line", point: { color: colors.cost }, strokeWidth: 2, color: colors.cost, interpolate: "step-after" },
+    encoding: {
+      x,
+      y: { field: "value", type: "quantitative", title: "η", scale: { type: "log" }, axis: { format: "~g" } },
+    },
+  } as const;
   const spec = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: { text: title, subtitle: finalLine(records), anchor: "start", fontSize: 14, subtitleFontSize: 12 },
     data: { values: rows },
-    vconcat: hasAccuracy ? [accuracy, cost] : [cost],
+    vconcat: [...(hasAccuracy ? [accuracy] : []), cost, ...(hasEta ? [eta] : [])],
     spacing: 12,
     config: { font: "sans-serif", axis: { labelFontSize: 11, titleFontSize: 12 }, background: "white" },
   } as unknown as TopLevelSpec;

@@ -45,6 +45,15 @@ describe("bad command lines exit 2", () => {
   it("a missing required --model", () => fails(["evaluate"], 2, "required option '--model <file>' not specified"));
   it("--layers that do not fit the data", () =>
     fails(["train", "--data", dir, "--layers", "784,30,3"], 2, `--layers 784,30,3 starts with 784, but ${dir} has 4 inputs per example`));
+  it("softmax: the output layer's only, and only with --cost log-likelihood (refused before any data loads)", async () => {
+    await fails(["train", "--activation", "softmax"], 2, "--activation softmax: softmax is for the output layer only; give --output-activation softmax --cost log-likelihood");
+    await fails(["train", "--output-activation", "softmax"], 2, "--output-activation softmax needs --cost log-likelihood, got quadratic (the default)");
+    await fails(["train", "--output-activation", "softmax", "--cost", "quadratic"], 2, "--output-activation softmax needs --cost log-likelihood, got quadratic");
+    await fails(["train", "--output-activation", "softmax", "--cost", "cross-entropy"], 2, "--cost cross-entropy needs --output-activation sigmoid, got softmax");
+    await fails(["train", "--cost", "log-likelihood", "--output-activation", "sigmoid"], 2, "--cost log-likelihood needs --output-activation softmax, got sigmoid");
+    // the data is never read: a missing data folder is not what is reported
+    await fails(["train", "--data", path.join(dir, "missing"), "--cost", "log-likelihood", "--output-activation", "tanh"], 2, "--cost log-likelihood needs --output-activation softmax, got tanh");
+  });
   it("--init-model with an architecture flag", () =>
     fails(["train", "--init-model", "m.json", "--hidden", "100"], 2, "--hidden cannot be combined with --init-model: the model file fixes the network"));
   it("--validation as large as the training set", () =>

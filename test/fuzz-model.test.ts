@@ -38,7 +38,7 @@ function write(text: string | Uint8Array): string {
 }
 
 const activations: ActivationName[] = ["sigmoid", "tanh", "relu", "identity"];
-const costFileNames: Record<string, CostName> = { QuadraticCost: "quadratic", CrossEntropyCost: "cross-entropy" };
+const costFileNames: Record<string, CostName> = { QuadraticCost: "quadratic", CrossEntropyCost: "cross-entropy", LogLikelihoodCost: "log-likelihood" };
 
 /** A random small network of any kind the format can hold. */
 const network: fc.Arbitrary<Network> = fc
@@ -47,14 +47,15 @@ const network: fc.Arbitrary<Network> = fc
     dtype: fc.constantFrom<DType>("float32", "float64"),
     activation: fc.constantFrom(...activations),
     outputActivation: fc.constantFrom(...activations),
-    cost: fc.constantFrom<CostName>("quadratic", "cross-entropy"),
+    cost: fc.constantFrom<CostName>("quadratic", "cross-entropy", "log-likelihood"),
     init: fc.constantFrom("gaussian" as const, "scaled-gaussian" as const),
     seed: fc.nat(),
   })
-  .map(({ sizes, cost, outputActivation, ...options }) =>
-    // cross-entropy needs a sigmoid output
-    Network.create(sizes, { ...options, cost, outputActivation: cost === "cross-entropy" ? "sigmoid" : outputActivation }),
-  );
+  .map(({ sizes, cost, outputActivation, ...options }) => {
+    // cross-entropy needs a sigmoid output; log-likelihood a softmax one, over at least 2 outputs
+    if (cost === "log-likelihood") return Network.create([...sizes.slice(0, -1), Math.max(2, sizes.at(-1)!)], { ...options, cost, outputActivation: "softmax" });
+    return Network.create(sizes, { ...options, cost, outputActivation: cost === "cross-entropy" ? "sigmoid" : outputActivation });
+  });
 
 const metadata = fc.option(fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }), { nil: undefined });
 

@@ -72,8 +72,8 @@ const createCases = cases(
       seed: fc.oneof(fc.nat(), fc.constant(2 ** 31), fc.constant(2 ** 40 + 3)),
       dtype: fc.constantFrom("float32", "float64"),
       activation: fc.constantFrom(...activations),
-      outputActivation: fc.constantFrom(...activations),
-      cost: fc.constantFrom("quadratic", "cross-entropy"),
+      outputActivation: fc.constantFrom(...activations, "softmax"),
+      cost: fc.constantFrom("quadratic", "cross-entropy", "log-likelihood"),
       init: fc.constantFrom("gaussian", "scaled-gaussian"),
     },
     { requiredKeys: ["sizes"] },
@@ -84,8 +84,8 @@ const createCases = cases(
       seed: optionally(fc.oneof(fc.nat(), fc.constant(2 ** 31), fc.constant(2 ** 53))),
       dtype: optionally(fc.constantFrom("float32", "float64", "float16")),
       activation: optionally(fc.constantFrom(...activations, "softmax")),
-      outputActivation: optionally(fc.constantFrom(...activations)),
-      cost: optionally(fc.constantFrom("quadratic", "cross-entropy", "QuadraticCost")),
+      outputActivation: optionally(fc.constantFrom(...activations, "softmax")),
+      cost: optionally(fc.constantFrom("quadratic", "cross-entropy", "log-likelihood", "QuadraticCost")),
       init: optionally(fc.constantFrom("gaussian", "scaled-gaussian", "xavier")),
       // an unknown key is a ValidationError (an unknown key whose value is undefined is ignored)
       learningRate: fc.option(fc.double(), { nil: undefined }),
@@ -108,9 +108,12 @@ function createIsValid(s: unknown, o: Record<string, unknown>): boolean {
     Array.isArray(s) && s.length >= 2 && s.every((n) => isInt(n, 1)) &&
     (!given(o.seed) || isInt(o.seed, 0)) &&
     ["float32", "float64"].includes((o.dtype ?? "float32") as string) &&
-    activations.includes(activation as ActivationName) && activations.includes(output as ActivationName) &&
-    ["quadratic", "cross-entropy"].includes((o.cost ?? "quadratic") as string) &&
+    activations.includes(activation as ActivationName) && [...activations, "softmax"].includes(output as ActivationName) &&
+    ["quadratic", "cross-entropy", "log-likelihood"].includes((o.cost ?? "quadratic") as string) &&
     (o.cost !== "cross-entropy" || output === "sigmoid") &&
+    // softmax and log-likelihood only together, and softmax over at least 2 outputs
+    (o.cost === "log-likelihood") === (output === "softmax") &&
+    (output !== "softmax" || (s as number[])[(s as number[]).length - 1]! >= 2) &&
     ["gaussian", "scaled-gaussian"].includes((o.init ?? "gaussian") as string)
   );
 }
@@ -276,7 +279,7 @@ describe("train() with random options (fast-check)", () => {
         fc.record({
           hidden: fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 2 }),
           activation: fc.constantFrom(...activations),
-          outputActivation: fc.constantFrom(...activations),
+          outputActivation: fc.constantFrom(...activations, "softmax"),
           dtype: fc.constantFrom("float32" as const, "float64" as const),
           count: fc.integer({ min: 1, max: 10 }),
           vectors: fc.boolean(),
@@ -297,7 +300,8 @@ describe("train() with random options (fast-check)", () => {
           const trainSet = tinyData(shape.count, shape.vectors);
           const testData = shape.withTest ? tinyData(4, shape.vectors) : undefined;
           const sizes = [2, ...shape.hidden, 2];
-          const net = Network.create(sizes, { seed: 3, dtype: shape.dtype, activation: shape.activation, outputActivation: shape.outputActivation });
+          const cost = shape.outputActivation === "softmax" ? "log-likelihood" : undefined; // softmax's one cost
+          const net = Network.create(sizes, { seed: 3, dtype: shape.dtype, activation: shape.activation, outputActivation: shape.outputActivation, cost });
           const twin = net.clone();
           const reports: number[] = [];
           const run = (n: Network, seed = options.seed) =>

@@ -48,10 +48,11 @@ function cases(): Case[] {
   const out: Case[] = [];
   for (const sizes of SIZES) {
     for (const activation of ACTIVATIONS) {
-      // cross-entropy needs a sigmoid output; quadratic is checked with σ at the output too
+      // cross-entropy needs a sigmoid output, log-likelihood a softmax one; quadratic is checked with σ at the output too
       const combos: [CostName, ActivationName][] = [
         ["quadratic", activation],
         ["cross-entropy", "sigmoid"],
+        ["log-likelihood", "softmax"],
       ];
       if (activation !== "sigmoid") combos.push(["quadratic", "sigmoid"]);
       for (const [cost, outputActivation] of combos) {
@@ -107,7 +108,8 @@ describe("backprop against finite differences (float64)", () => {
     const scratch = createScratch(c.sizes);
     const rng = new Rng(1000 + c.seed);
     const x = wellConditionedInput(net, rng, scratch);
-    // targets in [0, 1]: valid for both costs, and not one-hot so every output contributes
+    // targets in [0, 1]: valid for every cost, and not one-hot so every output contributes (log-likelihood's
+    // δ^L = a·Σy − y is its exact gradient for any y; test/softmax.test.ts checks one-hot targets)
     const y = Float64Array.from({ length: c.sizes[c.sizes.length - 1]! }, () => rng.uniform());
 
     scratch.y.set(y);
@@ -164,6 +166,8 @@ function derivative(name: ActivationName, z: number): number {
       return z > 0 ? 1 : 0;
     case "identity":
       return 1;
+    case "softmax":
+      throw new Error("softmax is not elementwise: test/softmax.test.ts checks it");
   }
 }
 
@@ -173,11 +177,11 @@ describe("BP1–BP4 term by term", () => {
 
   it.each(
     ACTIVATIONS.flatMap((activation) =>
-      (["quadratic", "cross-entropy"] as const).map((cost) => [activation, cost] as const),
+      (["quadratic", "cross-entropy", "log-likelihood"] as const).map((cost) => [activation, cost] as const),
     ),
   )("%s hidden, %s cost", (activation, costName) => {
     const sizes = [3, 6, 6, 2];
-    const outputActivation = costName === "cross-entropy" ? "sigmoid" : activation;
+    const outputActivation = costName === "cross-entropy" ? "sigmoid" : costName === "log-likelihood" ? "softmax" : activation;
     const net = Network.create(sizes, { seed: 7, dtype: "float64", activation, outputActivation, cost: costName });
     const scratch = createScratch(sizes);
     const rng = new Rng(77);
@@ -190,7 +194,8 @@ describe("BP1–BP4 term by term", () => {
     const last = sizes.length - 2;
     let compared = 0;
 
-    // BP1: δ^L = (a − y) ⊙ σ'(z^L) for quadratic; a − y for cross-entropy with a sigmoid output
+    // BP1: δ^L = (a − y) ⊙ σ'(z^L) for quadratic; a − y for cross-entropy with a sigmoid output and
+    // for log-likelihood with a softmax one (y is one-hot here)
     const zL = scratch.z[last]!;
     const aL = scratch.a[last]!;
     for (let j = 0; j < zL.length; j++) {

@@ -169,7 +169,7 @@ describe("bad model files", () => {
     ["missing sizes", (m) => { delete m.sizes; }, 'missing field "sizes"'],
     ["missing biases", (m) => { delete m.biases; }, 'missing field "biases"'],
     ["bad sizes", (m) => { m.sizes = [3, 0, 2]; }, "sizes[1] must be a positive integer, got 0"],
-    ["unknown cost", (m) => { m.cost = "FooCost"; }, 'unknown cost "FooCost", expected one of QuadraticCost, CrossEntropyCost'],
+    ["unknown cost", (m) => { m.cost = "FooCost"; }, 'unknown cost "FooCost", expected one of QuadraticCost, CrossEntropyCost, LogLikelihoodCost'],
     ["unknown activation", (m) => { m.activation = "swish"; }, 'activation must be one of sigmoid, tanh, relu, identity, got "swish"'],
     ["unknown dtype", (m) => { m.dtype = "float16"; }, 'dtype must be one of float32, float64, got "float16"'],
     ["newer version", (m) => { m.format = "shoal-model"; m.version = 7; }, "version 7 is newer than this shoal understands (2)"],

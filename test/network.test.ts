@@ -53,13 +53,13 @@ describe("Network.create validation", () => {
 
   it("rejects unknown names and bad seeds, naming the option", () => {
     const create = (options: Record<string, unknown>) => () => Network.create([2, 2], options as NetworkOptions);
-    expect(validationError(create({ activation: "softmax" })).message).toBe(
-      'activation must be one of sigmoid, tanh, relu, identity, got "softmax"',
+    expect(validationError(create({ activation: "swish" })).message).toBe(
+      'activation must be one of sigmoid, tanh, relu, identity, got "swish"',
     );
-    expect(validationError(create({ outputActivation: "softmax" })).message).toBe(
-      'outputActivation must be one of sigmoid, tanh, relu, identity, got "softmax"',
+    expect(validationError(create({ outputActivation: "swish" })).message).toBe(
+      'outputActivation must be one of sigmoid, tanh, relu, identity, softmax, got "swish"',
     );
-    expect(validationError(create({ cost: "hinge" })).message).toBe('cost must be one of quadratic, cross-entropy, got "hinge"');
+    expect(validationError(create({ cost: "hinge" })).message).toBe('cost must be one of quadratic, cross-entropy, log-likelihood, got "hinge"');
     expect(validationError(create({ dtype: "float16" })).message).toBe('dtype must be one of float32, float64, got "float16"');
     expect(validationError(create({ init: "xavier" })).message).toBe('init must be one of gaussian, scaled-gaussian, got "xavier"');
     expect(validationError(create({ seed: -1 })).message).toBe("seed must be an integer ≥ 0, got -1");

@@ -177,7 +177,10 @@ describe("the HTTP job server", () => {
     await bad(noEpochs, { message: "body.epochs is required", field: "epochs" });
     await bad(digitsJob({ layers: [784, 0, 10] }), { message: "body.layers[1] must be >= 1", field: "layers[1]" });
     await bad(digitsJob({ eta: "3" }), { message: "body.eta must be number", field: "eta" });
-    await bad(digitsJob({ cost: "hinge" }), { message: "body.cost must be one of quadratic, cross-entropy", field: "cost" });
+    await bad(digitsJob({ cost: "hinge" }), { message: "body.cost must be one of quadratic, cross-entropy, log-likelihood", field: "cost" });
+    // softmax is an output layer's only: the schema lists the hidden layers' activations
+    await bad(digitsJob({ activation: "softmax" }), { message: "body.activation must be one of sigmoid, tanh, relu, identity", field: "activation" });
+    await bad(digitsJob({ outputActivation: "softmax" }), { message: 'outputActivation softmax needs cost log-likelihood (C = −ln a_y), got "quadratic"' });
     await bad(digitsJob({ data: { name: "mnist", limit: 0 } }), { message: "body.data.limit must be >= 1", field: "data.limit" });
     await bad(digitsJob({ layers: [10, 10] }), { message: "layers[0] is 10, but mnist examples have 784 inputs" });
     await bad(digitsJob({ epoch: 3 }), { message: expect.stringMatching(/^job spec has an unknown field "epoch"/) });

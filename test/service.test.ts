@@ -90,6 +90,19 @@ describe("a background trainer", () => {
     expect((bad as Error).message).toBe("inputs[1] has 780 values, expected 784 (the model's input layer)");
   });
 
+  it("trains a softmax + log-likelihood job: its model's outputs are class probabilities", async () => {
+    const job = await trainer.submit(digits({ outputActivation: "softmax", cost: "log-likelihood", eta: 0.5 }));
+    expect(trainer.job(job.id)?.spec).toMatchObject({ outputActivation: "softmax", cost: "log-likelihood" });
+    const end = await trainer.wait(job.id);
+    expect(end.status).toBe("done");
+    expect(end.accuracy).toBeGreaterThan(0.5); // 1,000 digits, 2 epochs; chance is 0.1
+    const model = await trainer.model(job.id);
+    expect(model).toMatchObject({ sizes: [784, 16, 10], activation: "sigmoid", outputActivation: "softmax", cost: "LogLikelihoodCost" });
+    const { test } = await someDigits(0, 2);
+    const { outputs } = await trainer.predict(job.id, [0, 1].map((i) => Array.from(test.inputs.subarray(i * 784, (i + 1) * 784))));
+    for (const p of outputs) expect(Math.abs(p.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-9);
+  });
+
   it("cancels a job mid-epoch: it ends as cancelled within a mini-batch; jobs reuse the trainer's warm threads", async () => {
     // The job before this one started the trainer's 2-thread pool: this job gains no thread.
     const threads = await threadCount();
@@ -118,6 +131,9 @@ describe("a background trainer", () => {
     expect(await refused(xor({ layers: [2, 0, 2] }))).toBe("layers[1] must be a positive integer, got 0");
     expect(await refused(xor({ eta: 0 }))).toBe("eta must be a positive finite number, got 0");
     expect(await refused(xor({ cost: "cross-entropy", activation: "relu" }))).toMatch(/^cost cross-entropy needs outputActivation sigmoid/);
+    expect(await refused(xor({ outputActivation: "softmax" }))).toBe('outputActivation softmax needs cost log-likelihood (C = −ln a_y), got "quadratic"');
+    expect(await refused(xor({ cost: "log-likelihood", outputActivation: "sigmoid" }))).toMatch(/^cost log-likelihood needs outputActivation softmax/);
+    expect(await refused(xor({ activation: "softmax", outputActivation: "softmax", cost: "log-likelihood" }))).toMatch(/^activation softmax is for the output layer only/);
     expect(await refused({ ...xor(), data: { name: "cifar" } })).toBe('data.name must be one of mnist, fashion-mnist, got "cifar"');
     expect(await refused(digits({ layers: [700, 10] }))).toBe("layers[0] is 700, but mnist examples have 784 inputs");
     expect(await refused({ ...xor(), data: { inputs: [[0, 1], [1]], labels: [0, 1] } })).toBe("data.inputs[1] has 1 values, expected 2 (as data.inputs[0])");

@@ -26,10 +26,13 @@ describe("WebAssembly SIMD kernel", () => {
     [[8, 13, 4], "relu", "cross-entropy"],
     [[3, 4, 1], "identity", "quadratic"],
     [[784, 30, 10], "sigmoid", "cross-entropy"],
+    // softmax: not elementwise, applied in TypeScript to the whole output layer's float32 z
+    [[8, 13, 4], "tanh", "log-likelihood"],
+    [[784, 30, 10], "sigmoid", "log-likelihood"],
   ];
   for (const [sizes, activation, cost] of nets) {
     it(`matches the TypeScript kernel: ${sizes.join("-")} ${activation} ${cost} (pads, zeros, every layer)`, () => {
-      const outputActivation = cost === "cross-entropy" ? "sigmoid" : activation;
+      const outputActivation = cost === "cross-entropy" ? "sigmoid" : cost === "log-likelihood" ? "softmax" : activation;
       const net = Network.create(sizes, { seed: 5, activation, outputActivation, cost, init: "scaled-gaussian" });
       const x = Float32Array.from({ length: sizes[0]! }, (_, k) => (k % 3 === 0 ? 0 : Math.sin(k + 1))); // a third are zeros
       const y = Float64Array.from({ length: sizes.at(-1)! }, (_, j) => (j === 1 % sizes.at(-1)! ? 1 : 0));

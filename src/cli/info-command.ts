@@ -23,7 +23,7 @@ export async function infoCommand(flags: InfoFlags): Promise<number> {
     ["model", flags.model],
     ["layers", `${sizes.join("-")} (${sizes.length - 2} hidden)`],
     ["parameters", `${count(weights + biases)} (${count(weights)} weights, ${count(biases)} biases)`],
-    ["activation", activation === outputActivation ? activation : `${activation}, output ${outputActivation}`],
+    ["activation", `${activation === outputActivation ? activation : `${activation}, output ${outputActivation}`}${outputActivation === "softmax" ? " (outputs are class probabilities)" : ""}`],
     ["cost", cost],
     ["dtype", dtype],
   ];

@@ -4,11 +4,11 @@ import { addBenchCommand } from "./bench-command.js";
 import { addServeCommand } from "./serve-command.js";
 import { addSweepCommand } from "./sweep-command.js";
 import { addWorkerCommand } from "./worker-command.js";
-import { activationNames } from "../core/activations.js";
+import { activationNames, hiddenActivationNames, type ActivationName } from "../core/activations.js";
 import { costNames } from "../core/costs.js";
 import { defaultInit, dtypes, inits } from "../core/network.js";
 import { outputClosed, watchStandardOutput } from "./closed-output.js";
-import { exitCodes, reportError } from "./errors.js";
+import { exitCodes, reportError, UsageError } from "./errors.js";
 import { etaScheduleFlag, fileWithExtension, integer, oneOf, positiveNumber, separator, sizeList, threads } from "./parse.js";
 import { packageVersion } from "./version.js";
 import type { ValidationSplit } from "./data-source.js";
@@ -45,8 +45,8 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     .addOption(dataOption("the training data (and its test set)"))
     .addOption(new Option("--layers <sizes>", "all layer sizes, input first, e.g. 784,30,10 (must fit the data)").argParser(sizeList("--layers")))
     .addOption(new Option("--hidden <sizes>", "hidden layer sizes only; input and output come from the data (default: 30)").argParser(sizeList("--hidden")))
-    .addOption(choice("--activation <name>", "hidden layers' activation", activationNames, "sigmoid"))
-    .addOption(choice("--output-activation <name>", "output layer's activation", activationNames, undefined, "default: as --activation; sigmoid with cross-entropy"))
+    .addOption(choice("--activation <name>", "hidden layers' activation", hiddenActivationNames, "sigmoid").argParser(hiddenActivation))
+    .addOption(choice("--output-activation <name>", "output layer's activation", activationNames, undefined, "default: as --activation; sigmoid with cross-entropy, softmax with log-likelihood"))
     .addOption(choice("--cost <name>", "cost function", costNames, "quadratic"))
     .addOption(choice("--weight-init <scheme>", "initial weights, N(0,1) as network.py or N(0,1/n_in) as network2.py", inits, defaultInit))
     .addOption(choice("--dtype <type>", "parameter precision", dtypes, "float32"))
@@ -187,6 +187,14 @@ function choice<T extends string>(flags: string, description: string, allowed: r
   const flag = flags.split(" ")[0]!;
   const names = allowed.map((name) => (name === byDefault ? `${name} (default)` : name)).join(", ");
   return new Option(flags, `${description}: ${names}${note ? ` (${note})` : ""}`).argParser(oneOf(flag, allowed));
+}
+
+/** --activation: a hidden layer's σ; softmax is refused with what to give instead. */
+function hiddenActivation(value: string): ActivationName {
+  if (value === "softmax") {
+    throw new UsageError("--activation softmax: softmax is for the output layer only; give --output-activation softmax --cost log-likelihood");
+  }
+  return oneOf("--activation", hiddenActivationNames)(value);
 }
 
 function examples(lines: string[]): string {

@@ -35,8 +35,9 @@ const pngSignature = [0x89, 0x50, 0x4e, 0x47];
 
 /**
  * Classifies one input and prints the predicted class (with its name, when the model's metadata
- * has class names) and every output activation. The input is a PNG file, an image of an IDX file
- * (`--index`), a row of a CSV file (`--row`), or comma-separated values on the command line.
+ * has class names) and every output activation (as class probabilities for a softmax model). The
+ * input is a PNG file, an image of an IDX file (`--index`), a row of a CSV file (`--row`), or
+ * comma-separated values on the command line.
  */
 export async function predictCommand(input: string, flags: PredictFlags): Promise<number> {
   const { network, metadata } = await loadModel(flags.model);
@@ -52,6 +53,8 @@ export async function predictCommand(input: string, flags: PredictFlags): Promis
   const outputs = network.feedforward(prepared.input);
   const predicted = predictedClass(outputs);
   const name = (c: number): string => (names?.[c] === undefined ? String(c) : `${c} (${names[c]})`);
+  // softmax outputs are class probabilities (they sum to 1): shown as such, the predicted one beside its class
+  const probabilities = network.spec.outputActivation === "softmax";
 
   if (flags.json) {
     const result = {
@@ -59,6 +62,7 @@ export async function predictCommand(input: string, flags: PredictFlags): Promis
       predicted,
       ...(names?.[predicted] !== undefined && { name: names[predicted] }),
       ...(prepared.expected !== undefined && { expected: prepared.expected }),
+      ...(probabilities && { probability: outputs[predicted] }),
       outputs: Array.from(outputs),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -67,18 +71,28 @@ export async function predictCommand(input: string, flags: PredictFlags): Promis
   const unit = Array.from(outputs).every((v) => v >= 0 && v <= 1);
   const lines = [
     `input: ${prepared.source}${prepared.steps.length > 0 ? `; ${prepared.steps.join("; ")}` : ""}`,
-    `predicted: ${name(predicted)}`,
+    `predicted: ${name(predicted)}${probabilities ? `, probability ${percentage(outputs[predicted]!)}` : ""}`,
     ...(prepared.expected === undefined ? [] : [`expected: ${name(prepared.expected)}`]),
     // one output is a binary classifier: its value is not a class index
-    outputs.length === 1 ? "output activation (class 1 when ≥ 0.5, else class 0):" : "output activations:",
+    outputs.length === 1
+      ? "output activation (class 1 when ≥ 0.5, else class 0):"
+      : probabilities
+        ? "class probabilities (softmax outputs, summing to 100%):"
+        : "output activations:",
     ...Array.from(outputs, (v, c) => {
       const label = (outputs.length === 1 ? "" : names?.[c] === undefined ? String(c) : `${c} ${names[c]}`).padEnd(names ? 14 : 3);
       const bar = unit ? "█".repeat(Math.round(v * 20)) : "";
-      return `  ${label} ${v.toFixed(4)} ${bar}${outputs.length > 1 && c === predicted ? " ←" : ""}`.trimEnd();
+      const value = probabilities ? percentage(v).padStart(7) : v.toFixed(4);
+      return `  ${label} ${value} ${bar}${outputs.length > 1 && c === predicted ? " ←" : ""}`.trimEnd();
     }),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
   return exitCodes.ok;
+}
+
+/** A probability as a percentage with two decimals: 0.97123 → "97.12%". */
+function percentage(p: number): string {
+  return `${(100 * p).toFixed(2)}%`;
 }
 
 async function prepare(

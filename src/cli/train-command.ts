@@ -283,6 +283,12 @@ function checkArchitectureFlags(flags: TrainFlags): void {
   if (flags.cost === "cross-entropy" && flags.outputActivation !== undefined && flags.outputActivation !== "sigmoid") {
     throw new UsageError(`--cost cross-entropy needs --output-activation sigmoid, got ${flags.outputActivation}`);
   }
+  if (flags.cost === "log-likelihood" && flags.outputActivation !== undefined && flags.outputActivation !== "softmax") {
+    throw new UsageError(`--cost log-likelihood needs --output-activation softmax, got ${flags.outputActivation}`);
+  }
+  if (flags.outputActivation === "softmax" && flags.cost !== "log-likelihood") {
+    throw new UsageError(`--output-activation softmax needs --cost log-likelihood, got ${flags.cost ?? "quadratic (the default)"}`);
+  }
 }
 
 /**
@@ -386,8 +392,8 @@ async function buildNetwork(flags: TrainFlags, data: LoadedData, seed: number): 
   }
   const activation = flags.activation ?? "sigmoid";
   const cost = flags.cost ?? "quadratic";
-  // cross-entropy needs sigmoid outputs: that is the default output layer with it, whatever the hidden layers use
-  const outputActivation = flags.outputActivation ?? (cost === "cross-entropy" ? "sigmoid" : activation);
+  // cross-entropy needs sigmoid outputs, log-likelihood softmax ones: that is the default output layer with each, whatever the hidden layers use
+  const outputActivation = flags.outputActivation ?? (cost === "cross-entropy" ? "sigmoid" : cost === "log-likelihood" ? "softmax" : activation);
   return Network.create(sizes, { seed, activation, outputActivation, cost, init: flags.weightInit, dtype: flags.dtype });
 }
 

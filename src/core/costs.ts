@@ -6,15 +6,15 @@ import type { Activation, Vector } from "./activations.js";
 export interface Cost {
   readonly name: CostName;
   /** The name network2.py writes in its model files. */
-  readonly fileName: "QuadraticCost" | "CrossEntropyCost";
+  readonly fileName: "QuadraticCost" | "CrossEntropyCost" | "LogLikelihoodCost";
   /** C for one example with output a and target y. */
   value(a: Vector, y: Vector): number;
   /** Writes δ^L (BP1) into `delta`, given the output layer's z, a = σ(z) and the target y. */
   outputDelta(z: Vector, a: Vector, y: Vector, output: Activation, delta: Vector): void;
 }
 
-export type CostName = "quadratic" | "cross-entropy";
-export const costNames: readonly CostName[] = ["quadratic", "cross-entropy"];
+export type CostName = "quadratic" | "cross-entropy" | "log-likelihood";
+export const costNames: readonly CostName[] = ["quadratic", "cross-entropy", "log-likelihood"];
 
 const quadratic: Cost = {
   name: "quadratic",
@@ -56,7 +56,30 @@ const crossEntropy: Cost = {
   },
 };
 
-const byName: Record<CostName, Cost> = { quadratic, "cross-entropy": crossEntropy };
+const logLikelihood: Cost = {
+  name: "log-likelihood",
+  // network2.py has no such class: its load() cannot read a softmax model, which it could not run anyway
+  fileName: "LogLikelihoodCost",
+  // C = −Σ_j y_j ln a_j: −ln a_y for a one-hot y (chapter 3). The clamp keeps it finite when a_y underflows to 0.
+  value(a, y) {
+    let sum = 0;
+    for (let j = 0; j < a.length; j++) {
+      const yj = y[j]!;
+      if (yj !== 0) sum -= yj * Math.log(Math.max(a[j]!, EPSILON));
+    }
+    return sum;
+  },
+  // With a softmax output, δ^L_j = Σ_k ∂C/∂a_k · ∂a_k/∂z_j = a_j Σ_k y_k − y_j: a − y when y sums to 1
+  // (a one-hot y: every labelled example), and with the same bits, as a_j · 1 = a_j exactly. The
+  // softmax Jacobian is never formed. The network only allows log-likelihood on a softmax output layer.
+  outputDelta(_z, a, y, _output, delta) {
+    let total = 0;
+    for (let k = 0; k < y.length; k++) total += y[k]!;
+    for (let j = 0; j < a.length; j++) delta[j] = a[j]! * total - y[j]!;
+  },
+};
+
+const byName: Record<CostName, Cost> = { quadratic, "cross-entropy": crossEntropy, "log-likelihood": logLikelihood };
 
 /** The cost called `name`. */
 export function cost(name: CostName): Cost {

@@ -1,4 +1,4 @@
-import { activation, activationNames, type ActivationName } from "./activations.js";
+import { activation, activationNames, hiddenActivationNames, type ActivationName } from "./activations.js";
 import { createScratch, feedforward } from "./backprop.js";
 import { classCount, predictedClass } from "./classes.js";
 import { validateDataset, outputSize, type Dataset } from "./dataset.js";
@@ -46,11 +46,14 @@ export interface NetworkOptions {
   seed?: number;
   /** `"float32"` (default) or `"float64"`. */
   dtype?: DType;
-  /** σ of every layer (default `"sigmoid"`). */
+  /** σ of every layer (default `"sigmoid"`); not `"softmax"`, which only an output layer may have. */
   activation?: ActivationName;
-  /** σ of the output layer (default: same as `activation`). */
+  /** σ of the output layer (default: same as `activation`); `"softmax"` needs cost `"log-likelihood"`. */
   outputActivation?: ActivationName;
-  /** `"quadratic"` (default) or `"cross-entropy"` (needs a sigmoid output layer). */
+  /**
+   * `"quadratic"` (default), `"cross-entropy"` (needs a sigmoid output layer) or `"log-likelihood"`
+   * (needs a softmax output layer: the outputs are then class probabilities).
+   */
   cost?: CostName;
   /**
    * `"scaled-gaussian"` (default: weights N(0, 1/n_in), as network2.py) or `"gaussian"` (N(0,1), as
@@ -82,7 +85,11 @@ export function validateSpec(spec: NetworkSpec): void {
   for (let l = 0; l < sizes.length; l++) checkInteger(`sizes[${l}]`, sizes[l]); // a loop, not forEach: holes are checked too
   const { paramCount } = layoutOf(sizes as number[]);
   check(paramCount <= MAX_PARAMETERS, `sizes ${show(sizes)} make ${paramCount} parameters, more than shoal supports (${MAX_PARAMETERS})`);
-  checkOneOf("activation", spec.activation, activationNames);
+  check(
+    spec.activation !== "softmax",
+    `activation softmax is for the output layer only: give outputActivation softmax with cost log-likelihood, and as activation (the hidden layers') one of ${hiddenActivationNames.join(", ")}`,
+  );
+  checkOneOf("activation", spec.activation, hiddenActivationNames);
   checkOneOf("outputActivation", spec.outputActivation, activationNames);
   checkOneOf("cost", spec.cost, costNames);
   checkOneOf("dtype", spec.dtype, dtypes);
@@ -90,6 +97,20 @@ export function validateSpec(spec: NetworkSpec): void {
   check(
     spec.cost !== "cross-entropy" || spec.outputActivation === "sigmoid",
     `cost cross-entropy needs outputActivation sigmoid (outputs in (0, 1)), got ${show(spec.outputActivation)}`,
+  );
+  // Softmax and log-likelihood only go together: their pair gives δ^L = a − y (costs.ts), which the
+  // kernel computes without the softmax Jacobian.
+  check(
+    spec.cost !== "log-likelihood" || spec.outputActivation === "softmax",
+    `cost log-likelihood needs outputActivation softmax (outputs that are probabilities summing to 1), got ${show(spec.outputActivation)}`,
+  );
+  check(
+    spec.outputActivation !== "softmax" || spec.cost === "log-likelihood",
+    `outputActivation softmax needs cost log-likelihood (C = −ln a_y), got ${show(spec.cost)}`,
+  );
+  check(
+    spec.outputActivation !== "softmax" || (sizes as number[])[sizes.length - 1]! >= 2,
+    `outputActivation softmax needs at least 2 outputs (a single softmax output is always 1), got sizes ${show(sizes)}`,
   );
 }
 

@@ -1,5 +1,5 @@
 import type { ActivationName } from "../core/activations.js";
-import { cost, costNames, type CostName } from "../core/costs.js";
+import { cost, costNames, type Cost, type CostName } from "../core/costs.js";
 import { ModelFileError, show, ValidationError } from "../core/errors.js";
 import { allocateParams, layoutOf, Network, validateSpec, type DType, type Init, type NetworkSpec } from "../core/network.js";
 
@@ -8,6 +8,9 @@ import { allocateParams, layoutOf, Network, validateSpec, type DType, type Init,
  * fields. network2.py's `load` only reads its four keys, so it can load our files, and we load its
  * files (which lack our fields) with network2's defaults: sigmoid everywhere, float64 (numpy).
  * Version 2 added `init`; version 1 files load without it (their initialisation is not known).
+ * A softmax model (cost "LogLikelihoodCost", outputActivation "softmax") is still version 2: no
+ * field changed, only two allowed values were added, and a shoal from before them refuses such a
+ * file naming the unknown cost (network2.py's load() cannot read it either: it has no such class).
  *
  * Shapes, for layer l = 0 … L−1 mapping sizes[l] inputs to sizes[l+1] neurons:
  *   weights[l]   sizes[l+1] rows × sizes[l] columns; weights[l][j][k] = w_jk (row j = neuron j)
@@ -18,7 +21,7 @@ export interface ModelJson {
   version: typeof VERSION;
   sizes: number[];
   /** network2.py's name of the cost class. */
-  cost: "QuadraticCost" | "CrossEntropyCost";
+  cost: Cost["fileName"];
   activation: ActivationName;
   outputActivation: ActivationName;
   dtype: DType;

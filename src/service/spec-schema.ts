@@ -1,4 +1,4 @@
-import { activationNames } from "../core/activations.js";
+import { activationNames, hiddenActivationNames } from "../core/activations.js";
 import { costNames } from "../core/costs.js";
 import { check, checkInteger, checkOneOf, checkPositive, show } from "../core/errors.js";
 import { dtypes } from "../core/layout.js";
@@ -58,7 +58,8 @@ export const jobSpecSchema = {
     data: dataSchema,
     // maxItems bounds what one HTTP request may ask for; the library bounds parameters instead
     layers: { type: "array", minItems: 2, maxItems: 100, items: positive },
-    activation: { type: "string", enum: activationNames },
+    // softmax only as outputActivation (with cost log-likelihood): validateSpec says so in the library's words
+    activation: { type: "string", enum: hiddenActivationNames },
     outputActivation: { type: "string", enum: activationNames },
     cost: { type: "string", enum: costNames },
     init: { type: "string", enum: inits },

@@ -214,6 +214,7 @@ async function main(): Promise<void> {
         console.log(name, "changed", diff(got, init, from, to), "ref changed", diff(referenceParams, init, from, to), "differs from ref", diff(got, referenceParams, from, to));
     }
     console.log(`neuron split, ${threads} thread(s), epoch 1: parameters ${same ? "bit-identical to" : "DIFFERENT from"} the example split's kernel; cost sum ${costSum === referenceCost ? "identical" : `${costSum} against ${referenceCost}`}`);
+    if (!same || costSum !== referenceCost) throw new Error("the neuron split does not give the example split's bits: its timings would compare different computations");
   }
 
   const pool = createPool({ threads: 2 });

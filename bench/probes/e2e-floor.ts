@@ -31,7 +31,7 @@ const parts: Record<string, () => Promise<number> | number> = {
   "fill a new Float32Array of the digits' inputs": () => timed(() => new Float32Array(data.inputs.length).fill(0.5)),
   "createSharedRun on new memory": () => {
     const n = net();
-    return timed(() => createSharedRun(n.spec, n.params, data, test, { threads: 1, miniBatchSize: 10, kernel: "wasm", privateWeights: false }));
+    return timed(() => createSharedRun(n.spec, n.params, data, test, { threads: 1, miniBatchSize: 10, kernel: "wasm", privateWeights: false, parallelism: "examples" }));
   },
   "10 steady epochs with the test": async () => {
     const result = await train(net(), data, { ...options, epochs: 12 });

@@ -16,7 +16,7 @@ import { stepKernel } from "../../src/parallel/step-kernel.js";
 
 const { train: data } = await loadMnistDigits();
 const net = Network.create([784, 30, 10], { seed: 1 });
-const run = createSharedRun(net.spec, net.params, data, undefined, { threads: 1, miniBatchSize: 10, kernel: "wasm", privateWeights: false });
+const run = createSharedRun(net.spec, net.params, data, undefined, { threads: 1, miniBatchSize: 10, kernel: "wasm", privateWeights: false, parallelism: "examples" });
 const views = mapRun(run);
 // a shuffled order, as a training's (cache behaviour differs from walking the data in file order)
 views.order.forEach((_, i) => (views.order[i] = i));

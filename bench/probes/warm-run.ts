@@ -15,7 +15,7 @@ const pool = createPool({ threads: 1 });
 const options = { miniBatchSize: 10, eta: 3, seed: 1 } as const;
 for (let i = 0; i < 3; i++) await train(Network.create([784, 30, 10], { seed: 1 }), data, { ...options, epochs: 1, pool });
 const times: Record<string, number[]> = { "warm train() of 1 epoch": [], "steady epoch": [], "density sample": [], "createSharedRun, reused": [], "validateDataset": [], "per-value isFinite scan": [] };
-const settings = { threads: 1, miniBatchSize: 10, eta: 3, kernel: "wasm", privateWeights: false } as const;
+const settings = { threads: 1, miniBatchSize: 10, kernel: "wasm", privateWeights: false, parallelism: "examples" } as const;
 const net = Network.create([784, 30, 10], { seed: 1 });
 let previous = createSharedRun(net.spec, net.params, data, undefined, settings);
 const time = (name: string, work: () => unknown): void => {

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
 
   const { train: data } = await loadMnistDigits();
   const network = Network.create(sizes, { seed: 1 });
-  const settings = { threads: 1, miniBatchSize, eta, kernel: "wasm", privateWeights: false } as const;
+  const settings = { threads: 1, miniBatchSize, kernel: "wasm", privateWeights: false, parallelism: "examples" } as const;
   const run = createSharedRun(network.spec, network.params, data, undefined, settings);
   const views = mapRun(run);
   // A fixed shuffle (any order will do, as long as both strategies see the same one)

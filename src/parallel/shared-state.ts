@@ -2,6 +2,7 @@ import { exampleScratchBytes } from "../core/backprop.js";
 import type { Dataset, Targets } from "../core/dataset.js";
 import { allocateParams, layoutOf, type Layout, type NetworkSpec, type Params } from "../core/network.js";
 import { kernelLayoutOf, kernelModule, pack, slotBytes, threadScratchBytes, unpack, type KernelLayout, type SparseInputs } from "../core/wasm/wasm-kernel.js";
+import { abi } from "../core/wasm/abi.js";
 
 /**
  * A parallel training run's shared memory: ONE shared WebAssembly.Memory (a SharedArrayBuffer the
@@ -15,6 +16,10 @@ export interface SharedRun {
   readonly miniBatchSize: number;
   /** Which kernel the workers run: the TypeScript one, or the float32 WebAssembly SIMD one. */
   readonly kernel: KernelName;
+  /** How the threads share a step: by examples (epoch-share.ts) or by the hidden layer's neurons (neuron-share.ts). */
+  readonly parallelism: Parallelism;
+  /** The neuron split's regions (parallelism "neurons" only). */
+  readonly neurons?: NeuronRegions;
   readonly memory: WebAssembly.Memory;
   readonly regions: Regions;
   readonly train: SharedDataset;
@@ -32,6 +37,52 @@ export interface SharedRun {
 }
 
 export type KernelName = "js" | "wasm";
+
+/** How a run's threads share each mini-batch: its examples, or the hidden layer's neurons. */
+export type Parallelism = "examples" | "neurons";
+
+/**
+ * The neuron split's regions (byte offsets): thread k's block of the hidden layer (its neurons'
+ * weights as a transposed block of n_in rows × `width` floats, and their biases), its own copy of
+ * the output layer, its example slots and scratch; and the exchange rows where each thread writes
+ * its neurons' activations for every example of a step, double-buffered by step parity.
+ */
+export interface NeuronRegions {
+  /** Bytes between example slots, in each thread's slots and in the exchange rows. */
+  readonly stride: number;
+  /** Slots per thread: a whole mini-batch. */
+  readonly slotCount: number;
+  readonly exchange: readonly [number, number];
+  readonly parts: readonly NeuronPart[];
+}
+
+/** Thread k's part of a neuron split: hidden neurons [c0, c0 + width) of the padded layer, nk of them real. */
+export interface NeuronPart {
+  readonly c0: number;
+  readonly width: number;
+  readonly nk: number;
+  readonly w1: number;
+  readonly b1: number;
+  readonly w2: number;
+  readonly b2: number;
+  /** Its example slots: a slot header (abi), then δ¹ of its neurons at `delta1`, δ² at `delta2` (bytes from the slot). */
+  readonly slots: number;
+  readonly delta1: number;
+  readonly delta2: number;
+  readonly z1: number;
+  readonly z2: number;
+  readonly a2: number;
+  /** The example's target (float64). */
+  readonly y: number;
+  /** stepLayer's list heads (one per input, zero between calls) and entries. */
+  readonly heads: number;
+  readonly list: number;
+  /** Int32 0, 1, …: the positions of a dense layer's inputs. */
+  readonly identity: number;
+}
+
+/** The largest mini-batch the neuron split takes (each thread keeps a slot per example of a batch). */
+export const NEURON_MAX_BATCH = 1024;
 
 /**
  * Byte offsets (all 16-aligned) of a run's regions in the shared memory. Whatever threads write at
@@ -228,7 +279,7 @@ export function createSharedRun(
   params: Params,
   train: Dataset,
   test: Dataset | undefined,
-  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "kernel" | "privateWeights">,
+  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "kernel" | "privateWeights" | "parallelism">,
   previous?: SharedRun,
 ): SharedRun {
   const { threads, kernel } = settings;
@@ -263,6 +314,7 @@ export function createSharedRun(
   const mostInputs = typeof sharedTrain.inputs === "number" ? train.inputSize : sharedTrain.inputs.most;
   const scratchStride = wasmLayout ? Math.ceil(threadScratchBytes(wasmLayout, slotCount, mostInputs) / CACHE_LINE) * CACHE_LINE : 0;
   const scratch = arena.take(threads * scratchStride, CACHE_LINE);
+  const neurons = settings.parallelism === "neurons" ? planNeurons(arena, spec.sizes, threads, Math.min(settings.miniBatchSize, train.count), mostInputs) : undefined;
   const pages = Math.max(1, Math.ceil(arena.size / PAGE));
   // The wasm kernel reads address 0 as "none" (no activations to scale, the end of a list): byte 0
   // holds the control words, so no slot or list it points at can start there.
@@ -277,6 +329,7 @@ export function createSharedRun(
     train: sharedTrain,
     test: sharedTest,
     module: wasmLayout ? kernelModule() : undefined,
+    ...(neurons && { neurons }),
   };
   const buffer = run.memory.buffer;
   const views = mapRun(run);
@@ -289,7 +342,42 @@ export function createSharedRun(
   if (!(reuse && keepTrain)) copyDataset(buffer, sharedTrain, views.train, train);
   if (test && sharedTest && views.test && !(reuse && keepTest)) copyDataset(buffer, sharedTest, views.test, test);
   writeParams(run, views, layoutOf(spec.sizes), params);
+  for (const part of neurons?.parts ?? []) new Int32Array(buffer, part.identity, spec.sizes[1]!).forEach((_, i, a) => (a[i] = i));
   return run;
+}
+
+/**
+ * The neuron split's regions for a wasm run of one hidden layer: thread k gets the k-th share of
+ * the hidden layer's padded width, in blocks of 4 neurons (the kernel's SIMD width).
+ */
+function planNeurons(arena: Arena, sizes: readonly number[], threads: number, slotCount: number, mostInputs: number): NeuronRegions {
+  if (sizes.length !== 3) throw new Error("the neuron split takes networks of one hidden layer");
+  if (slotCount > NEURON_MAX_BATCH) throw new Error(`the neuron split takes mini-batches of at most ${NEURON_MAX_BATCH}`);
+  const [n0, n1, n2] = sizes as [number, number, number];
+  const kernel = kernelLayoutOf(sizes);
+  const [np1, np2] = kernel.padded as [number, number];
+  const blocks = np1 / 4;
+  const widths = Array.from({ length: threads }, (_, k) => 4 * (Math.floor((blocks * (k + 1)) / threads) - Math.floor((blocks * k) / threads)));
+  const widest = Math.max(...widths);
+  const stride = Math.ceil(Math.max(abi.slotHeaderBytes + 4 * widest + 4 * np2, 4 * np1) / CACHE_LINE) * CACHE_LINE;
+  const line = (bytes: number): number => arena.take(Math.max(bytes, 16), CACHE_LINE);
+  let c0 = 0;
+  const parts = widths.map((width): NeuronPart => {
+    // the copy of layer 2 as the kernel layout has it: w² (n1 rows of np2), b² right after
+    const w2 = line(4 * (n1 + 1) * np2);
+    const part: NeuronPart = {
+      c0, width, nk: Math.max(0, Math.min(width, n1 - c0)),
+      w1: line(4 * n0 * width), b1: line(4 * width), w2, b2: w2 + 4 * n1 * np2,
+      slots: line(slotCount * stride), delta1: abi.slotHeaderBytes, delta2: abi.slotHeaderBytes + 4 * widest,
+      z1: line(4 * width), z2: line(4 * np2), a2: line(4 * np2), y: line(8 * n2), heads: line(4 * n0), identity: line(4 * n1),
+      list: line(abi.entryBytes * (slotCount * Math.max(1, mostInputs) + slotCount) + 16),
+    };
+    c0 += width;
+    return part;
+  });
+  // after every thread's slots, so a slot's offset to its exchange row (stepLayer's `prev`) is positive
+  const exchange: [number, number] = [line(slotCount * stride), line(slotCount * stride)];
+  return { stride, slotCount, exchange, parts };
 }
 
 /** Where a dense dataset's regions start (its inputs come first). */

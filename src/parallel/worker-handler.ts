@@ -1,5 +1,6 @@
 import { markFailed, PeerFailedError } from "./barrier.js";
 import { peerFailedResult, runEpochShare, workerContext, type EpochShareResult, type StepHook, type WorkerContext } from "./epoch-share.js";
+import { runNeuronEpoch } from "./neuron-share.js";
 import type { PoolTask } from "./pool.js";
 
 /**
@@ -22,7 +23,7 @@ export function poolTaskHandler(beforeStep?: StepHook): (message: PoolTask) => E
     }
     const { context } = current;
     try {
-      return runEpochShare(context, message.task);
+      return context.run.parallelism === "neurons" ? runNeuronEpoch(context, message.task) : runEpochShare(context, message.task);
     } catch (error) {
       if (error instanceof PeerFailedError) return peerFailedResult(); // another thread's failure: it reports its own error
       markFailed(context.views.control); // release the other workers from the barrier

@@ -1,7 +1,7 @@
 import type { Dataset } from "../core/dataset.js";
 import type { StepPhases } from "../parallel/epoch-share.js";
 import type { Checkpoint } from "../io/checkpoint.js";
-import type { KernelName } from "../parallel/shared-state.js";
+import { NEURON_MAX_BATCH, type KernelName, type Parallelism } from "../parallel/shared-state.js";
 import { MAX_THREADS, TrainingPool } from "../parallel/pool.js";
 import { check, checkInteger, checkKnownKeys, checkOneOf, checkPositive, show } from "../core/errors.js";
 import { randomSeed, type DType } from "../core/network.js";
@@ -38,6 +38,13 @@ export interface TrainOptions {
    * the TypeScript kernel in process.
    */
   kernel?: "auto" | KernelName;
+  /**
+   * How the worker threads share each mini-batch: `"examples"` (each thread takes some of the
+   * batch's examples; the default) or `"neurons"` (each thread takes some of the hidden layer's
+   * neurons for every example: one barrier a step and no weight crossing cores, which pays at small
+   * batches; the wasm kernel, one hidden layer, batches of at most 1,024). Both give the same bits.
+   */
+  parallelism?: Parallelism;
   /** Evaluated after each epoch; its accuracy goes into the epoch report. */
   testData?: Dataset;
   /**
@@ -147,6 +154,8 @@ export interface RunPlan {
   readonly threadsReason: string;
   /** Kernel of the worker threads (unused when threads is 0). */
   readonly kernel: KernelName;
+  /** How the threads share each mini-batch (unused when threads is 0). */
+  readonly parallelism: Parallelism;
   readonly etaSchedule: EtaSchedule | undefined;
   readonly earlyStopping: EarlyStopping | undefined;
   /** The accuracy the schedule and early stopping watch (undefined when neither is asked for). */
@@ -156,7 +165,7 @@ export interface RunPlan {
 
 /** Every key of TrainOptions (the type makes this list complete). */
 const trainOptionKeys: Record<keyof TrainOptions, true> = {
-  epochs: true, miniBatchSize: true, eta: true, seed: true, shuffle: true, threads: true, pool: true, kernel: true, testData: true,
+  epochs: true, miniBatchSize: true, eta: true, seed: true, shuffle: true, threads: true, pool: true, kernel: true, parallelism: true, testData: true,
   validationData: true, etaSchedule: true, earlyStopping: true, onEpoch: true, onProgress: true, signal: true, checkpoint: true, resume: true,
 };
 
@@ -234,6 +243,14 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
   check(kernel !== "wasm" || threads !== 0, "kernel wasm runs on worker threads; threads 0 is the in-process TypeScript path");
   // threads 0 runs the TypeScript kernel whatever the dtype: record that, so a checkpoint says what really ran
   const chosen = kernel === "auto" ? (dtype === "float32" && threads !== 0 ? "wasm" : "js") : kernel;
+  const parallelism = options.parallelism ?? "examples";
+  checkOneOf("parallelism", parallelism, ["examples", "neurons"]);
+  if (parallelism === "neurons") {
+    check(choice.threads !== 0, "parallelism neurons runs on worker threads; threads 0 is the in-process path");
+    check(chosen === "wasm", `parallelism neurons needs the wasm kernel (a float32 network), this run's kernel is ${chosen}`);
+    check(shape.sizes.length === 3, `parallelism neurons takes networks of one hidden layer, this one is ${shape.sizes.join("-")}`);
+    check(options.miniBatchSize <= NEURON_MAX_BATCH, `parallelism neurons takes mini-batches of at most ${NEURON_MAX_BATCH}, got ${options.miniBatchSize}`);
+  }
   return {
     kernel: chosen,
     epochs: options.epochs,
@@ -243,6 +260,7 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
     shuffle,
     threads: choice.threads,
     threadsReason: choice.reason,
+    parallelism,
     etaSchedule,
     earlyStopping,
     monitor,

@@ -23,13 +23,13 @@ export async function parallelEngine(
   signal: AbortSignal | undefined,
   pool: TrainingPool,
 ): Promise<Engine> {
-  const { threads, miniBatchSize, kernel } = plan;
+  const { threads, miniBatchSize, kernel, parallelism } = plan;
   const privateWeights = pool.variant.privateWeights ?? false;
   if (privateWeights && kernel !== "wasm") throw new Error("privateWeights is for the wasm kernel");
   const lease = await pool.lease();
   let run;
   try {
-    run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, kernel, privateWeights }, lease.held);
+    run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, kernel, privateWeights, parallelism }, lease.held);
   } catch (error) {
     await lease.release();
     throw error;

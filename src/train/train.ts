@@ -66,6 +66,13 @@ export async function trainOn(pools: PoolSet, network: Network, trainingData: Da
   );
   const shape = { sizes: network.sizes, dtype: network.spec.dtype, data: trainingData };
   const plan = options.resume ? planResumedRun(options, options.resume, shape) : planRun(options as TrainOptions, shape);
+  if (plan.parallelism === "neurons") {
+    const { activation, outputActivation, cost } = network.spec;
+    check(
+      activation === "sigmoid" && (outputActivation ?? activation) === "sigmoid" && cost === "quadratic",
+      `parallelism neurons takes network.py's sigmoid layers and quadratic cost, this network has ${activation} / ${outputActivation ?? activation} layers and the ${cost} cost`,
+    );
+  }
   network.checkFits(trainingData, "training data");
   check(trainingData.count > 0, "training data has no examples");
   const test = options.testData;

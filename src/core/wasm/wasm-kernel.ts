@@ -67,7 +67,8 @@ export function unpack(kernel: KernelLayout, from: Float32Array, layout: Layout,
   }
 }
 
-interface Exports {
+/** The kernel module's functions (kernel.wat), all addresses byte offsets into the shared memory. */
+export interface KernelExports {
   gather(x: number, n: number, idx: number, val: number): number;
   forward(wt: number, b: number, idx: number, val: number, count: number, z: number, np: number): void;
   accumulateBatch(
@@ -107,6 +108,11 @@ export function kernelModule(): WebAssembly.Module {
     compiled = new WebAssembly.Module(bytes);
   }
   return compiled;
+}
+
+/** An instance of the kernel over `memory`, for code that drives its functions directly (the neuron split). */
+export function instantiateKernel(memory: WebAssembly.Memory): KernelExports {
+  return new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports as unknown as KernelExports;
 }
 
 const aligned = (bytes: number): number => Math.ceil(bytes / 16) * 16;
@@ -212,7 +218,7 @@ export interface KernelMemory {
  * the mini-batch into those rows (accumulate) and applies the SGD step to them (update).
  */
 export class WasmKernel {
-  private readonly wasm: Exports;
+  private readonly wasm: KernelExports;
   private readonly identity: number;
   private readonly z: number[] = [];
   private readonly zView: Float32Array[] = [];
@@ -245,7 +251,7 @@ export class WasmKernel {
     part: { readonly index: number; readonly count: number } = { index: 0, count: 1 },
   ) {
     const { memory } = at;
-    this.wasm = new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports as unknown as Exports;
+    this.wasm = instantiateKernel(memory);
     const buffer = memory.buffer;
     this.int32 = new Int32Array(buffer);
     const widest = Math.max(...kernel.sizes);

@@ -1,0 +1,124 @@
+// Issue 17 §1: the neuron split (parallelism "neurons") gives the example split's bits, at any
+// thread count, and ends like it: short and tiny batches, layers smaller than the thread count,
+// target vectors, the divergence guard, abort, and checkpoints resumed under the other strategy.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { AbortError, createDataset, createPool, DivergenceError, loadCheckpoint, Network, train, ValidationError, type Dataset, type TrainOptions } from "../src/index.js";
+import { someDigits } from "./fixtures/digits.js";
+
+const pools = [1, 2, 3, 4].map((threads) => createPool({ threads }));
+afterAll(() => Promise.all(pools.map((p) => p.close())));
+const dir = mkdtempSync(join(tmpdir(), "shoal-neurons-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Outcome {
+  params: number[];
+  costs: number[];
+  accuracy: (number | undefined)[];
+}
+
+async function run(sizes: number[], data: Dataset, test: Dataset | undefined, options: Partial<TrainOptions> & Pick<TrainOptions, "miniBatchSize">): Promise<Outcome> {
+  const net = Network.create(sizes, { seed: 9 });
+  const result = await train(net, data, { epochs: 2, eta: 3, seed: 2, ...(test && { testData: test }), ...options });
+  return { params: Array.from(net.params), costs: result.epochs.map((e) => e.cost), accuracy: result.epochs.map((e) => e.accuracy) };
+}
+
+describe("the neuron split gives the example split's bits", () => {
+  const cases: [string, number[], number, number][] = [
+    ["784-30-10, batch 10", [784, 30, 10], 200, 10],
+    ["784-30-10, batch 100, a short last batch", [784, 30, 10], 250, 100],
+    ["784-30-10, batch 7, a short last batch", [784, 30, 10], 205, 7],
+    ["a batch of 2, smaller than the thread count", [784, 30, 10], 40, 2],
+    ["784-6-10: fewer blocks of 4 neurons than threads", [784, 6, 10], 100, 10],
+    ["784-100-10, batch 10", [784, 100, 10], 100, 10],
+  ];
+  for (const [name, sizes, count, miniBatchSize] of cases) {
+    it(`${name}, on 1–4 threads`, async () => {
+      const { train: data, test } = await someDigits(count, 50);
+      const reference = await run(sizes, data, test, { miniBatchSize, threads: 2 });
+      for (const pool of pools) expect(await run(sizes, data, test, { miniBatchSize, pool, parallelism: "neurons" })).toEqual(reference);
+    });
+  }
+
+  it("with target vectors (no labels)", async () => {
+    const rows = Array.from({ length: 60 }, (_, i) => Array.from({ length: 6 }, (_, j) => ((i * 7 + j * 3) % 5 === 0 ? 0 : ((i + j) % 7) / 7)));
+    const targets = rows.map((r) => [r[0]!, r[1]! * r[2]!, 1 - r[3]!]);
+    const data = createDataset({ inputs: rows, targets });
+    const reference = await run([6, 9, 3], data, undefined, { miniBatchSize: 4, threads: 1 });
+    for (const pool of pools.slice(1)) expect(await run([6, 9, 3], data, undefined, { miniBatchSize: 4, pool, parallelism: "neurons" })).toEqual(reference);
+  });
+});
+
+describe("the neuron split ends like the example split", () => {
+  it("the divergence guard: the same mini-batch, the same last good weights", async () => {
+    const { train: data } = await someDigits(200);
+    const outcome = async (options: Partial<TrainOptions>) => {
+      const net = Network.create([784, 30, 10], { seed: 1 });
+      // η/m = 1e39 is infinite as a float32 step size: the first update makes weights infinite or NaN
+      const error = await train(net, data, { epochs: 2, miniBatchSize: 10, eta: 1e40, seed: 1, threads: 2, ...options }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DivergenceError);
+      return { message: (error as Error).message, params: Array.from(net.params) };
+    };
+    const examples = await outcome({});
+    expect(examples.params.every(Number.isFinite)).toBe(true);
+    // several times: a thread that runs ahead sets the flag while a slower one is still at the step's
+    // barrier, which once left the two threads disagreeing, and waiting at different barriers
+    for (let i = 0; i < 4; i++) expect(await outcome({ parallelism: "neurons" })).toEqual(examples);
+    expect(await outcome({ parallelism: "neurons", pool: pools[2], threads: undefined })).toEqual(examples);
+  });
+
+  it("an abort stops it between mini-batches; the pool then trains the next run with the same bits", async () => {
+    const { train: data, test } = await someDigits(2000, 50);
+    const controller = new AbortController();
+    const net = Network.create([784, 100, 10], { seed: 3 });
+    // mid-epoch: an epoch of 2,000 examples takes some 10–20 ms here
+    setTimeout(() => controller.abort(), 60);
+    const error = await train(net, data, { epochs: 1000, miniBatchSize: 10, eta: 3, seed: 1, pool: pools[1], parallelism: "neurons", signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AbortError);
+    expect(net.params.every(Number.isFinite)).toBe(true);
+    const reference = await run([784, 30, 10], data, test, { miniBatchSize: 10, threads: 1 });
+    expect(await run([784, 30, 10], data, test, { miniBatchSize: 10, pool: pools[1], parallelism: "neurons" })).toEqual(reference);
+  });
+
+  it("a checkpoint written under one strategy resumes under the other, bit-identically", async () => {
+    const { train: data, test } = await someDigits(200, 50);
+    const path = join(dir, "ckpt.json");
+    const straight = Network.create([784, 30, 10], { seed: 4 });
+    await train(straight, data, { epochs: 4, miniBatchSize: 10, eta: 3, seed: 5, threads: 2, testData: test });
+    const first = Network.create([784, 30, 10], { seed: 4 });
+    await train(first, data, { epochs: 2, miniBatchSize: 10, eta: 3, seed: 5, threads: 2, parallelism: "neurons", checkpoint: { path } });
+    const checkpoint = await loadCheckpoint(path);
+    const resumed = checkpoint.network;
+    await train(resumed, data, { epochs: 4, resume: checkpoint, testData: test });
+    expect(Array.from(resumed.params)).toEqual(Array.from(straight.params));
+    // and the other way round
+    const second = Network.create([784, 30, 10], { seed: 4 });
+    await train(second, data, { epochs: 2, miniBatchSize: 10, eta: 3, seed: 5, threads: 2, checkpoint: { path } });
+    const back = await loadCheckpoint(path);
+    await train(back.network, data, { epochs: 4, resume: back, parallelism: "neurons" });
+    expect(Array.from(back.network.params)).toEqual(Array.from(straight.params));
+  });
+});
+
+describe("what the neuron split takes", () => {
+  it("refuses, before any thread starts, what it cannot run, saying why", async () => {
+    const { train: data } = await someDigits(50);
+    const refused: [number[], Partial<TrainOptions> & { dtype?: "float64"; cost?: "cross-entropy" }, string][] = [
+      [[784, 30, 10], { threads: 0 }, "parallelism neurons runs on worker threads; threads 0 is the in-process path"],
+      [[784, 30, 10], { dtype: "float64" }, "parallelism neurons needs the wasm kernel (a float32 network), this run's kernel is js"],
+      [[784, 30, 10], { kernel: "js" }, "parallelism neurons needs the wasm kernel (a float32 network), this run's kernel is js"],
+      [[784, 20, 20, 10], {}, "parallelism neurons takes networks of one hidden layer, this one is 784-20-20-10"],
+      [[784, 30, 10], { miniBatchSize: 2000 }, "parallelism neurons takes mini-batches of at most 1024, got 2000"],
+      [[784, 30, 10], { cost: "cross-entropy" }, "parallelism neurons takes network.py's sigmoid layers and quadratic cost"],
+      [[784, 30, 10], { parallelism: "layers" as never }, "parallelism must be one of examples, neurons"],
+    ];
+    for (const [sizes, { dtype, cost, ...options }, message] of refused) {
+      const net = Network.create(sizes, { seed: 1, ...(dtype && { dtype }), ...(cost && { cost }) });
+      const error = await train(net, data, { epochs: 1, miniBatchSize: 10, eta: 3, threads: 2, parallelism: "neurons", ...options }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as Error).message).toContain(message);
+    }
+  });
+});

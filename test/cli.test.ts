@@ -52,7 +52,7 @@ describe("shoal train --json", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(lines).toHaveLength(epochs);
     lines.forEach((line, i) => {
-      expect(Object.keys(line).sort()).toEqual(["cost", "epoch", "eta", "examplesPerSecond", "seconds", "testAccuracy", "threads", "threadsReason", "validationAccuracy"]);
+      expect(Object.keys(line).sort()).toEqual(["cost", "epoch", "eta", "examplesPerSecond", "parallelism", "seconds", "testAccuracy", "threads", "threadsReason", "validationAccuracy"]);
       expect([line.threads, line.threadsReason]).toEqual([2, "2 threads, as asked"]);
       expect(line.epoch).toBe(i + 1);
       for (const key of ["testAccuracy", "validationAccuracy"]) {

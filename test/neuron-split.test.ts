@@ -122,3 +122,41 @@ describe("what the neuron split takes", () => {
     }
   });
 });
+
+describe("the neuron split from the command line and in job specs", () => {
+  it("shoal train --parallelism neurons saves the model --parallelism examples saves, and says which ran", async () => {
+    const { shoal } = await import("./fixtures/cli-helpers.js");
+    const { loadModel } = await import("../src/index.js");
+    const args = ["train", "--limit", "300", "--test-limit", "50", "--hidden", "30", "--epochs", "2", "--seed", "3", "--threads", "2", "--json"];
+    const models = await Promise.all(["examples", "neurons"].map(async (how) => {
+      const out = join(dir, `${how}.json`);
+      const run = await shoal([...args, "--parallelism", how, "--out", out]);
+      expect(run.code, run.stderr).toBe(0);
+      const line = JSON.parse(run.stdout.trim().split("\n")[0]!) as { parallelism: string };
+      expect(line.parallelism).toBe(how);
+      return loadModel(out);
+    }));
+    expect(models[1]!.metadata).toMatchObject({ parallelism: "neurons", threads: 2 });
+    expect(Array.from(models[1]!.network.params)).toEqual(Array.from(models[0]!.network.params));
+  }, 60_000);
+
+  it("a background trainer's job with parallelism neurons trains the bits of the example split", async () => {
+    const { createBackgroundTrainer } = await import("../src/service/index.js");
+    const { parseModel } = await import("../src/io/model-format.js");
+    const trainer = await createBackgroundTrainer();
+    try {
+      const spec = { data: { name: "mnist" as const, limit: 200, testLimit: 50 }, layers: [784, 30, 10], epochs: 2, miniBatchSize: 10, eta: 3, seed: 2, threads: 2 };
+      const params: number[][] = [];
+      for (const parallelism of ["examples", "neurons"] as const) {
+        const job = await trainer.submit({ ...spec, parallelism });
+        for await (const _ of trainer.events(job.id));
+        expect(trainer.job(job.id)).toMatchObject({ status: "done", parallelism });
+        params.push(Array.from(parseModel(await trainer.model(job.id), "job").network.params));
+      }
+      expect(params[1]).toEqual(params[0]);
+      await expect(trainer.submit({ ...spec, parallelism: "layers" as never })).rejects.toThrow("parallelism must be one of examples, neurons");
+    } finally {
+      await trainer.close();
+    }
+  }, 60_000);
+});

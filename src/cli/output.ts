@@ -17,6 +17,8 @@ export interface EpochRecord {
   /** Worker threads of the run (0: in process), and why that many (see TrainResult.threadsReason). */
   threads?: number;
   threadsReason?: string;
+  /** How the threads shared each mini-batch (threaded runs). */
+  parallelism?: "examples" | "neurons";
 }
 
 /** Progress within an epoch. */

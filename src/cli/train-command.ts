@@ -7,6 +7,7 @@ import { targetClass, type Dataset } from "../core/dataset.js";
 import { AbortError, ShoalError } from "../core/errors.js";
 import { Network, randomSeed, type DType, type Init } from "../core/network.js";
 import { etaScheduleText, type EtaSchedule, type StopReason } from "../core/schedule.js";
+import type { Parallelism } from "../parallel/shared-state.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { loadCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
@@ -42,6 +43,8 @@ export interface TrainFlags {
   earlyStopping?: number;
   keepBest?: boolean;
   threads: number | "auto";
+  /** How the threads share each mini-batch (the bits are the same either way). */
+  parallelism?: Parallelism;
   seed?: number;
   shuffle: boolean;
   out?: string;
@@ -88,7 +91,7 @@ interface RecordedRun {
 /** The flags `--resume` takes from the checkpoint (or, for a checkpoint that records no run, refuses). */
 const recordedFlags = ["--data", "--limit", "--test-limit", "--validation", "--validation-split", "--test-data", "--label-column", "--scale", "--separator", "--out", "--plot", "--checkpoint", "--checkpoint-every"];
 /** Flags that only change what --resume shows or how fast it runs, not its result. */
-const resumeFlags = ["--resume", "--epochs", "--threads", "--json"];
+const resumeFlags = ["--resume", "--epochs", "--threads", "--parallelism", "--json"];
 
 /** Hidden layers when neither --layers nor --hidden is given: Nielsen's 784-30-10. */
 export const defaultHidden = [30];
@@ -195,6 +198,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
       seed,
       shuffle: flags.shuffle,
       threads: flags.threads,
+      ...(flags.parallelism && { parallelism: flags.parallelism }),
       testData: loaded.test,
       ...(validation && { validationData: validation }),
       ...(flags.etaSchedule && { etaSchedule: flags.etaSchedule }),
@@ -214,6 +218,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
           seconds: r.seconds,
           threads: threads.threads,
           threadsReason: threads.reason,
+          ...(threads.threads > 0 && { parallelism: flags.parallelism ?? "examples" }),
         };
         records.push(record);
         reporter.epoch(record, flags.epochs);
@@ -492,6 +497,7 @@ function trainingMetadata(
     seed,
     threads: threads.threads,
     threadsReason: threads.reason,
+    ...(threads.threads > 0 && { parallelism: flags.parallelism ?? "examples" }),
     shuffle: flags.shuffle,
     ...(initModel === undefined ? { weightInit: net.spec.init } : { initModel }),
     ...(last && {
@@ -528,7 +534,7 @@ function describeRun(
   return (
     `training ${net.sizes.join("-")}${from} on ${data.name}: ${sets.join(", ")}\n` +
     `${act}, ${cost} cost, ${dtype}${net.spec.init === undefined ? "" : `, ${net.spec.init} init`}, η ${flags.eta}, batch ${flags.batch}, ${plural(flags.epochs, "epoch")}, ` +
-    `${threadsText(threads.threads, flags.threads === "auto")}, seed ${seed}${flags.shuffle ? "" : ", no shuffle"}` +
+    `${threadsText(threads.threads, flags.threads === "auto")}${flags.parallelism === "neurons" ? " sharing the hidden layer's neurons" : ""}, seed ${seed}${flags.shuffle ? "" : ", no shuffle"}` +
     (flags.threads === "auto" ? `\nauto chose ${threads.reason}` : "")
   );
 }

@@ -28,6 +28,8 @@ export interface JobInfo {
   threads?: number;
   /** Why that many (see TrainResult.threadsReason): for `threads: "auto"`, the cost model's choice. */
   threadsReason?: string;
+  /** How the threads shared each mini-batch (once done). */
+  parallelism?: TrainResult["parallelism"];
   /** Set when the run stopped before its last epoch (early stopping, or a plateau schedule at its floor). */
   stopped?: TrainResult["stopped"];
   /** With earlyStopping.restoreBest: the epoch whose parameters the model holds. */

@@ -29,6 +29,7 @@ export function trainOptionsOfSpec(
     shuffle: spec.shuffle,
     threads: spec.threads ?? run.threads,
     testData: spec.evaluate === false ? undefined : test,
+    ...(spec.parallelism !== undefined && { parallelism: spec.parallelism }),
     ...(spec.etaSchedule !== undefined && { etaSchedule: spec.etaSchedule }),
     ...(spec.earlyStopping !== undefined && { earlyStopping: spec.earlyStopping }),
     signal: run.signal,

@@ -16,7 +16,7 @@ import type { CsvData, IdxData, NamedData } from "../data/source.js";
  */
 export interface JobSpec
   extends Pick<NetworkOptions, "activation" | "outputActivation" | "cost" | "init" | "dtype">,
-    Pick<TrainOptions, "epochs" | "miniBatchSize" | "eta" | "seed" | "shuffle" | "threads" | "etaSchedule" | "earlyStopping"> {
+    Pick<TrainOptions, "epochs" | "miniBatchSize" | "eta" | "seed" | "shuffle" | "threads" | "parallelism" | "etaSchedule" | "earlyStopping"> {
   /** The training data (and its test set, when the source has one). */
   data: DataRef;
   /** Neurons per layer, input first: `[784, 30, 10]`. Must fit the data. */
@@ -167,6 +167,7 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
   // The seed is fixed now, so the job record shows it and the job can be repeated.
   const seed = spec.seed ?? randomSeed();
   if (spec.evaluate !== undefined) checkField("evaluate", spec.evaluate, fields.evaluate);
+  if (spec.parallelism !== undefined) checkField("parallelism", spec.parallelism, fields.parallelism);
   if (spec.etaSchedule !== undefined) checkEtaSchedule(spec.etaSchedule);
   if (spec.earlyStopping !== undefined) checkEarlyStopping(spec.earlyStopping);
   // a job's only monitored accuracy is its test set's (it has no validation set)

@@ -220,7 +220,7 @@ export class TrainerCore {
       });
       const result = await trainOn(this.pools, net, data.train, options); // threads stay warm from job to job
       const finished = {
-        threads: result.threads, threadsReason: result.threadsReason, finishedAt: new Date().toISOString(), seconds: seconds(), model: true,
+        threads: result.threads, threadsReason: result.threadsReason, parallelism: result.parallelism, finishedAt: new Date().toISOString(), seconds: seconds(), model: true,
         ...(result.stopped && { stopped: result.stopped }),
         ...(result.bestEpoch !== undefined && { bestEpoch: result.bestEpoch }),
       };

@@ -136,6 +136,8 @@ export interface TrainResult {
    * else "2 threads, as asked", "in process, as asked", "2 threads: the pool's" or "…, as the checkpoint's run".
    */
   readonly threadsReason: string;
+  /** How the threads shared each mini-batch ("examples" also for runs in process). */
+  readonly parallelism: Parallelism;
   /** Set when the run ended before its last epoch: after which epoch, and why. */
   readonly stopped?: { readonly epoch: number; readonly reason: StopReason };
   /** With `earlyStopping.restoreBest`: the epoch whose parameters the network holds (the best monitored accuracy; the first such epoch on a tie). */

@@ -170,7 +170,7 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
     await engine.close();
   }
   return {
-    epochs: reports, seed: plan.seed, threads: plan.threads, threadsReason: plan.threadsReason,
+    epochs: reports, seed: plan.seed, threads: plan.threads, threadsReason: plan.threadsReason, parallelism: plan.parallelism,
     ...(stopped && { stopped }),
     ...(restoreBest && { bestEpoch: schedule.bestEpoch }),
   };

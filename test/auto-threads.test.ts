@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDataset, createPool, loadCheckpoint, loadMnistDigits, Network, train } from "../src/index.js";
-import { chooseThreads, inputDensity, stepMicros, type Workload } from "../src/train/auto-threads.js";
+import { chooseParallelism, chooseThreads, inputDensity, stepMicros, type Workload } from "../src/train/auto-threads.js";
 import { threadChoice } from "../src/train/options.js";
 import { PoolSet } from "../src/train/pool-set.js";
 import { trainOn } from "../src/train/train.js";
@@ -56,9 +56,21 @@ describe("threads: \"auto\" — the cost model's choice (src/train/auto-threads.
     expect(big.threads).toBeGreaterThan(2);
     expect(big.threads).toBeLessThanOrEqual(8);
     expect(big.reason).toContain("modelled beyond 2 threads: fitted on 2 cores, extrapolated to this machine's 8");
-    expect(chooseThreads(work([784, 256, 128, 10], 100), 1)).toEqual({ threads: 1, reason: "1 thread: this machine has 1 core" });
+    expect(chooseThreads(work([784, 256, 128, 10], 100), 1)).toEqual({ threads: 1, parallelism: "examples", reason: "1 thread: this machine has 1 core" });
     expect(chooseThreads(work([784, 256, 128, 10], 1), 8).threads).toBe(1);
     expect(chooseThreads(work([784, 256, 128, 10], 10_000), 100_000).threads).toBeLessThanOrEqual(256);
+  });
+
+  it("where the neuron split can run, auto takes it when the model predicts it faster (784-30-10 at batch 10 on 2 cores)", () => {
+    const w: Workload = { ...work([784, 30, 10], 10), neuronSplit: true };
+    const choice = chooseThreads(w, 2);
+    expect(choice).toMatchObject({ threads: 2, parallelism: "neurons" });
+    expect(choice.reason).toMatch(/^2 threads sharing the hidden layer's neurons: a 784-30-10 step at batch 10 \(wasm kernel\) is ~\d+ µs on 1 thread, ~1\.\d\d× faster split by neurons on 2/);
+    // without the neuron split, one thread, as before
+    expect(chooseThreads(work([784, 30, 10], 10), 2)).toMatchObject({ threads: 1, parallelism: "examples" });
+    expect(chooseParallelism(w, 1)).toBe("examples");
+    expect(chooseParallelism(w, 2)).toBe("neurons");
+    expect(chooseParallelism({ ...w, neuronSplit: false }, 2)).toBe("examples");
   });
 
   it("the chosen count's predicted step is within 10% of the fastest count's", () => {
@@ -86,9 +98,11 @@ describe("what a run's threads come to, and why (threadChoice, TrainResult.threa
   afterAll(async () => rm(await dir, { recursive: true, force: true }));
 
   it("a count given, or 0, is what runs, as asked; auto is the model's choice for this machine", () => {
-    expect(threadChoice({ ...options, threads: 0 }, shape)).toEqual({ threads: 0, reason: "in process, as asked" });
-    expect(threadChoice({ ...options, threads: 3 }, shape)).toEqual({ threads: 3, reason: "3 threads, as asked" });
-    const auto = chooseThreads({ sizes: shape.sizes, miniBatchSize: 10, kernel: "wasm", inputDensity: density });
+    expect(threadChoice({ ...options, threads: 0 }, shape)).toEqual({ threads: 0, parallelism: "examples", reason: "in process, as asked" });
+    const three = { sizes: shape.sizes, miniBatchSize: 10, kernel: "wasm", inputDensity: density, neuronSplit: true } as const;
+    expect(threadChoice({ ...options, threads: 3 }, shape)).toEqual({ threads: 3, parallelism: chooseParallelism(three, 3), reason: "3 threads, as asked" });
+    expect(threadChoice({ ...options, threads: 3, parallelism: "examples" }, shape)).toEqual({ threads: 3, parallelism: "examples", reason: "3 threads, as asked" });
+    const auto = chooseThreads({ sizes: shape.sizes, miniBatchSize: 10, kernel: "wasm", inputDensity: density, neuronSplit: true });
     expect(threadChoice({ ...options, threads: "auto" }, shape)).toEqual(auto);
     expect(threadChoice(options, shape)).toEqual(auto);
     // float64 runs the TypeScript kernel
@@ -98,7 +112,7 @@ describe("what a run's threads come to, and why (threadChoice, TrainResult.threa
   it("train() reports the count and its reason: auto, as asked, in process", async () => {
     const { train: data } = await someDigits(100);
     const auto = await train(Network.create([784, 10, 10], { seed: 1 }), data, options);
-    expect({ threads: auto.threads, reason: auto.threadsReason }).toEqual(threadChoice(options, { ...shape, data }));
+    expect({ threads: auto.threads, parallelism: auto.parallelism, reason: auto.threadsReason }).toEqual(threadChoice(options, { ...shape, data }));
     const two = await train(Network.create([784, 10, 10], { seed: 1 }), data, { ...options, threads: 2 });
     expect([two.threads, two.threadsReason]).toEqual([2, "2 threads, as asked"]);
     const serial = await train(Network.create([784, 10, 10], { seed: 1 }), data, { ...options, threads: 0 });
@@ -120,11 +134,11 @@ describe("what a run's threads come to, and why (threadChoice, TrainResult.threa
   it("the default pool and a pool set resolve auto as train() does, and report the choice (not the pool's)", async () => {
     const { train: data } = await someDigits(100);
     const byDefault = await train(Network.create([784, 10, 10], { seed: 1 }), data, options);
-    expect({ threads: byDefault.threads, reason: byDefault.threadsReason }).toEqual(threadChoice(options, { ...shape, data }));
+    expect({ threads: byDefault.threads, parallelism: byDefault.parallelism, reason: byDefault.threadsReason }).toEqual(threadChoice(options, { ...shape, data }));
     const pools = new PoolSet();
     try {
       const result = await trainOn(pools, Network.create([784, 10, 10], { seed: 1 }), data, options);
-      expect({ threads: result.threads, reason: result.threadsReason }).toEqual(threadChoice(options, { ...shape, data }));
+      expect({ threads: result.threads, parallelism: result.parallelism, reason: result.threadsReason }).toEqual(threadChoice(options, { ...shape, data }));
     } finally {
       await pools.close();
     }

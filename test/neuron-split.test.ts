@@ -112,7 +112,7 @@ describe("what the neuron split takes", () => {
       [[784, 20, 20, 10], {}, "parallelism neurons takes networks of one hidden layer, this one is 784-20-20-10"],
       [[784, 30, 10], { miniBatchSize: 2000 }, "parallelism neurons takes mini-batches of at most 1024, got 2000"],
       [[784, 30, 10], { cost: "cross-entropy" }, "parallelism neurons takes network.py's sigmoid layers and quadratic cost"],
-      [[784, 30, 10], { parallelism: "layers" as never }, "parallelism must be one of examples, neurons"],
+      [[784, 30, 10], { parallelism: "layers" as never }, "parallelism must be one of auto, examples, neurons"],
     ];
     for (const [sizes, { dtype, cost, ...options }, message] of refused) {
       const net = Network.create(sizes, { seed: 1, ...(dtype && { dtype }), ...(cost && { cost }) });
@@ -154,7 +154,7 @@ describe("the neuron split from the command line and in job specs", () => {
         params.push(Array.from(parseModel(await trainer.model(job.id), "job").network.params));
       }
       expect(params[1]).toEqual(params[0]);
-      await expect(trainer.submit({ ...spec, parallelism: "layers" as never })).rejects.toThrow("parallelism must be one of examples, neurons");
+      await expect(trainer.submit({ ...spec, parallelism: "layers" as never })).rejects.toThrow("parallelism must be one of auto, examples, neurons");
     } finally {
       await trainer.close();
     }

@@ -60,7 +60,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--early-stopping <patience>", "stop when the monitored accuracy (validation if --validation, else test) has not improved for this many epochs").argParser(integer("--early-stopping")))
     .option("--keep-best", "with --early-stopping: end with (and save) the parameters of the best epoch")
     .addOption(new Option("--threads <n>", '"auto" (the count a cost model predicts is fastest for this network and batch on this machine), a count, or 0 (in process)').default("auto").argParser(threads("--threads", availableParallelism())))
-    .addOption(choice("--parallelism <how>", "how the threads share each mini-batch: its examples, or (one hidden layer, sigmoid, quadratic cost, float32) the hidden layer's neurons; the same bits either way", ["examples", "neurons"], "examples"))
+    .addOption(choice("--parallelism <how>", "how the threads share each mini-batch: its examples, or (one hidden layer, sigmoid, quadratic cost, float32) the hidden layer's neurons, or auto: the one a cost model predicts is faster; the same bits either way", ["auto", "examples", "neurons"], "auto"))
     .addOption(new Option("--seed <n>", "seed of the initial weights and of the shuffle (default: random, printed)").argParser(integer("--seed", 0)))
     .option("--no-shuffle", "keep the data order in every epoch")
     .option("--out <file>", "model file, rewritten after every epoch (default: <data>.shoal.json)")

@@ -11,7 +11,7 @@ import type { Parallelism } from "../parallel/shared-state.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { loadCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
-import { threadChoice } from "../train/options.js";
+import { neuronSplitRuns, threadChoice } from "../train/options.js";
 import { chooseThreads, type ThreadChoice } from "../train/auto-threads.js";
 import { mnistDigitsSplit } from "../data/mnist.js";
 import { startDefaultPool, train } from "../train/train.js";
@@ -43,8 +43,8 @@ export interface TrainFlags {
   earlyStopping?: number;
   keepBest?: boolean;
   threads: number | "auto";
-  /** How the threads share each mini-batch (the bits are the same either way). */
-  parallelism?: Parallelism;
+  /** How the threads share each mini-batch (the bits are the same either way); default auto. */
+  parallelism?: Parallelism | "auto";
   seed?: number;
   shuffle: boolean;
   out?: string;
@@ -144,7 +144,11 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
   warnMissingClasses(loaded, trainSet, validation, flags.validationSplit ?? "random");
   const net = resumed ? resumed.checkpoint.network : await buildNetwork(flags, loaded, seed);
   // what train() will make of --threads (the same function, so the header and metadata say what runs)
-  const threads = threadChoice({ threads: flags.threads, miniBatchSize: flags.batch }, { sizes: net.sizes, dtype: net.spec.dtype, data: trainSet });
+  const { activation, outputActivation, cost } = net.spec;
+  const threads = threadChoice(
+    { threads: flags.threads, miniBatchSize: flags.batch, ...(flags.parallelism && { parallelism: flags.parallelism }) },
+    { sizes: net.sizes, dtype: net.spec.dtype, data: trainSet, layers: { activation, outputActivation, cost } },
+  );
   if (threads.threads > 0) startDefaultPool(threads.threads);
   const initModel = flags.initModel ?? resumed?.recorded?.initModel;
   const checkpointPath = flags.checkpoint ?? flags.resume;
@@ -218,7 +222,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
           seconds: r.seconds,
           threads: threads.threads,
           threadsReason: threads.reason,
-          ...(threads.threads > 0 && { parallelism: flags.parallelism ?? "examples" }),
+          ...(threads.threads > 0 && { parallelism: threads.parallelism }),
         };
         records.push(record);
         reporter.epoch(record, flags.epochs);
@@ -413,7 +417,9 @@ function threadsBeforeLoading(flags: TrainFlags, resumed: boolean): number | und
   const { inputSize, classes, inputDensity } = mnistDigitsSplit;
   const sizes = flags.layers ?? [inputSize, ...(flags.hidden ?? defaultHidden), classes];
   const kernel = (flags.dtype ?? "float32") === "float32" ? "wasm" : "js";
-  return chooseThreads({ sizes, miniBatchSize: flags.batch, kernel, inputDensity }).threads;
+  const layers = { activation: flags.activation ?? "sigmoid", outputActivation: flags.outputActivation ?? flags.activation ?? "sigmoid", cost: flags.cost ?? "quadratic" } as const;
+  const neuronSplit = flags.parallelism !== "examples" && neuronSplitRuns(sizes, kernel, layers, flags.batch);
+  return chooseThreads({ sizes, miniBatchSize: flags.batch, kernel, inputDensity, neuronSplit }).threads;
 }
 
 /** `mnist` → mnist.shoal.json; `data/iris.csv` → iris.shoal.json; an IDX folder → its name. */
@@ -497,7 +503,7 @@ function trainingMetadata(
     seed,
     threads: threads.threads,
     threadsReason: threads.reason,
-    ...(threads.threads > 0 && { parallelism: flags.parallelism ?? "examples" }),
+    ...(threads.threads > 0 && { parallelism: threads.parallelism }),
     shuffle: flags.shuffle,
     ...(initModel === undefined ? { weightInit: net.spec.init } : { initModel }),
     ...(last && {
@@ -534,7 +540,7 @@ function describeRun(
   return (
     `training ${net.sizes.join("-")}${from} on ${data.name}: ${sets.join(", ")}\n` +
     `${act}, ${cost} cost, ${dtype}${net.spec.init === undefined ? "" : `, ${net.spec.init} init`}, η ${flags.eta}, batch ${flags.batch}, ${plural(flags.epochs, "epoch")}, ` +
-    `${threadsText(threads.threads, flags.threads === "auto")}${flags.parallelism === "neurons" ? " sharing the hidden layer's neurons" : ""}, seed ${seed}${flags.shuffle ? "" : ", no shuffle"}` +
+    `${threadsText(threads.threads, flags.threads === "auto")}${threads.parallelism === "neurons" && flags.threads !== "auto" ? " sharing the hidden layer's neurons" : ""}, seed ${seed}${flags.shuffle ? "" : ", no shuffle"}` +
     (flags.threads === "auto" ? `\nauto chose ${threads.reason}` : "")
   );
 }

@@ -70,7 +70,7 @@ export const jobSpecSchema = {
     seed: { type: "integer", minimum: 0 },
     shuffle: { type: "boolean" },
     threads: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", enum: ["auto"] }] },
-    parallelism: { type: "string", enum: ["examples", "neurons"] },
+    parallelism: { type: "string", enum: ["auto", "examples", "neurons"] },
     evaluate: { type: "boolean" },
     // their fields are checked by the library's own checks (checkEtaSchedule, checkEarlyStopping)
     etaSchedule: { type: "object" },

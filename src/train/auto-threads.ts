@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { Dataset } from "../core/dataset.js";
 import { MAX_THREADS } from "../parallel/pool.js";
-import type { KernelName } from "../parallel/shared-state.js";
+import type { KernelName, Parallelism } from "../parallel/shared-state.js";
 
 /**
  * What `threads: "auto"` means: the thread count at which a cost model predicts this network's
@@ -34,6 +34,13 @@ export interface CostModel {
   readonly crossing: number;
   /** How much faster (×) more threads must be predicted to be to take them. */
   readonly minGain: number;
+  /**
+   * The neuron split (parallelism "neurons"): the share of a one-thread step that its threads
+   * divide among themselves (the hidden layer's passes and most of its update); the rest (the output
+   * layer, which every thread computes, and walking each example's inputs) each thread does whole.
+   * Its step on n threads: T(1) · (neuronShare / n + 1 − neuronShare) + one barrier; no weight crosses cores.
+   */
+  readonly neuronShare: number;
 }
 
 /**
@@ -58,6 +65,10 @@ export const referenceCosts: CostModel = {
   barrierPerExtraThread: 0.5,
   crossing: 0.74,
   minGain: 1.1,
+  // fitted to `npm run bench:parallelism` (bench/RESULTS.md, section parallelism, 2026-12-02): the
+  // neuron split on 2 threads ran 1.22×, 1.27×, 1.45×, 1.51× one thread's example split for
+  // 784-30-10 and 784-100-10 at batch 10 and 100; this share predicts 1.19×, 1.44×, 1.34×, 1.47×
+  neuronShare: 0.65,
 };
 
 /** What the thread count's payoff depends on. */
@@ -69,11 +80,14 @@ export interface Workload {
   readonly kernel: KernelName;
   /** Share of the training inputs that are not zero (layer 1 skips zeros), 0 … 1. */
   readonly inputDensity: number;
+  /** Whether the neuron split can run it (wasm kernel, one hidden layer, sigmoid, quadratic cost, a batch it takes). */
+  readonly neuronSplit?: boolean;
 }
 
-/** A thread count and why, in a few words for people. */
+/** A thread count and how the threads share each step, and why, in a few words for people. */
 export interface ThreadChoice {
   readonly threads: number;
+  readonly parallelism: Parallelism;
   readonly reason: string;
 }
 
@@ -84,6 +98,25 @@ const SLOTS = 256;
 export function stepMicros(work: Workload, threads: number, costs: CostModel = referenceCosts): number {
   const { compute, sync } = stepParts(work, threads, costs);
   return compute + sync;
+}
+
+/** Predicted µs of one step of `work` split by neurons on `threads` threads (≥ 2; see {@link CostModel.neuronShare}). */
+export function neuronStepMicros(work: Workload, threads: number, costs: CostModel = referenceCosts): number {
+  const one = stepMicros(work, 1, costs);
+  const blocks = Math.ceil(work.sizes[1]! / 4); // the split's unit: 4 neurons, the kernel's SIMD width
+  const split = Math.min(threads, blocks);
+  const barrier = costs.barrier + costs.barrierPerExtraThread * (threads - 2);
+  return one * (costs.neuronShare / split + 1 - costs.neuronShare) + barrier;
+}
+
+/**
+ * How `threads` threads share `work`'s steps when the caller leaves it to shoal: by neurons where
+ * the neuron split can run it and is predicted faster, else by examples. The two give the same
+ * bits, so the model may choose.
+ */
+export function chooseParallelism(work: Workload, threads: number, costs: CostModel = referenceCosts): Parallelism {
+  if (!work.neuronSplit || threads < 2) return "examples";
+  return neuronStepMicros(work, threads, costs) < stepMicros(work, threads, costs) ? "neurons" : "examples";
 }
 
 /** One example's multiply-adds (U in {@link CostModel}'s formula), and the network's parameters. */
@@ -119,17 +152,27 @@ function stepParts(work: Workload, threads: number, costs: CostModel): { compute
  */
 export function chooseThreads(work: Workload, cores: number = availableParallelism(), costs: CostModel = referenceCosts): ThreadChoice {
   const most = Math.min(cores, MAX_THREADS);
-  if (most <= 1) return { threads: 1, reason: "1 thread: this machine has 1 core" };
+  if (most <= 1) return { threads: 1, parallelism: "examples", reason: "1 thread: this machine has 1 core" };
   const times = Array.from({ length: most }, (_, i) => stepMicros(work, i + 1, costs));
-  const fastest = Math.min(...times);
-  const threads = times.findIndex((t) => t <= fastest * costs.minGain) + 1;
+  // the neuron split's times, where it can run (1 thread: the example split's)
+  const neuronTimes = times.map((t, i) => (work.neuronSplit && i > 0 ? neuronStepMicros(work, i + 1, costs) : Infinity));
+  const fastest = Math.min(...times, ...neuronTimes);
   const step = `a ${work.sizes.join("-")} step at batch ${work.miniBatchSize} (${work.kernel} kernel) is ~${micros(times[0]!)} on 1 thread`;
   const modelled = most > 2 ? ` (modelled beyond 2 threads: fitted on 2 cores, extrapolated to this machine's ${most})` : "";
-  if (threads > 1) return { threads, reason: `${threads} threads: ${step}, ~${(times[0]! / times[threads - 1]!).toFixed(2)}× faster on ${threads}${modelled}` };
+  // the fewest threads within minGain of the fastest, by examples or, if faster there, by neurons
+  const threads = times.findIndex((t, i) => Math.min(t, neuronTimes[i]!) <= fastest * costs.minGain) + 1;
+  if (threads > 1 && neuronTimes[threads - 1]! < times[threads - 1]!) {
+    return {
+      threads, parallelism: "neurons",
+      reason: `${threads} threads sharing the hidden layer's neurons: ${step}, ~${(times[0]! / neuronTimes[threads - 1]!).toFixed(2)}× faster split by neurons on ${threads} (one barrier a step, no weight crossing cores)${modelled}`,
+    };
+  }
+  if (threads > 1) return { threads, parallelism: "examples", reason: `${threads} threads: ${step}, ~${(times[0]! / times[threads - 1]!).toFixed(2)}× faster on ${threads}${modelled}` };
   const other = times.indexOf(Math.min(...times.slice(1))) + 1; // the best of more threads
   const sync = stepParts(work, other, costs).sync;
   return {
     threads,
+    parallelism: "examples",
     reason:
       `1 thread: ${step}, too short for ${other} threads to pay for their barriers and weight exchange ` +
       `(~${micros(sync)} a step): ${other} would run at ~${(times[0]! / times[other - 1]!).toFixed(2)}× the speed of 1${modelled}`,

@@ -4,8 +4,8 @@ import type { Checkpoint } from "../io/checkpoint.js";
 import { NEURON_MAX_BATCH, type KernelName, type Parallelism } from "../parallel/shared-state.js";
 import { MAX_THREADS, TrainingPool } from "../parallel/pool.js";
 import { check, checkInteger, checkKnownKeys, checkOneOf, checkPositive, show } from "../core/errors.js";
-import { randomSeed, type DType } from "../core/network.js";
-import { chooseThreads, inputDensity, type ThreadChoice } from "./auto-threads.js";
+import { randomSeed, type DType, type NetworkSpec } from "../core/network.js";
+import { chooseParallelism, chooseThreads, inputDensity, type ThreadChoice, type Workload } from "./auto-threads.js";
 import { checkEarlyStopping, checkEtaSchedule, type EarlyStopping, type EtaSchedule, type Monitor, type StopReason } from "../core/schedule.js";
 
 /** Options of {@link train}. `epochs`, `miniBatchSize` and `eta` are required, as in network.py's SGD. */
@@ -42,9 +42,11 @@ export interface TrainOptions {
    * How the worker threads share each mini-batch: `"examples"` (each thread takes some of the
    * batch's examples; the default) or `"neurons"` (each thread takes some of the hidden layer's
    * neurons for every example: one barrier a step and no weight crossing cores, which pays at small
-   * batches; the wasm kernel, one hidden layer, batches of at most 1,024). Both give the same bits.
+   * batches; the wasm kernel, one hidden layer of sigmoids with the quadratic cost, batches of at
+   * most 1,024), or `"auto"` (the default): the one the cost model predicts is faster, where the
+   * neuron split can run (TrainResult.threadsReason says). Both give the same bits.
    */
-  parallelism?: Parallelism;
+  parallelism?: Parallelism | "auto";
   /** Evaluated after each epoch; its accuracy goes into the epoch report. */
   testData?: Dataset;
   /**
@@ -176,6 +178,8 @@ export interface RunShape {
   readonly sizes: readonly number[];
   readonly dtype: DType;
   readonly data: Dataset;
+  /** The network's activations and cost (default: network.py's sigmoid and quadratic cost), which the neuron split needs. */
+  readonly layers?: Pick<NetworkSpec, "activation" | "outputActivation" | "cost">;
 }
 
 /**
@@ -183,13 +187,31 @@ export interface RunShape {
  * `"auto"` (the default) the cost model's choice for this network, batch and kernel on this
  * machine (auto-threads.ts). Unchecked: planRun refuses a count that is no good.
  */
-export function threadChoice(options: Pick<TrainOptions, "threads" | "pool" | "kernel" | "miniBatchSize">, shape: RunShape): ThreadChoice {
+export function threadChoice(options: Pick<TrainOptions, "threads" | "pool" | "kernel" | "miniBatchSize" | "parallelism">, shape: RunShape): ThreadChoice {
   const threads = options.threads ?? "auto";
-  if (threads !== "auto") return { threads, reason: `${threadsText(threads)}, as asked` };
+  const kernel = options.kernel === "js" || options.kernel === "wasm" ? options.kernel : shape.dtype === "float32" && threads !== 0 ? "wasm" : "js";
+  const asked = options.parallelism ?? "auto";
+  const layers = shape.layers ?? { activation: "sigmoid", outputActivation: "sigmoid", cost: "quadratic" };
+  const work = (): Workload => ({
+    sizes: shape.sizes, miniBatchSize: options.miniBatchSize, kernel, inputDensity: inputDensity(shape.data),
+    neuronSplit: asked !== "examples" && neuronSplitRuns(shape.sizes, kernel, layers, options.miniBatchSize),
+  });
+  // a count given (or the pool's): shared as asked, or as the model predicts is faster on that many
+  const fixed = (count: number, reason: string): ThreadChoice => ({
+    threads: count, reason, parallelism: asked !== "auto" ? asked : count > 0 ? chooseParallelism(work(), count) : "examples",
+  });
+  if (threads !== "auto") return fixed(threads, `${threadsText(threads)}, as asked`);
   const pool = options.pool;
-  if (pool instanceof TrainingPool) return { threads: pool.threads, reason: `${threadsText(pool.threads)}: the pool's` };
-  const kernel = options.kernel === "js" || options.kernel === "wasm" ? options.kernel : shape.dtype === "float32" ? "wasm" : "js";
-  return chooseThreads({ sizes: shape.sizes, miniBatchSize: options.miniBatchSize, kernel, inputDensity: inputDensity(shape.data) });
+  if (pool instanceof TrainingPool) return fixed(pool.threads, `${threadsText(pool.threads)}: the pool's`);
+  const choice = chooseThreads(work());
+  // the count the model chose for its own strategy; one asked for runs on it all the same
+  return asked === "auto" || asked === choice.parallelism ? choice : { ...choice, parallelism: asked };
+}
+
+/** Whether the neuron split can run a network of these sizes and layers on this kernel and batch. */
+export function neuronSplitRuns(sizes: readonly number[], kernel: KernelName, layers: Pick<NetworkSpec, "activation" | "outputActivation" | "cost">, miniBatchSize: number): boolean {
+  return kernel === "wasm" && sizes.length === 3 && layers.activation === "sigmoid" && (layers.outputActivation ?? layers.activation) === "sigmoid" &&
+    layers.cost === "quadratic" && miniBatchSize <= NEURON_MAX_BATCH;
 }
 
 /** "in process" (threads 0), "1 thread", "2 threads". */
@@ -245,9 +267,9 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
   check(kernel !== "wasm" || threads !== 0, "kernel wasm runs on worker threads; threads 0 is the in-process TypeScript path");
   // threads 0 runs the TypeScript kernel whatever the dtype: record that, so a checkpoint says what really ran
   const chosen = kernel === "auto" ? (dtype === "float32" && threads !== 0 ? "wasm" : "js") : kernel;
-  const parallelism = options.parallelism ?? "examples";
-  checkOneOf("parallelism", parallelism, ["examples", "neurons"]);
-  if (parallelism === "neurons") {
+  checkOneOf("parallelism", options.parallelism ?? "auto", ["auto", "examples", "neurons"]);
+  const parallelism = choice.parallelism;
+  if (options.parallelism === "neurons") {
     check(choice.threads !== 0, "parallelism neurons runs on worker threads; threads 0 is the in-process path");
     check(chosen === "wasm", `parallelism neurons needs the wasm kernel (a float32 network), this run's kernel is ${chosen}`);
     check(shape.sizes.length === 3, `parallelism neurons takes networks of one hidden layer, this one is ${shape.sizes.join("-")}`);

@@ -64,10 +64,10 @@ export async function trainOn(pools: PoolSet, network: Network, trainingData: Da
         (resumeValue as Checkpoint).order instanceof Int32Array && Array.isArray((resumeValue as Checkpoint).rngState)),
     "resume must be a checkpoint from loadCheckpoint()",
   );
-  const shape = { sizes: network.sizes, dtype: network.spec.dtype, data: trainingData };
+  const { activation, outputActivation, cost } = network.spec;
+  const shape = { sizes: network.sizes, dtype: network.spec.dtype, data: trainingData, layers: { activation, outputActivation, cost } };
   const plan = options.resume ? planResumedRun(options, options.resume, shape) : planRun(options as TrainOptions, shape);
   if (plan.parallelism === "neurons") {
-    const { activation, outputActivation, cost } = network.spec;
     check(
       activation === "sigmoid" && (outputActivation ?? activation) === "sigmoid" && cost === "quadratic",
       `parallelism neurons takes network.py's sigmoid layers and quadratic cost, this network has ${activation} / ${outputActivation ?? activation} layers and the ${cost} cost`,

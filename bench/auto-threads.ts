@@ -18,6 +18,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadMnistDigits, Network, train } from "../src/index.js";
 import { chooseThreads, exampleWork, inputDensity, referenceCosts, stepMicros, type CostModel, type Workload } from "../src/train/auto-threads.js";
+import { neuronSplitRuns } from "../src/train/options.js";
 import { recordSection } from "./lib.js";
 import { addSplit, emptySplit, machine, median, quietCell, table, type Split } from "../src/bench/stats.js";
 import { epochsInTurn, warmUpMachine } from "../src/bench/training.js";
@@ -66,11 +67,14 @@ for (const sizes of nets) {
     const ratios = new Map<number, Split>(counts.map((n) => [n, emptySplit()]));
     const autoRatios = new Map<number, Split>(counts.map((n) => [n, emptySplit()])); // auto ÷ n
     const oneThread: number[] = [];
-    let picked = 0;
+    let picked = "";
     for (let run = 0; run < runs; run++) {
       await sleep(300);
       const options = { miniBatchSize, eta: 3.0, seed: run + 1 };
-      const contestants = [...counts, "auto" as const].map((threads) => ({ network: Network.create(sizes, { seed: run + 1 }), data, options: { ...options, threads } }));
+      // the fixed counts split by examples (the model fitted here is the example split's); auto chooses as train() does
+      const contestants = [...counts, "auto" as const].map((threads) => ({
+        network: Network.create(sizes, { seed: run + 1 }), data, options: { ...options, threads, ...(threads !== "auto" && { parallelism: "examples" as const }) },
+      }));
       const measured = await epochsInTurn(contestants, rounds, { seconds: warmSeconds });
       const auto = measured[counts.length]!;
       counts.forEach((n, i) => {
@@ -78,13 +82,15 @@ for (const sizes of nets) {
         addSplit(autoRatios.get(n)!, pairedRatios(measured[i]!, auto, (e) => e.examplesPerSecond));
       });
       oneThread.push(...measured[0]!.samples.map((e) => 1e6 / e.examplesPerSecond));
-      picked = chooseThreads(work, cores).threads;
+      // what train()'s auto chooses (it may split by neurons: the fixed counts here split by examples)
+      const choice = chooseThreads({ ...work, neuronSplit: neuronSplitRuns(sizes, "wasm", { activation: "sigmoid", outputActivation: "sigmoid", cost: "quadratic" }, miniBatchSize) }, cores);
+      picked = `${choice.threads}${choice.parallelism === "neurons" ? ", neurons" : ""}`;
     }
     const medians = new Map(counts.map((n) => [n, median(ratios.get(n)!.all)]));
     const best = counts.reduce((a, b) => (medians.get(b)! > medians.get(a)! ? b : a));
     points.push({ work, oneThread: median(oneThread), ratios: medians });
     const cells = counts.slice(1).map((n) => `${quietCell(ratios.get(n)!, (x) => `${x.toFixed(2)}×`)}; model ${(stepMicros(work, 1) / stepMicros(work, n)).toFixed(2)}×`);
-    const row = [sizes.join("-"), String(miniBatchSize), `${median(oneThread).toFixed(2)} µs; model ${(stepMicros(work, 1) / miniBatchSize).toFixed(2)}`, ...cells, String(picked), quietCell(autoRatios.get(best)!, (x) => `${x.toFixed(2)}×`)];
+    const row = [sizes.join("-"), String(miniBatchSize), `${median(oneThread).toFixed(2)} µs; model ${(stepMicros(work, 1) / miniBatchSize).toFixed(2)}`, ...cells, picked, quietCell(autoRatios.get(best)!, (x) => `${x.toFixed(2)}×`)];
     rows.push(row);
     console.log(row.join("  "));
   }

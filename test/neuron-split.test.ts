@@ -42,6 +42,12 @@ describe("the neuron split gives the example split's bits", () => {
     });
   }
 
+  it("one output for two classes (the label is the target)", async () => {
+    const xor = createDataset({ inputs: [[0, 0], [0, 1], [1, 0], [1, 1]], labels: [0, 1, 1, 0], classes: 2 });
+    const reference = await run([2, 4, 1], xor, xor, { miniBatchSize: 4, threads: 1, epochs: 300 });
+    for (const pool of pools.slice(1)) expect(await run([2, 4, 1], xor, xor, { miniBatchSize: 4, pool, parallelism: "neurons", epochs: 300 })).toEqual(reference);
+  });
+
   it("with target vectors (no labels)", async () => {
     const rows = Array.from({ length: 60 }, (_, i) => Array.from({ length: 6 }, (_, j) => ((i * 7 + j * 3) % 5 === 0 ? 0 : ((i + j) % 7) / 7)));
     const targets = rows.map((r) => [r[0]!, r[1]! * r[2]!, 1 - r[3]!]);

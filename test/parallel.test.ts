@@ -122,7 +122,7 @@ describe("privateWeights (benchmark-only: bench/ceiling.ts, through a pool of th
     const net = Network.create([784, 30, 10], { seed: 1 });
     const pool = new TrainingPool(threads, { privateWeights });
     try {
-      await train(net, data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 7, pool });
+      await train(net, data, { epochs: 2, miniBatchSize: 10, eta: 3.0, seed: 7, pool, parallelism: "examples" });
     } finally {
       await pool.close();
     }

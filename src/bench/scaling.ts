@@ -100,7 +100,7 @@ export async function measureScaling(grid: ScalingGrid, data: Dataset, settings:
             ...grid.threads.map((threads) => ({
               name: "shoal",
               threads,
-              contender: trainingContender({ network: Network.create(sizes, { seed: run + 1, dtype }), data, options: { miniBatchSize, eta: 3.0, seed: run + 1, threads } }, String(threads)),
+              contender: trainingContender({ network: Network.create(sizes, { seed: run + 1, dtype }), data, options: { miniBatchSize, eta: 3.0, seed: run + 1, threads, parallelism: "examples" as const } }, String(threads)),
             })),
             ...(settings.peers?.(workload, run) ?? []),
           ];

@@ -170,7 +170,9 @@ function neuronSplit(run: SharedRun, k: number): NeuronSplit {
         const i = order[start + s]!;
         wasm.forward(p.w2, p.b2, p.identity, a1, n1, p.z2, np2);
         wasm.sigmoid(p.z2, p.a2, n2);
-        if (labels) {
+        // the target as fillTarget (dataset.ts) makes it: one-hot, the label itself for one output, or the vector
+        if (labels && n2 === 1) y[0] = labels[i]!;
+        else if (labels) {
           y.fill(0);
           y[labels[i]!] = 1;
         } else for (let j = 0; j < n2; j++) y[j] = vectors![i * n2 + j]!;

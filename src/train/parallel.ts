@@ -25,7 +25,7 @@ export async function parallelEngine(
 ): Promise<Engine> {
   const { threads, miniBatchSize, kernel, parallelism } = plan;
   const privateWeights = pool.variant.privateWeights ?? false;
-  if (privateWeights && kernel !== "wasm") throw new Error("privateWeights is for the wasm kernel");
+  if (privateWeights && (kernel !== "wasm" || parallelism !== "examples")) throw new Error("privateWeights is for the example split on the wasm kernel");
   const lease = await pool.lease();
   let run;
   try {

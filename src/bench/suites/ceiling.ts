@@ -51,7 +51,7 @@ export const ceiling = defineSuite({
         for (let run = 0; run < runs; run++) {
           await sleep(pauseMs);
           const contestant = (n: number, options = (o: Contestant["options"]) => o, shoal?: Shoal): Contestant => ({
-            network: Network.create(sizes, { seed: run + 1 }), data, options: options({ miniBatchSize, eta: 3.0, seed: run + 1, threads: n }), ...(shoal && { shoal }),
+            network: Network.create(sizes, { seed: run + 1 }), data, options: options({ miniBatchSize, eta: 3.0, seed: run + 1, threads: n, parallelism: "examples" }), ...(shoal && { shoal }),
           });
           const privatePool = new TrainingPool(threads, { privateWeights: true });
           const [one, shared, own, many] = await epochsInTurn(

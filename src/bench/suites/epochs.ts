@@ -51,7 +51,7 @@ export const epochs = defineSuite({
     for (let run = 0; run < runs; run++) {
       await sleep(pauseMs);
       const contestants = threadCounts.map((threads) => ({
-        network: Network.create([784, 30, 10], { seed: run + 1, dtype }), data, options: { miniBatchSize: 10, eta: 3.0, seed: run + 1, threads },
+        network: Network.create([784, 30, 10], { seed: run + 1, dtype }), data, options: { miniBatchSize: 10, eta: 3.0, seed: run + 1, threads, parallelism: "examples" as const },
       }));
       const measured = await epochsInTurn(contestants, rounds, warmUp);
       const base = measured[threadCounts.indexOf(1)];

@@ -32,6 +32,7 @@ describe("the neuron split gives the example split's bits", () => {
     ["784-30-10, batch 7, a short last batch", [784, 30, 10], 205, 7],
     ["a batch of 2, smaller than the thread count", [784, 30, 10], 40, 2],
     ["784-6-10: fewer blocks of 4 neurons than threads", [784, 6, 10], 100, 10],
+    ["batch 300: the example split sums it in chunks of 256 slots", [784, 30, 10], 700, 300],
     ["784-100-10, batch 10", [784, 100, 10], 100, 10],
   ];
   for (const [name, sizes, count, miniBatchSize] of cases) {

@@ -32,7 +32,7 @@ function plain(): number {
   const started = performance.now();
   for (let start = 0; start < order.length; start += 10) {
     for (let s = 0; s < 10; s++) kernel.forwardAndDeltas(order[start + s]!, s);
-    kernel.step(10, 0.3);
+    kernel.step(10, 0.3, 1);
   }
   return performance.now() - started;
 }
@@ -46,7 +46,7 @@ function withProtocol(): number {
     const t1 = performance.now();
     arrive(control, 1, (c) => Atomics.store(c, CLAIM, 0));
     const t2 = performance.now();
-    kernel.step(10, 0.3);
+    kernel.step(10, 0.3, 1);
     const t3 = performance.now();
     arrive(control, 1);
     tally += t1 - t0 + (t2 - t1) + (t3 - t2) + (performance.now() - t3);

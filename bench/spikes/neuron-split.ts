@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     let stepCost = 0;
     for (let s = 0; s < m; s++) stepCost += reference.forwardAndDeltas(views.order[start + s]!, s);
     referenceCost += stepCost;
-    reference.step(m, eta / m);
+    reference.step(m, eta / m, 1);
   }
   const referenceParams = new Float32Array(views.params);
 

@@ -9,7 +9,7 @@ import { costNames } from "../core/costs.js";
 import { defaultInit, dtypes, inits } from "../core/network.js";
 import { outputClosed, watchStandardOutput } from "./closed-output.js";
 import { exitCodes, reportError, UsageError } from "./errors.js";
-import { etaScheduleFlag, fileWithExtension, integer, oneOf, positiveNumber, separator, sizeList, threads } from "./parse.js";
+import { etaScheduleFlag, nonNegativeNumber, fileWithExtension, integer, oneOf, positiveNumber, separator, sizeList, threads } from "./parse.js";
 import { packageVersion } from "./version.js";
 import type { ValidationSplit } from "./data-source.js";
 import type { TrainFlags } from "./train-command.js";
@@ -56,6 +56,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--epochs <n>", "passes over the training data").default(30).argParser(integer("--epochs")))
     .addOption(new Option("--batch <n>", "mini-batch size").default(10).argParser(integer("--batch")))
     .addOption(new Option("--eta <number>", "learning rate η").default(3.0, "3.0").argParser(positiveNumber("--eta")))
+    .addOption(new Option("--lambda <number>", "L2 regularisation λ: w ← (1 − ηλ/n)·w − (η/m)·Σ∂C/∂w, n the training examples (network2.py); 0: none").argParser(nonNegativeNumber("--lambda")))
     .addOption(new Option("--eta-schedule <schedule>", "how η changes: plateau[:patience] (halve it when the monitored accuracy stalls for patience epochs, default 10; stop at η/128) or step:<every>:<factor>").argParser(etaScheduleFlag("--eta-schedule")))
     .addOption(new Option("--early-stopping <patience>", "stop when the monitored accuracy (validation if --validation, else test) has not improved for this many epochs").argParser(integer("--early-stopping")))
     .option("--keep-best", "with --early-stopping: end with (and save) the parameters of the best epoch")

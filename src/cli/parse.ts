@@ -28,6 +28,15 @@ export function etaScheduleFlag(flag: string): (value: string) => EtaSchedule {
   };
 }
 
+/** A finite number ≥ 0. */
+export function nonNegativeNumber(flag: string): (value: string) => number {
+  return (value) => {
+    const n = toNumber(value);
+    if (!(n >= 0) || !Number.isFinite(n)) throw new UsageError(`${flag} must be a number ≥ 0, got ${value}`);
+    return n;
+  };
+}
+
 /** An integer ≥ min (default 1). */
 export function integer(flag: string, min = 1): (value: string) => number {
   return (value) => {

@@ -37,6 +37,8 @@ export interface TrainFlags {
   epochs: number;
   batch: number;
   eta: number;
+  /** L2's λ. */
+  lambda?: number;
   /** --eta-schedule, parsed. */
   etaSchedule?: EtaSchedule;
   /** --early-stopping: the patience in epochs. */
@@ -199,6 +201,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
       epochs: flags.epochs,
       miniBatchSize: flags.batch,
       eta: flags.eta,
+      ...(flags.lambda !== undefined && { lambda: flags.lambda }),
       seed,
       shuffle: flags.shuffle,
       threads: flags.threads,
@@ -314,7 +317,7 @@ async function resumeFlagsOf(
 ): Promise<{ checkpoint: Checkpoint; recorded?: RecordedRun }> {
   const checkpoint = await loadCheckpoint(file);
   const recorded = recordedRunOf(checkpoint, file);
-  const fixed = ["--batch", "--eta", "--eta-schedule", "--early-stopping", "--keep-best", "--seed", "--no-shuffle", ...(recorded ? recordedFlags : ["--validation-split"])];
+  const fixed = ["--batch", "--eta", "--lambda", "--eta-schedule", "--early-stopping", "--keep-best", "--seed", "--no-shuffle", ...(recorded ? recordedFlags : ["--validation-split"])];
   const refused = given.filter((flag) => recorded ? !resumeFlags.includes(flag) : fixed.includes(flag));
   if (refused.length > 0) {
     const names = refused.join(", ");
@@ -333,6 +336,7 @@ async function resumeFlagsOf(
     epochs,
     batch: o.miniBatchSize,
     eta: o.eta,
+    ...(o.lambda !== undefined && { lambda: o.lambda }),
     shuffle: o.shuffle,
     seed: checkpoint.seed,
     threads: given.includes("--threads") ? flags.threads : o.threads,
@@ -498,6 +502,7 @@ function trainingMetadata(
     ...((last?.epoch ?? 0) < flags.epochs && { epochsRequested: flags.epochs }),
     batch: flags.batch,
     eta: flags.eta,
+    ...(flags.lambda !== undefined && flags.lambda > 0 && { lambda: flags.lambda }),
     ...(flags.etaSchedule && { etaSchedule: etaScheduleText(flags.etaSchedule) }),
     ...(flags.earlyStopping !== undefined && { earlyStopping: { patience: flags.earlyStopping, keepBest: flags.keepBest === true } }),
     seed,

@@ -41,6 +41,8 @@ export interface CheckpointOptions {
   readonly threads: number;
   /** The kernel the run computed with: "js" for every threads-0 run (the in-process path is TypeScript). */
   readonly kernel: "js" | "wasm";
+  /** L2's λ (absent: 0). */
+  readonly lambda?: number;
   readonly etaSchedule?: EtaSchedule;
   readonly earlyStopping?: EarlyStopping;
 }
@@ -49,8 +51,8 @@ export interface CheckpointOptions {
  * The file. Version 2 added `metadata`, and its model records its `init`; a version 1 file is
  * read as what it was: a network from N(0,1) weights (shoal's default then), and a threads-0 run
  * (which it recorded as "wasm" for float32) on the TypeScript kernel. Version 3 added the
- * options `etaSchedule` and `earlyStopping`, the `schedule` state and the `best` model (a version
- * 1 or 2 file is a run without them).
+ * options `lambda`, `etaSchedule` and `earlyStopping`, the `schedule` state and the `best` model
+ * (a version 1 or 2 file is a run without them).
  */
 interface CheckpointJson {
   format: "shoal-checkpoint";
@@ -124,6 +126,7 @@ function parseCheckpoint(value: unknown, path: string): Checkpoint {
   check(typeof o.shuffle === "boolean", "options.shuffle must be a boolean");
   checkInteger("options.threads", o.threads, 0);
   check(o.kernel === "js" || o.kernel === "wasm", `options.kernel must be js or wasm, got ${show(o.kernel)}`);
+  check(o.lambda === undefined || (typeof o.lambda === "number" && Number.isFinite(o.lambda) && o.lambda >= 0), `options.lambda must be a number ≥ 0, got ${show(o.lambda)}`);
   if (o.etaSchedule !== undefined) checkEtaSchedule(o.etaSchedule);
   if (o.earlyStopping !== undefined) checkEarlyStopping(o.earlyStopping);
   if (json.schedule !== undefined) checkScheduleState(json.schedule);
@@ -156,6 +159,7 @@ function parseCheckpoint(value: unknown, path: string): Checkpoint {
     order: Int32Array.from(order),
     options: {
       epochs: o.epochs, miniBatchSize: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, threads: o.threads, kernel,
+      ...(o.lambda !== undefined && o.lambda > 0 && { lambda: o.lambda }),
       ...(o.etaSchedule !== undefined && { etaSchedule: o.etaSchedule }),
       ...(o.earlyStopping !== undefined && { earlyStopping: o.earlyStopping }),
     },

@@ -9,6 +9,8 @@ export interface EpochTask {
   readonly epoch: number;
   /** The epoch's learning rate (a schedule may change it from epoch to epoch). */
   readonly eta: number;
+  /** L2's weight decay for the epoch's steps, 1 − ηλ/n (1: no L2). */
+  readonly decay: number;
 }
 
 /** What a worker reports for its part of an epoch. */
@@ -87,7 +89,7 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   for (let start = 0, step = 0; start < order.length; start += miniBatchSize, step++) {
     if (step >= limit) return result("limit");
     beforeStep?.(k, step, task.epoch);
-    if (!trainStep(run, views, kernel, k, start, Math.min(miniBatchSize, order.length - start), task.eta, tally)) return result("diverged", step);
+    if (!trainStep(run, views, kernel, k, start, Math.min(miniBatchSize, order.length - start), task.eta, task.decay, tally)) return result("diverged", step);
     if (Atomics.load(control, BAD_UPDATE) !== 0) return result("diverged", step, true);
     if (Atomics.load(control, STOP) !== 0) return result("aborted");
   }
@@ -113,7 +115,7 @@ interface Tally {
  * optimises it within the first epoch: a long-running function is only compiled after several
  * calls (measured: in the fifth epoch, ~30–40 ms of compiling that stalled both threads).
  */
-function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: number, start: number, m: number, eta: number, tally: Tally): boolean {
+function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: number, start: number, m: number, eta: number, decay: number, tally: Tally): boolean {
   const { threads } = run;
   const { order, control, costs } = views;
   const chunk = run.regions.slotCount;
@@ -146,10 +148,10 @@ function trainStep(run: SharedRun, views: RunViews, kernel: StepKernel, k: numbe
     }
     const t2 = performance.now();
     let finite = true;
-    if (first === 0 && last) finite = kernel.step(count, eta / m); // the whole batch is in the slots
+    if (first === 0 && last) finite = kernel.step(count, eta / m, decay); // the whole batch is in the slots
     else {
       kernel.accumulate(count);
-      if (last) finite = kernel.update(eta / m);
+      if (last) finite = kernel.update(eta / m, decay);
     }
     if (!finite) Atomics.store(control, BAD_UPDATE, 1);
     const t3 = performance.now();

@@ -83,7 +83,7 @@ export function runNeuronEpoch(context: WorkerContext, task: EpochTask): EpochSh
       tally.examples += m;
     }
     // the 1-based step whose update went bad (the first, if several threads' did)
-    if (!split.update(m, task.eta / m, exchange)) Atomics.compareExchange(control, BAD_UPDATE, 0, step + 1);
+    if (!split.update(m, task.eta / m, task.decay, exchange)) Atomics.compareExchange(control, BAD_UPDATE, 0, step + 1);
     tally.update += performance.now() - t3;
     if (Atomics.load(control, STOP) !== 0) {
       step++;
@@ -107,7 +107,7 @@ interface NeuronSplit {
   /** Returns the batch's cost, summed in example order. */
   output(start: number, m: number, exchange: number): number;
   /** False if a new weight is NaN or infinite. */
-  update(m: number, scale: number, exchange: number): boolean;
+  update(m: number, scale: number, decay: number, exchange: number): boolean;
 }
 
 function neuronSplit(run: SharedRun, k: number): NeuronSplit {
@@ -183,10 +183,10 @@ function neuronSplit(run: SharedRun, k: number): NeuronSplit {
       }
       return cost;
     },
-    update(m, scale, exchange) {
-      // BP3, BP4 and w ← w − (η/m) Σ, on its block of layer 1 and its copy of layer 2
-      const bad1 = wasm.stepLayer(p.w1, p.b1, p.slots, stride, m, p.delta1, -1, 0, n0, p.width, 1, scale, p.list, p.heads);
-      const bad2 = wasm.stepLayer(p.w2, p.b2, p.slots, stride, m, p.delta2, exchange - p.slots, 0, n1, np2, 1, scale, p.list, p.heads);
+    update(m, scale, decay, exchange) {
+      // BP3, BP4 and w ← decay · w − (η/m) Σ, on its block of layer 1 and its copy of layer 2
+      const bad1 = wasm.stepLayer(p.w1, p.b1, p.slots, stride, m, p.delta1, -1, 0, n0, p.width, 1, scale, decay, p.list, p.heads);
+      const bad2 = wasm.stepLayer(p.w2, p.b2, p.slots, stride, m, p.delta2, exchange - p.slots, 0, n1, np2, 1, scale, decay, p.list, p.heads);
       return (bad1 | bad2) === 0;
     },
   };

@@ -17,13 +17,16 @@ export interface StepKernel {
   forwardAndDeltas(i: number, slot: number): number;
   /** BP3 and BP4 of the examples in slots [0, count), in slot order, added to this worker's rows of its gradient sum. */
   accumulate(count: number): void;
-  /** The SGD step on this worker's rows: w −= scale · gradient sum, zeroing it. False if a new value is not finite. */
-  update(scale: number): boolean;
   /**
-   * A whole mini-batch in slots [0, count): accumulate(count) then update(scale), or the same sums
-   * and step fused (wasm). Needs a zero gradient sum. False if a new value is not finite.
+   * The SGD step on this worker's rows: w ← decay · w − scale · gradient sum (biases: b − scale ·
+   * sum), zeroing it. False if a new value is not finite.
    */
-  step(count: number, scale: number): boolean;
+  update(scale: number, decay: number): boolean;
+  /**
+   * A whole mini-batch in slots [0, count): accumulate(count) then update(scale, decay), or the same
+   * sums and step fused (wasm). Needs a zero gradient sum. False if a new value is not finite.
+   */
+  step(count: number, scale: number, decay: number): boolean;
   /** How many of test examples [from, to) the network classifies correctly. */
   countCorrect(from: number, to: number): number;
 }
@@ -49,8 +52,8 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
       const { from, to } = share(n, worker, threads);
       const nIn = sizes[l]!;
       return [
-        { from: weightOffsets[l]! + from * nIn, to: weightOffsets[l]! + to * nIn },
-        { from: biasOffsets[l]! + from, to: biasOffsets[l]! + to },
+        { from: weightOffsets[l]! + from * nIn, to: weightOffsets[l]! + to * nIn, weights: true },
+        { from: biasOffsets[l]! + from, to: biasOffsets[l]! + to, weights: false },
       ];
     });
     return {
@@ -62,14 +65,15 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
       accumulate(count) {
         for (let s = 0; s < count; s++) addGradient(arch, slots[s]!, gradient, part);
       },
-      update(scale) {
+      update(scale, decay) {
         let finite = true;
-        for (const r of ranges) finite = descend(params, gradient, r.from, r.to, scale) && finite; // every range, even after a bad one
+        // every range, even after a bad one; L2 decays weights, not biases
+        for (const r of ranges) finite = descend(params, gradient, r.from, r.to, scale, r.weights ? decay : 1) && finite;
         return finite;
       },
-      step(count, scale) {
+      step(count, scale, decay) {
         this.accumulate(count);
-        return this.update(scale);
+        return this.update(scale, decay);
       },
       countCorrect: (from, to) => (test ? countCorrect(arch, params, test, from, to, own) : 0),
     };
@@ -102,8 +106,8 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
       return wasm.forwardAndDeltas(i, y, s);
     },
     accumulate: (count) => wasm.accumulate(count),
-    update: (scale) => wasm.update(scale),
-    step: (count, scale) => wasm.step(count, scale),
+    update: (scale, decay) => wasm.update(scale, decay),
+    step: (count, scale, decay) => wasm.step(count, scale, decay),
     countCorrect(from, to) {
       let correct = 0;
       for (let i = from; i < to; i++) {

@@ -25,6 +25,7 @@ export function trainOptionsOfSpec(
     epochs: spec.epochs,
     miniBatchSize: spec.miniBatchSize,
     eta: spec.eta,
+    ...(spec.lambda !== undefined && { lambda: spec.lambda }),
     seed: spec.seed,
     shuffle: spec.shuffle,
     threads: spec.threads ?? run.threads,

@@ -67,6 +67,7 @@ export const jobSpecSchema = {
     epochs: positive,
     miniBatchSize: positive,
     eta: { type: "number", exclusiveMinimum: 0 },
+    lambda: { type: "number", minimum: 0 },
     seed: { type: "integer", minimum: 0 },
     shuffle: { type: "boolean" },
     threads: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", enum: ["auto"] }] },

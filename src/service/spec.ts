@@ -16,7 +16,7 @@ import type { CsvData, IdxData, NamedData } from "../data/source.js";
  */
 export interface JobSpec
   extends Pick<NetworkOptions, "activation" | "outputActivation" | "cost" | "init" | "dtype">,
-    Pick<TrainOptions, "epochs" | "miniBatchSize" | "eta" | "seed" | "shuffle" | "threads" | "parallelism" | "etaSchedule" | "earlyStopping"> {
+    Pick<TrainOptions, "epochs" | "miniBatchSize" | "eta" | "lambda" | "seed" | "shuffle" | "threads" | "parallelism" | "etaSchedule" | "earlyStopping"> {
   /** The training data (and its test set, when the source has one). */
   data: DataRef;
   /** Neurons per layer, input first: `[784, 30, 10]`. Must fit the data. */
@@ -168,6 +168,7 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
   const seed = spec.seed ?? randomSeed();
   if (spec.evaluate !== undefined) checkField("evaluate", spec.evaluate, fields.evaluate);
   if (spec.parallelism !== undefined) checkField("parallelism", spec.parallelism, fields.parallelism);
+  check(spec.lambda === undefined || (typeof spec.lambda === "number" && Number.isFinite(spec.lambda) && spec.lambda >= 0), `lambda must be a finite number ≥ 0, got ${show(spec.lambda)}`);
   if (spec.etaSchedule !== undefined) checkEtaSchedule(spec.etaSchedule);
   if (spec.earlyStopping !== undefined) checkEarlyStopping(spec.earlyStopping);
   // a job's only monitored accuracy is its test set's (it has no validation set)

@@ -16,6 +16,11 @@ export interface TrainOptions {
   miniBatchSize: number;
   /** Learning rate η. */
   eta: number;
+  /**
+   * L2 regularisation λ (default 0: none), network2.py's rule: w ← (1 − ηλ/n)·w − (η/m)·Σ ∂C/∂w
+   * with n the training set's size; biases do not decay.
+   */
+  lambda?: number;
   /** Seed of the per-epoch shuffle (default: random; the seed used is reported in the result). */
   seed?: number;
   /** Shuffle the examples each epoch (default true); false keeps the data order. */
@@ -151,6 +156,8 @@ export interface RunPlan {
   readonly epochs: number;
   readonly miniBatchSize: number;
   readonly eta: number;
+  /** L2's λ (0: none). */
+  readonly lambda: number;
   readonly seed: number;
   readonly shuffle: boolean;
   readonly threads: number;
@@ -169,7 +176,7 @@ export interface RunPlan {
 
 /** Every key of TrainOptions (the type makes this list complete). */
 const trainOptionKeys: Record<keyof TrainOptions, true> = {
-  epochs: true, miniBatchSize: true, eta: true, seed: true, shuffle: true, threads: true, pool: true, kernel: true, parallelism: true, testData: true,
+  epochs: true, miniBatchSize: true, eta: true, lambda: true, seed: true, shuffle: true, threads: true, pool: true, kernel: true, parallelism: true, testData: true,
   validationData: true, etaSchedule: true, earlyStopping: true, onEpoch: true, onProgress: true, signal: true, checkpoint: true, resume: true,
 };
 
@@ -227,6 +234,8 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
   checkInteger("epochs", options.epochs);
   checkInteger("miniBatchSize", options.miniBatchSize);
   checkPositive("eta", options.eta);
+  const lambda = options.lambda ?? 0;
+  check(typeof lambda === "number" && Number.isFinite(lambda) && lambda >= 0, `lambda must be a finite number ≥ 0, got ${show(lambda)}`);
   const seed = options.seed ?? randomSeed();
   checkInteger("seed", seed, 0);
   const shuffle = options.shuffle ?? true;
@@ -280,6 +289,7 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
     epochs: options.epochs,
     miniBatchSize: options.miniBatchSize,
     eta: options.eta,
+    lambda,
     seed,
     shuffle,
     threads: choice.threads,
@@ -323,6 +333,7 @@ export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resum
       epochs: options.epochs ?? o.epochs,
       miniBatchSize: options.miniBatchSize ?? o.miniBatchSize,
       eta: options.eta ?? o.eta,
+      lambda: options.lambda ?? o.lambda ?? 0,
       shuffle: options.shuffle ?? o.shuffle,
       seed: options.seed ?? resume.seed,
       threads,
@@ -333,7 +344,7 @@ export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resum
     shape,
   );
   const recorded = {
-    miniBatchSize: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, seed: resume.seed, kernel: o.kernel,
+    miniBatchSize: o.miniBatchSize, eta: o.eta, lambda: o.lambda ?? 0, shuffle: o.shuffle, seed: resume.seed, kernel: o.kernel,
     etaSchedule: o.etaSchedule, earlyStopping: o.earlyStopping,
   };
   for (const key of Object.keys(recorded) as (keyof typeof recorded)[]) {

@@ -1,5 +1,6 @@
 import type { Dataset } from "../core/dataset.js";
 import { TrainingThreadError } from "../core/errors.js";
+import { weightDecay } from "../core/sgd.js";
 import type { Network } from "../core/network.js";
 import { beginEpoch, markFailed, requestAbort, stepsDone } from "../parallel/barrier.js";
 import type { EpochShareResult, StepPhases } from "../parallel/epoch-share.js";
@@ -47,7 +48,7 @@ export async function parallelEngine(
       beginEpoch(views.control, stopBefore);
       epoch++;
       const tasks = Array.from({ length: threads }, (_, worker) =>
-        lease.runEpoch(run, { worker, epoch, eta }).catch((error: unknown) => {
+        lease.runEpoch(run, { worker, epoch, eta, decay: weightDecay(eta, plan.lambda, train.count) }).catch((error: unknown) => {
           markFailed(views.control); // a dead or failed worker must not leave the others at a barrier
           throw new TrainingThreadError(worker, error);
         }),

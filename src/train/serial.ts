@@ -3,7 +3,7 @@ import { backprop, createScratch } from "../core/backprop.js";
 import { fillTarget, type Dataset } from "../core/dataset.js";
 import { countCorrect } from "../core/evaluate.js";
 import type { Network } from "../core/network.js";
-import { descend } from "../core/sgd.js";
+import { descend, weightDecay } from "../core/sgd.js";
 import { PROGRESS_INTERVAL_MS, type Engine, type EpochOutcome } from "./engine.js";
 import type { RunPlan } from "./options.js";
 
@@ -22,6 +22,16 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
   const { miniBatchSize } = plan;
   // kept across epochs, so many short epochs still give the event loop a turn every YIELD_EVERY_MS
   let lastTurn = performance.now();
+  /** The SGD step on every layer: its weights with L2's decay, its biases without; every range even after a bad one. */
+  const { weightOffsets, biasOffsets, sizes } = arch.layout;
+  const step = (scale: number, decay: number): boolean => {
+    let finite = true;
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      finite = descend(params, gradient, weightOffsets[l]!, biasOffsets[l]!, scale, decay) && finite;
+      finite = descend(params, gradient, biasOffsets[l]!, biasOffsets[l]! + sizes[l + 1]!, scale) && finite;
+    }
+    return finite;
+  };
 
   return {
     async runEpoch(order, eta, progress, stopBefore = Infinity): Promise<EpochOutcome> {
@@ -43,7 +53,7 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
           const trainSeconds = (performance.now() - started) / 1000;
           return { costSum, examples, trainSeconds, correct: undefined, aborted: false, divergedAt: start / miniBatchSize, divergedAfterUpdate: false };
         }
-        if (!descend(params, gradient, 0, params.length, eta / (end - start))) { // a short last batch steps with η/len
+        if (!step(eta / (end - start), weightDecay(eta, plan.lambda, train.count))) { // a short last batch steps with η/len
           const trainSeconds = (performance.now() - started) / 1000;
           return { costSum, examples, trainSeconds, correct: undefined, aborted: false, divergedAt: start / miniBatchSize, divergedAfterUpdate: true };
         }

@@ -150,11 +150,14 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
       if (restoreBest && next.improved) best = network.params.slice();
       const every = options.checkpoint?.every ?? 1;
       if (options.checkpoint && (epoch % every === 0 || epoch === plan.epochs || schedule.stopped !== undefined)) {
-        const { epochs, miniBatchSize, eta: eta0, shuffle, threads, kernel, etaSchedule, earlyStopping } = plan;
+        const { epochs, miniBatchSize, eta: eta0, lambda, shuffle, threads, kernel, etaSchedule, earlyStopping } = plan;
         const metadata = options.checkpoint.metadata ?? resume?.metadata;
         await saveCheckpoint(options.checkpoint.path, {
           network, epoch, seed: plan.seed, rngState: rng.state(), order,
-          options: { epochs, miniBatchSize, eta: eta0, shuffle, threads, kernel, ...(etaSchedule && { etaSchedule }), ...(earlyStopping && { earlyStopping }) },
+          options: {
+            epochs, miniBatchSize, eta: eta0, shuffle, threads, kernel,
+            ...(lambda > 0 && { lambda }), ...(etaSchedule && { etaSchedule }), ...(earlyStopping && { earlyStopping }),
+          },
           ...(metadata !== undefined && { metadata }),
           ...((etaSchedule !== undefined || earlyStopping !== undefined) && { schedule }),
           ...(best !== undefined && { bestParams: best }),

@@ -77,11 +77,11 @@ export interface KernelExports {
   ): void;
   backward(wt: number, n: number, delta: number, out: number, np: number, a: number): void;
   quadraticSigmoidOutput(a: number, y: number, delta: number, n: number): number;
-  update(params: number, grads: number, rows: number, np: number, scale: number): number;
+  update(params: number, grads: number, rows: number, np: number, scale: number, decay: number): number;
   sigmoid(z: number, a: number, n: number): void;
   stepLayer(
     wt: number, wb: number, slots: number, stride: number, count: number, delta: number, prev: number,
-    from: number, end: number, np: number, bias: number, scale: number, list: number, heads: number,
+    from: number, end: number, np: number, bias: number, scale: number, decay: number, list: number, heads: number,
   ): number;
 }
 
@@ -386,31 +386,38 @@ export class WasmKernel {
   /**
    * BP3, BP4 and the SGD step of the whole mini-batch in slots [0, count) on this thread's rows, in
    * one pass over them that writes no gradient: each row's sum is made in registers, in slot order,
-   * and applied at once. The new weights have the same bits as accumulate(count) then update(scale)
-   * (from a zero gradient); the gradient buffer is neither read nor written. False if a new weight
-   * is not finite.
+   * and applied at once. The new weights have the same bits as accumulate(count) then update(scale,
+   * decay) (from a zero gradient); the gradient buffer is neither read nor written. `decay` is L2's
+   * 1 − ηλ/n for the weights (1: none; biases never decay). False if a new weight is not finite.
    */
-  step(count: number, scale: number): boolean {
+  step(count: number, scale: number, decay = 1): boolean {
     const { wasm, at } = this;
     let bad = 0;
     for (const p of this.parts) {
       bad |= wasm.stepLayer(
         at.params + p.weights, at.params + p.biases, at.slots, this.slotStride, count,
-        p.delta, p.prev, p.from, p.end, p.np, p.bias, scale, this.list, this.heads,
+        p.delta, p.prev, p.from, p.end, p.np, p.bias, scale, decay, this.list, this.heads,
       );
     }
     return bad === 0;
   }
 
-  /** The SGD step on this thread's rows: w −= scale · gradient, zeroing it. False if a new weight is not finite. */
-  update(scale: number): boolean {
+  /**
+   * The SGD step on this thread's rows: w ← decay · w − scale · gradient (biases: decay 1), zeroing
+   * the gradient. False if a new weight is not finite.
+   */
+  update(scale: number, decay = 1): boolean {
     const { wasm, kernel, at } = this;
     let bad = 0;
     for (let l = 0; l < kernel.padded.length; l++) {
       const { from, to } = this.rows[l]!;
       const np = kernel.padded[l]!;
-      const offset = 4 * (kernel.weightOffsets[l]! + from * np);
-      bad |= wasm.update(at.params + offset, at.gradient + offset, to - from, np, scale);
+      const nIn = kernel.sizes[l]!;
+      const offset = (row: number): number => 4 * (kernel.weightOffsets[l]! + row * np);
+      // weight rows [from, min(to, nIn)) decay; row nIn, the biases, does not
+      const weightRows = Math.max(0, Math.min(to, nIn) - from);
+      if (weightRows > 0) bad |= wasm.update(at.params + offset(from), at.gradient + offset(from), weightRows, np, scale, decay);
+      if (from <= nIn && nIn < to) bad |= wasm.update(at.params + offset(nIn), at.gradient + offset(nIn), 1, np, scale, 1);
     }
     return bad === 0;
   }

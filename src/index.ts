@@ -13,6 +13,7 @@ export { train, startDefaultPool, closeDefaultPool } from "./train/train.js";
 export { createPool, type TrainingPool, type PoolOptions } from "./parallel/pool.js";
 export type { TrainOptions, ResumeTrainOptions, TrainResult, EpochReport, Progress } from "./train/options.js";
 export type { EtaSchedule, EarlyStopping, Monitor, StopReason } from "./core/schedule.js";
+export type { MonitorFlag } from "./core/schedule.js";
 export type { StepPhases } from "./parallel/epoch-share.js";
 export { loadMnistDigits, mnistDigitsSplit, type MnistSplit } from "./data/mnist.js";
 export { saveNetwork, loadNetwork, loadModel } from "./io/model-file.js";

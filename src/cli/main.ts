@@ -6,10 +6,11 @@ import { addSweepCommand } from "./sweep-command.js";
 import { addWorkerCommand } from "./worker-command.js";
 import { activationNames, hiddenActivationNames, type ActivationName } from "../core/activations.js";
 import { costNames } from "../core/costs.js";
+import { monitorFlags } from "../core/schedule.js";
 import { defaultInit, dtypes, inits } from "../core/network.js";
 import { outputClosed, watchStandardOutput } from "./closed-output.js";
 import { exitCodes, reportError, UsageError } from "./errors.js";
-import { etaScheduleFlag, nonNegativeNumber, fileWithExtension, integer, oneOf, positiveNumber, separator, sizeList, threads } from "./parse.js";
+import { etaScheduleFlag, list, nonNegativeNumber, fileWithExtension, integer, oneOf, positiveNumber, separator, sizeList, threads } from "./parse.js";
 import { packageVersion } from "./version.js";
 import type { ValidationSplit } from "./data-source.js";
 import type { TrainFlags } from "./train-command.js";
@@ -58,6 +59,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--eta <number>", "learning rate η").default(3.0, "3.0").argParser(positiveNumber("--eta")))
     .addOption(new Option("--lambda <number>", "L2 regularisation λ: w ← (1 − ηλ/n)·w − (η/m)·Σ∂C/∂w, n the training examples (network2.py); 0: none").argParser(nonNegativeNumber("--lambda")))
     .addOption(new Option("--eta-schedule <schedule>", "how η changes: plateau[:patience] (halve it when the monitored accuracy stalls for patience epochs, default 10; stop at η/128) or step:<every>:<factor>").argParser(etaScheduleFlag("--eta-schedule")))
+    .addOption(new Option("--monitor <list>", "more to measure after each epoch, comma-separated: training-accuracy, test-cost, validation-cost (with --validation)").argParser(list(oneOf("--monitor", monitorFlags))))
     .addOption(new Option("--early-stopping <patience>", "stop when the monitored accuracy (validation if --validation, else test) has not improved for this many epochs").argParser(integer("--early-stopping")))
     .option("--keep-best", "with --early-stopping: end with (and save) the parameters of the best epoch")
     .addOption(new Option("--threads <n>", '"auto" (the count a cost model predicts is fastest for this network and batch on this machine), a count, or 0 (in process)').default("auto").argParser(threads("--threads", availableParallelism())))

@@ -10,6 +10,10 @@ export interface EpochRecord {
   testAccuracy: number | null;
   /** Accuracy on the held-out validation examples (only with --validation). */
   validationAccuracy?: number;
+  /** With --monitor: accuracy on the training data, mean test and validation costs. */
+  trainingAccuracy?: number;
+  testCost?: number;
+  validationCost?: number;
   /** The learning rate the epoch trained with (it changes with --eta-schedule). */
   eta?: number;
   examplesPerSecond: number;
@@ -64,6 +68,9 @@ export function epochLine(r: EpochRecord, epochs: number, showEta = false): stri
     `cost ${r.cost.toFixed(4)}`,
     ...(r.testAccuracy === null ? [] : [`test ${percent(r.testAccuracy)}`]),
     ...(r.validationAccuracy === undefined ? [] : [`validation ${percent(r.validationAccuracy)}`]),
+    ...(r.trainingAccuracy === undefined ? [] : [`training ${percent(r.trainingAccuracy)}`]),
+    ...(r.testCost === undefined ? [] : [`test cost ${r.testCost.toFixed(4)}`]),
+    ...(r.validationCost === undefined ? [] : [`validation cost ${r.validationCost.toFixed(4)}`]),
     ...(showEta && r.eta !== undefined ? [`η ${r.eta}`] : []),
     `${count(r.examplesPerSecond)} examples/s`,
     duration(r.seconds),

@@ -3,7 +3,7 @@ import { compile, type TopLevelSpec } from "vega-lite";
 import { percent } from "./format.js";
 import type { EpochRecord } from "./output.js";
 
-const colors = { test: "#1f77b4", validation: "#ff7f0e", cost: "#2ca02c" } as const;
+const colors = { test: "#1f77b4", validation: "#ff7f0e", training: "#9467bd", cost: "#2ca02c" } as const;
 
 /**
  * The learning curve of a training run as an SVG document: accuracy per epoch (test, and
@@ -18,6 +18,7 @@ export async function learningCurveSvg(records: readonly EpochRecord[], title: s
     ...(r.validationAccuracy === undefined
       ? []
       : [{ panel: "accuracy", epoch: r.epoch, series: "validation", value: r.validationAccuracy * 100 }]),
+    ...(r.trainingAccuracy === undefined ? [] : [{ panel: "accuracy", epoch: r.epoch, series: "training", value: r.trainingAccuracy * 100 }]),
     ...(r.eta === undefined ? [] : [{ panel: "eta", epoch: r.epoch, series: "η", value: r.eta }]),
   ]);
   // η gets a panel of its own when a schedule changed it
@@ -32,7 +33,7 @@ export async function learningCurveSvg(records: readonly EpochRecord[], title: s
     axis: { tickMinStep: 1, format: "d" },
   } as const;
   const panel = (name: string): { filter: string } => ({ filter: `datum.panel === '${name}'` });
-  const series = (["test", "validation"] as const).filter((name) => rows.some((r) => r.series === name));
+  const series = (["test", "validation", "training"] as const).filter((name) => rows.some((r) => r.series === name));
   const hasAccuracy = series.length > 0;
 
   const accuracy = {

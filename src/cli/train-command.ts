@@ -6,7 +6,7 @@ import type { CostName } from "../core/costs.js";
 import { targetClass, type Dataset } from "../core/dataset.js";
 import { AbortError, ShoalError } from "../core/errors.js";
 import { Network, randomSeed, type DType, type Init } from "../core/network.js";
-import { etaScheduleText, type EtaSchedule, type StopReason } from "../core/schedule.js";
+import { etaScheduleText, type EtaSchedule, type MonitorFlag, type StopReason } from "../core/schedule.js";
 import type { Parallelism } from "../parallel/shared-state.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { loadCheckpoint, type Checkpoint } from "../io/checkpoint.js";
@@ -41,6 +41,8 @@ export interface TrainFlags {
   lambda?: number;
   /** --eta-schedule, parsed. */
   etaSchedule?: EtaSchedule;
+  /** --monitor: more to measure after each epoch. */
+  monitor?: MonitorFlag[];
   /** --early-stopping: the patience in epochs. */
   earlyStopping?: number;
   keepBest?: boolean;
@@ -209,6 +211,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
       testData: loaded.test,
       ...(validation && { validationData: validation }),
       ...(flags.etaSchedule && { etaSchedule: flags.etaSchedule }),
+      ...(flags.monitor && { monitor: flags.monitor }),
       ...(flags.earlyStopping !== undefined && { earlyStopping: { patience: flags.earlyStopping, restoreBest: flags.keepBest === true } }),
       signal,
       ...(checkpointPath !== undefined && { checkpoint: { path: checkpointPath, every: recordedRun.checkpointEvery, metadata: { train: recordedRun } } }),
@@ -220,6 +223,9 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
           cost: r.cost,
           testAccuracy: r.accuracy ?? null,
           ...(r.validationAccuracy !== undefined && { validationAccuracy: r.validationAccuracy }),
+          ...(r.trainingAccuracy !== undefined && { trainingAccuracy: r.trainingAccuracy }),
+          ...(r.testCost !== undefined && { testCost: r.testCost }),
+          ...(r.validationCost !== undefined && { validationCost: r.validationCost }),
           eta: r.eta,
           examplesPerSecond: r.examplesPerSecond,
           seconds: r.seconds,
@@ -317,7 +323,7 @@ async function resumeFlagsOf(
 ): Promise<{ checkpoint: Checkpoint; recorded?: RecordedRun }> {
   const checkpoint = await loadCheckpoint(file);
   const recorded = recordedRunOf(checkpoint, file);
-  const fixed = ["--batch", "--eta", "--lambda", "--eta-schedule", "--early-stopping", "--keep-best", "--seed", "--no-shuffle", ...(recorded ? recordedFlags : ["--validation-split"])];
+  const fixed = ["--batch", "--eta", "--lambda", "--monitor", "--eta-schedule", "--early-stopping", "--keep-best", "--seed", "--no-shuffle", ...(recorded ? recordedFlags : ["--validation-split"])];
   const refused = given.filter((flag) => recorded ? !resumeFlags.includes(flag) : fixed.includes(flag));
   if (refused.length > 0) {
     const names = refused.join(", ");

@@ -20,6 +20,10 @@ export interface EarlyStopping {
   readonly restoreBest?: boolean;
 }
 
+/** What TrainOptions.monitor may ask for besides the reports' usual figures (network2.py's monitor flags). */
+export type MonitorFlag = "training-accuracy" | "test-cost" | "validation-cost";
+export const monitorFlags: readonly MonitorFlag[] = ["training-accuracy", "test-cost", "validation-cost"];
+
 /** What the schedule and early stopping watch: validation or test accuracy. */
 export type Monitor = "validation" | "test";
 

@@ -32,6 +32,7 @@ export function trainOptionsOfSpec(
     testData: spec.evaluate === false ? undefined : test,
     ...(spec.parallelism !== undefined && { parallelism: spec.parallelism }),
     ...(spec.etaSchedule !== undefined && { etaSchedule: spec.etaSchedule }),
+    ...(spec.monitor !== undefined && { monitor: spec.monitor }),
     ...(spec.earlyStopping !== undefined && { earlyStopping: spec.earlyStopping }),
     signal: run.signal,
     onProgress: run.onProgress,

@@ -75,6 +75,7 @@ export const jobSpecSchema = {
     evaluate: { type: "boolean" },
     // their fields are checked by the library's own checks (checkEtaSchedule, checkEarlyStopping)
     etaSchedule: { type: "object" },
+    monitor: { type: "array", items: { type: "string" } },
     earlyStopping: { type: "object" },
     name: { type: "string", maxLength: 200 },
   },

@@ -3,10 +3,10 @@ import path from "node:path";
 import type { DatasetInit } from "../core/dataset.js";
 import type { NetworkOptions } from "../core/network.js";
 import type { TrainOptions } from "../train/options.js";
-import { check, checkInteger, show, ValidationError } from "../core/errors.js";
+import { check, checkInteger, checkOneOf, show, ValidationError } from "../core/errors.js";
 import { defaultInit, randomSeed, validateSpec } from "../core/network.js";
 import { classCount } from "../core/classes.js";
-import { checkEarlyStopping, checkEtaSchedule } from "../core/schedule.js";
+import { checkEarlyStopping, checkEtaSchedule, monitorFlags } from "../core/schedule.js";
 import { checkField, dataKinds, jobSpecSchema, type FieldSchema } from "./spec-schema.js";
 import type { CsvData, IdxData, NamedData } from "../data/source.js";
 
@@ -16,7 +16,7 @@ import type { CsvData, IdxData, NamedData } from "../data/source.js";
  */
 export interface JobSpec
   extends Pick<NetworkOptions, "activation" | "outputActivation" | "cost" | "init" | "dtype">,
-    Pick<TrainOptions, "epochs" | "miniBatchSize" | "eta" | "lambda" | "seed" | "shuffle" | "threads" | "parallelism" | "etaSchedule" | "earlyStopping"> {
+    Pick<TrainOptions, "epochs" | "miniBatchSize" | "eta" | "lambda" | "seed" | "shuffle" | "threads" | "parallelism" | "etaSchedule" | "earlyStopping" | "monitor"> {
   /** The training data (and its test set, when the source has one). */
   data: DataRef;
   /** Neurons per layer, input first: `[784, 30, 10]`. Must fit the data. */
@@ -170,6 +170,11 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
   if (spec.parallelism !== undefined) checkField("parallelism", spec.parallelism, fields.parallelism);
   check(spec.lambda === undefined || (typeof spec.lambda === "number" && Number.isFinite(spec.lambda) && spec.lambda >= 0), `lambda must be a finite number ≥ 0, got ${show(spec.lambda)}`);
   if (spec.etaSchedule !== undefined) checkEtaSchedule(spec.etaSchedule);
+  if (spec.monitor !== undefined) {
+    check(Array.isArray(spec.monitor), `monitor must be a list such as ["training-accuracy", "test-cost"], got ${show(spec.monitor)}`);
+    for (const flag of spec.monitor) checkOneOf("monitor", flag, monitorFlags);
+    check(!spec.monitor.includes("validation-cost"), "monitor validation-cost: a job has no validation set");
+  }
   if (spec.earlyStopping !== undefined) checkEarlyStopping(spec.earlyStopping);
   // a job's only monitored accuracy is its test set's (it has no validation set)
   const watches = spec.earlyStopping !== undefined ? "earlyStopping" : spec.etaSchedule?.kind === "plateau" ? "a plateau etaSchedule" : undefined;

@@ -6,7 +6,7 @@ import { MAX_THREADS, TrainingPool } from "../parallel/pool.js";
 import { check, checkInteger, checkKnownKeys, checkOneOf, checkPositive, show } from "../core/errors.js";
 import { randomSeed, type DType, type NetworkSpec } from "../core/network.js";
 import { chooseParallelism, chooseThreads, inputDensity, type ThreadChoice, type Workload } from "./auto-threads.js";
-import { checkEarlyStopping, checkEtaSchedule, type EarlyStopping, type EtaSchedule, type Monitor, type StopReason } from "../core/schedule.js";
+import { checkEarlyStopping, checkEtaSchedule, monitorFlags, type EarlyStopping, type EtaSchedule, type Monitor, type MonitorFlag, type StopReason } from "../core/schedule.js";
 
 /** Options of {@link train}. `epochs`, `miniBatchSize` and `eta` are required, as in network.py's SGD. */
 export interface TrainOptions {
@@ -63,6 +63,12 @@ export interface TrainOptions {
   etaSchedule?: EtaSchedule;
   /** Stop when the monitored accuracy stops improving; see {@link EarlyStopping}. */
   earlyStopping?: EarlyStopping;
+  /**
+   * What else to measure after each epoch, in the calling thread (each costs a pass over its data):
+   * `"training-accuracy"`, `"test-cost"`, `"validation-cost"` (network2.py's monitor flags; the
+   * training cost and the test and validation accuracies are always reported).
+   */
+  monitor?: readonly MonitorFlag[];
   /** Called after each epoch; training waits for a returned promise. */
   onEpoch?: (report: EpochReport) => void | Promise<void>;
   /** Called during each epoch, at most every 100 ms, with the examples done so far. */
@@ -113,6 +119,12 @@ export interface EpochReport {
   accuracy?: number;
   /** Correctly classified test examples (only with `testData`). */
   correct?: number;
+  /** Accuracy on the training data after the epoch (monitor "training-accuracy"). */
+  trainingAccuracy?: number;
+  /** Mean cost over the test data after the epoch (monitor "test-cost"). */
+  testCost?: number;
+  /** Mean cost over the validation data after the epoch (monitor "validation-cost"). */
+  validationCost?: number;
   /** Validation accuracy after the epoch (only with `validationData`). */
   validationAccuracy?: number;
   /** Correctly classified validation examples (only with `validationData`). */
@@ -171,13 +183,15 @@ export interface RunPlan {
   readonly earlyStopping: EarlyStopping | undefined;
   /** The accuracy the schedule and early stopping watch (undefined when neither is asked for). */
   readonly monitor: Monitor | undefined;
+  /** The monitor flags asked for (TrainOptions.monitor). */
+  readonly extraMonitors: readonly MonitorFlag[];
 }
 
 
 /** Every key of TrainOptions (the type makes this list complete). */
 const trainOptionKeys: Record<keyof TrainOptions, true> = {
   epochs: true, miniBatchSize: true, eta: true, lambda: true, seed: true, shuffle: true, threads: true, pool: true, kernel: true, parallelism: true, testData: true,
-  validationData: true, etaSchedule: true, earlyStopping: true, onEpoch: true, onProgress: true, signal: true, checkpoint: true, resume: true,
+  validationData: true, etaSchedule: true, earlyStopping: true, monitor: true, onEpoch: true, onProgress: true, signal: true, checkpoint: true, resume: true,
 };
 
 /** What a run's thread count depends on besides its options: the network's shape and the training data. */
@@ -271,6 +285,11 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
   if (etaSchedule !== undefined) checkEtaSchedule(etaSchedule);
   if (earlyStopping !== undefined) checkEarlyStopping(earlyStopping);
   const monitor = monitorOf(options);
+  const flags = options.monitor ?? [];
+  check(Array.isArray(flags), `monitor must be a list such as ["training-accuracy", "test-cost"], got ${show(flags)}`);
+  for (const flag of flags) checkOneOf("monitor", flag, monitorFlags);
+  check(!flags.includes("test-cost") || options.testData !== undefined, "monitor test-cost needs testData");
+  check(!flags.includes("validation-cost") || options.validationData !== undefined, "monitor validation-cost needs validationData");
   const choice = threadChoice(options, shape);
   check(kernel !== "wasm" || dtype === "float32", `kernel wasm needs a float32 network, this one is ${dtype}`);
   check(kernel !== "wasm" || threads !== 0, "kernel wasm runs on worker threads; threads 0 is the in-process TypeScript path");
@@ -298,6 +317,7 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
     etaSchedule,
     earlyStopping,
     monitor,
+    extraMonitors: [...new Set(flags)],
   };
 }
 

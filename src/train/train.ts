@@ -3,6 +3,7 @@ import { AbortError, check, checkInteger, DivergenceError, show } from "../core/
 import { Network } from "../core/network.js";
 import { Rng, shuffleInPlace } from "../core/rng.js";
 import { initialScheduleState, scheduleStep } from "../core/schedule.js";
+import { meanCost } from "../core/evaluate.js";
 import type { Engine } from "./engine.js";
 import { saveCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import { planResumedRun, planRun, type EpochReport, type ResumeTrainOptions, type RunPlan, type TrainOptions, type TrainResult } from "./options.js";
@@ -142,6 +143,10 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
         report.validationCorrect = correct;
         report.validationAccuracy = accuracy;
       }
+      const extra = plan.extraMonitors;
+      if (extra.includes("training-accuracy")) report.trainingAccuracy = network.evaluate(trainingData).accuracy;
+      if (test && extra.includes("test-cost")) report.testCost = meanCost(network.architecture, network.params, test);
+      if (validation && extra.includes("validation-cost")) report.validationCost = meanCost(network.architecture, network.params, validation);
       report.seconds = (performance.now() - started) / 1000;
       reports.push(report);
       const watched = plan.monitor === "validation" ? report.validationAccuracy : plan.monitor === "test" ? report.accuracy : undefined;

@@ -106,8 +106,8 @@ describe("a background trainer", () => {
   it("cancels a job mid-epoch: it ends as cancelled within a mini-batch; jobs reuse the trainer's warm threads", async () => {
     // The job before this one started the trainer's 2-thread pool: this job gains no thread.
     const threads = await threadCount();
-    // A wide hidden layer makes each epoch last several progress intervals (100 ms).
-    const job = await trainer.submit(digits({ data: { name: "mnist", limit: 8000 }, layers: [784, 200, 10], epochs: 50 }));
+    // A wide hidden layer makes each epoch last several progress intervals (100 ms), split by neurons too.
+    const job = await trainer.submit(digits({ data: { name: "mnist", limit: 8000 }, layers: [784, 600, 10], epochs: 50 }));
     await eventOf(trainer, job.id, (e) => e.type === "progress" && e.progress.examplesDone > 0);
     const asked = performance.now();
     const end = await trainer.cancel(job.id);

@@ -1,5 +1,6 @@
 /**
- * Spike for issue 17 §1: a neuron split of two-layer sigmoid networks (784-h-10, quadratic cost,
+ * Spike for issue 17 §1 (since built as src/parallel/neuron-share.ts; kept to rerun the A/B and the
+ * phase times recorded in bench/RESULTS.md, section spikes): a neuron split of two-layer sigmoid networks (784-h-10, quadratic cost,
  * float32 wasm kernel), measured against the example split shoal trains with today. Not part of
  * the library: it answers "how fast, and the same bits?" before the design is built.
  *
@@ -21,6 +22,7 @@
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { abi } from "../../src/core/wasm/abi.js";
+import type { NeuronPart } from "../../src/parallel/shared-state.js";
 
 /** Where everything of one spike run is in its memory (byte offsets). */
 interface SpikeLayout {
@@ -41,26 +43,8 @@ interface SpikeLayout {
   readonly parts: readonly ThreadPart[];
 }
 
-/** Thread k's regions: its block of hidden neurons [c0, c0 + width) (nk real ones), its copy of layer 2, its slots and scratch. */
-interface ThreadPart {
-  readonly c0: number;
-  readonly width: number;
-  readonly nk: number;
-  readonly w1: number;
-  readonly b1: number;
-  readonly w2: number;
-  readonly b2: number;
-  readonly slots: number;
-  readonly delta1: number;
-  readonly delta2: number;
-  readonly z1: number;
-  readonly z2: number;
-  readonly a2: number;
-  readonly y: number;
-  readonly heads: number;
-  readonly identity: number;
-  readonly list: number;
-}
+/** Thread k's regions: the engine's own shape for them (the engine was built from this spike). */
+type ThreadPart = NeuronPart;
 
 interface WorkerInit {
   readonly memory: WebAssembly.Memory;

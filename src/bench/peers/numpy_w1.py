@@ -14,7 +14,6 @@ it epoch by epoch, in one process, as with its own trainings); --epochs is then 
 With threadpoolctl installed it limits the BLAS to --blas-threads and says which BLAS ran in a
 first JSON line ({"blas": [...]}); without it, the caller's OPENBLAS_NUM_THREADS applies.
 """
-import argparse
 import json
 import os
 import sys
@@ -22,32 +21,24 @@ import time
 
 import numpy as np
 
+from w1_common import arguments, epoch_numbers, meta, print_epoch
+
 
 def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
 def load(directory, dtype):
-    with open(os.path.join(directory, "meta.json")) as f:
-        meta = json.load(f)
-    n_in = meta["inputSize"]
+    shape = meta(directory)
+    n_in = shape["inputSize"]
 
     def part(name, count):
         x = np.fromfile(os.path.join(directory, f"{name}-inputs.f32"), dtype=np.float32).reshape(count, n_in).astype(dtype)
         y = np.fromfile(os.path.join(directory, f"{name}-labels.u8"), dtype=np.uint8).astype(np.int64)
         return x, y
 
-    return part("train", meta["train"]), part("test", meta["test"]), meta["classes"]
+    return part("train", shape["train"]), part("test", shape["test"]), shape["classes"]
 
-
-def epoch_numbers(epochs, turns):
-    """1, 2, …: up to `epochs`, or with `turns` one per line read from stdin until EOF."""
-    epoch = 0
-    while turns or epoch < epochs:
-        if turns and not sys.stdin.readline():
-            return
-        epoch += 1
-        yield epoch
 
 
 def train(sizes, training, test, classes, epochs, batch, eta, seed, dtype, turns=False):
@@ -86,22 +77,11 @@ def train(sizes, training, test, classes, epochs, batch, eta, seed, dtype, turns
         for w, b in zip(weights, biases):
             a = sigmoid(w @ a + b)
         accuracy = float(np.mean(np.argmax(a, axis=0) == y_test))
-        seconds = time.perf_counter() - started
-        print(json.dumps({"epoch": epoch, "testAccuracy": accuracy, "examplesPerSecond": n / (trained - started), "seconds": seconds}), flush=True)
+        print_epoch(epoch, accuracy, n, started, trained)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("data")
-    parser.add_argument("--sizes", default="784,30,10")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch", type=int, default=10)
-    parser.add_argument("--eta", type=float, default=3.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    parser.add_argument("--blas-threads", type=int, default=1)
-    parser.add_argument("--turns", action="store_true")
-    args = parser.parse_args()
+    args = arguments("--blas-threads", "BLAS threads (threadpoolctl)")
     dtype = np.dtype(args.dtype)
     training, test, classes = load(args.data, dtype)
     sizes = [int(s) for s in args.sizes.split(",")]

@@ -11,19 +11,18 @@ src/bench/suites/start/processes.ts) and prints one JSON object per epoch, like 
 --threads: torch's intra-op threads (torch.set_num_threads). --turns: wait for a line on stdin
 before each epoch and end at EOF (`shoal bench` takes turns with it epoch by epoch).
 """
-import argparse
-import json
 import os
 import sys
 import time
 
 import torch
 
+from w1_common import arguments, epoch_numbers, meta, print_epoch
+
 
 def load(directory, dtype):
-    with open(os.path.join(directory, "meta.json")) as f:
-        meta = json.load(f)
-    n_in = meta["inputSize"]
+    shape = meta(directory)
+    n_in = shape["inputSize"]
 
     def read(file, dtype):  # torch alone, without numpy
         with open(os.path.join(directory, file), "rb") as f:
@@ -34,17 +33,8 @@ def load(directory, dtype):
         y = read(f"{name}-labels.u8", torch.uint8).to(torch.int64)
         return x, y
 
-    return part("train", meta["train"]), part("test", meta["test"]), meta["classes"]
+    return part("train", shape["train"]), part("test", shape["test"]), shape["classes"]
 
-
-def epoch_numbers(epochs, turns):
-    """1, 2, …: up to `epochs`, or with `turns` one per line read from stdin until EOF."""
-    epoch = 0
-    while turns or epoch < epochs:
-        if turns and not sys.stdin.readline():
-            return
-        epoch += 1
-        yield epoch
 
 
 def train(sizes, training, test, classes, epochs, batch, eta, seed, dtype, turns):
@@ -83,22 +73,11 @@ def train(sizes, training, test, classes, epochs, batch, eta, seed, dtype, turns
         for w, b in zip(weights, biases):
             a = torch.sigmoid(w @ a + b)
         accuracy = float((a.argmax(dim=0) == y_test).to(torch.float64).mean())
-        seconds = time.perf_counter() - started
-        print(json.dumps({"epoch": epoch, "testAccuracy": accuracy, "examplesPerSecond": n / (trained - started), "seconds": seconds}), flush=True)
+        print_epoch(epoch, accuracy, n, started, trained)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("data")
-    parser.add_argument("--sizes", default="784,30,10")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch", type=int, default=10)
-    parser.add_argument("--eta", type=float, default=3.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--turns", action="store_true")
-    args = parser.parse_args()
+    args = arguments("--threads", "torch's intra-op threads")
     torch.set_num_threads(args.threads)
     dtype = torch.float32 if args.dtype == "float32" else torch.float64
     training, test, classes = load(args.data, dtype)

@@ -182,9 +182,9 @@ export interface RunPlan {
   readonly etaSchedule: EtaSchedule | undefined;
   readonly earlyStopping: EarlyStopping | undefined;
   /** The accuracy the schedule and early stopping watch (undefined when neither is asked for). */
-  readonly monitor: Monitor | undefined;
-  /** The monitor flags asked for (TrainOptions.monitor). */
-  readonly extraMonitors: readonly MonitorFlag[];
+  readonly watched: Monitor | undefined;
+  /** What else to measure after each epoch (TrainOptions.monitor, without repeats). */
+  readonly monitor: readonly MonitorFlag[];
 }
 
 
@@ -284,7 +284,7 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
   const { etaSchedule, earlyStopping } = options;
   if (etaSchedule !== undefined) checkEtaSchedule(etaSchedule);
   if (earlyStopping !== undefined) checkEarlyStopping(earlyStopping);
-  const monitor = monitorOf(options);
+  const watched = watchedAccuracy(options);
   const flags = options.monitor ?? [];
   check(Array.isArray(flags), `monitor must be a list such as ["training-accuracy", "test-cost"], got ${show(flags)}`);
   for (const flag of flags) checkOneOf("monitor", flag, monitorFlags);
@@ -316,8 +316,8 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
     parallelism,
     etaSchedule,
     earlyStopping,
-    monitor,
-    extraMonitors: [...new Set(flags)],
+    watched,
+    monitor: [...new Set(flags)],
   };
 }
 
@@ -325,7 +325,7 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
  * The accuracy early stopping and a plateau schedule watch: earlyStopping.monitor, else the
  * validation data when given, else the test data; refused when that data is missing.
  */
-function monitorOf(options: Pick<TrainOptions, "etaSchedule" | "earlyStopping" | "testData" | "validationData">): Monitor | undefined {
+function watchedAccuracy(options: Pick<TrainOptions, "etaSchedule" | "earlyStopping" | "testData" | "validationData">): Monitor | undefined {
   const watches = options.earlyStopping !== undefined || options.etaSchedule?.kind === "plateau";
   if (!watches) return undefined;
   const monitor = options.earlyStopping?.monitor ?? (options.validationData !== undefined ? "validation" : "test");

@@ -143,13 +143,13 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
         report.validationCorrect = correct;
         report.validationAccuracy = accuracy;
       }
-      const extra = plan.extraMonitors;
+      const extra = plan.monitor;
       if (extra.includes("training-accuracy")) report.trainingAccuracy = network.evaluate(trainingData).accuracy;
       if (test && extra.includes("test-cost")) report.testCost = meanCost(network.architecture, network.params, test);
       if (validation && extra.includes("validation-cost")) report.validationCost = meanCost(network.architecture, network.params, validation);
       report.seconds = (performance.now() - started) / 1000;
       reports.push(report);
-      const watched = plan.monitor === "validation" ? report.validationAccuracy : plan.monitor === "test" ? report.accuracy : undefined;
+      const watched = plan.watched === "validation" ? report.validationAccuracy : plan.watched === "test" ? report.accuracy : undefined;
       const next = scheduleStep(schedule, epoch, watched, scheduled);
       schedule = next.state;
       if (restoreBest && next.improved) best = network.params.slice();

@@ -3,9 +3,11 @@ import { PoolSet } from "../train/pool-set.js";
 import { trainSpec } from "./run-job.js";
 import { createRedisJobQueue } from "./redis-job-queue.js";
 
-/** A hyperparameter grid: every combination of `eta`, `layers` and `seed` becomes one job. */
+/** A hyperparameter grid: every combination of `eta`, `lambda`, `layers` and `seed` becomes one job. */
 export interface SweepGrid {
   eta: number[];
+  /** L2's λ values (default [0]: no L2). */
+  lambda?: number[];
   layers: number[][];
   seed: number[];
   data: NamedData;
@@ -17,6 +19,7 @@ export interface SweepGrid {
 /** One finished (or failed) job of a sweep. */
 export interface SweepRow {
   eta: number;
+  lambda: number;
   layers: number[];
   seed: number;
   status: "done" | "failed" | "cancelled";
@@ -28,13 +31,16 @@ export interface SweepRow {
   error?: string;
 }
 
-/** The grid's job specs, layers outermost, then eta, then seed. */
+/** The grid's job specs, layers outermost, then eta, then lambda, then seed. */
 export function sweepSpecs(grid: SweepGrid): JobSpec[] {
   const specs: JobSpec[] = [];
   for (const layers of grid.layers) {
     for (const eta of grid.eta) {
-      for (const seed of grid.seed) {
-        specs.push({ data: grid.data, layers, eta, seed, epochs: grid.epochs, miniBatchSize: grid.miniBatchSize, threads: grid.threads, name: `sweep eta=${eta} layers=${layers.join("-")} seed=${seed}` });
+      for (const lambda of grid.lambda ?? [0]) {
+        for (const seed of grid.seed) {
+          const name = `sweep eta=${eta}${lambda > 0 ? ` lambda=${lambda}` : ""} layers=${layers.join("-")} seed=${seed}`;
+          specs.push({ data: grid.data, layers, eta, ...(lambda > 0 && { lambda }), seed, epochs: grid.epochs, miniBatchSize: grid.miniBatchSize, threads: grid.threads, name });
+        }
       }
     }
   }
@@ -54,7 +60,7 @@ export interface SweepOptions {
 /** Runs every spec (all enqueued together with Redis) and resolves with the rows, best test accuracy first. */
 export async function runSweep(specs: JobSpec[], options: SweepOptions = {}): Promise<SweepRow[]> {
   const rows: SweepRow[] = [];
-  const base = (spec: JobSpec): SweepRow => ({ eta: spec.eta, layers: spec.layers, seed: spec.seed!, status: "done" });
+  const base = (spec: JobSpec): SweepRow => ({ eta: spec.eta, lambda: spec.lambda ?? 0, layers: spec.layers, seed: spec.seed!, status: "done" });
   /** One spec trained here: its row (a failure is a row too, unless the sweep was aborted). */
   const trainRow = async (spec: JobSpec, pools: PoolSet): Promise<SweepRow> => {
     const started = performance.now();
@@ -113,11 +119,12 @@ function sortRows(rows: SweepRow[]): SweepRow[] {
 
 /** The results as a text table, best first. */
 export function sweepTable(rows: readonly SweepRow[]): string {
-  const header = ["rank", "layers", "eta", "seed", "accuracy", "cost", "seconds", "worker"];
+  const header = ["rank", "layers", "eta", "lambda", "seed", "accuracy", "cost", "seconds", "worker"];
   const body = rows.map((r, i) => [
     String(i + 1),
     r.layers.join("-"),
     String(r.eta),
+    String(r.lambda),
     String(r.seed),
     r.status !== "done" ? r.status : r.accuracy === undefined ? "–" : `${(r.accuracy * 100).toFixed(2)}%`,
     r.cost === undefined ? "–" : r.cost.toFixed(4),

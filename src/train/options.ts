@@ -212,7 +212,7 @@ export function threadChoice(options: Pick<TrainOptions, "threads" | "pool" | "k
   const threads = options.threads ?? "auto";
   const kernel = options.kernel === "js" || options.kernel === "wasm" ? options.kernel : shape.dtype === "float32" && threads !== 0 ? "wasm" : "js";
   const asked = options.parallelism ?? "auto";
-  const layers = shape.layers ?? { activation: "sigmoid", outputActivation: "sigmoid", cost: "quadratic" };
+  const layers = shape.layers ?? networkPyLayers;
   const work = (): Workload => ({
     sizes: shape.sizes, miniBatchSize: options.miniBatchSize, kernel, inputDensity: inputDensity(shape.data),
     neuronSplit: asked !== "examples" && neuronSplitRuns(shape.sizes, kernel, layers, options.miniBatchSize),
@@ -229,10 +229,27 @@ export function threadChoice(options: Pick<TrainOptions, "threads" | "pool" | "k
   return asked === "auto" || asked === choice.parallelism ? choice : { ...choice, parallelism: asked };
 }
 
+/** A network's activations and cost, as the neuron split needs to know them. */
+type Layers = Pick<NetworkSpec, "activation" | "outputActivation" | "cost">;
+
+/** network.py's: what a shape that names no layers has. */
+const networkPyLayers: Layers = { activation: "sigmoid", outputActivation: "sigmoid", cost: "quadratic" };
+
+/** Why the neuron split cannot run a network of these sizes and layers on this kernel and batch, or undefined when it can. */
+export function neuronSplitRefusal(sizes: readonly number[], kernel: KernelName, layers: Layers, miniBatchSize: number): string | undefined {
+  const output = layers.outputActivation ?? layers.activation;
+  if (kernel !== "wasm") return `parallelism neurons needs the wasm kernel (a float32 network), this run's kernel is ${kernel}`;
+  if (sizes.length !== 3) return `parallelism neurons takes networks of one hidden layer, this one is ${sizes.join("-")}`;
+  if (layers.activation !== "sigmoid" || output !== "sigmoid" || layers.cost !== "quadratic") {
+    return `parallelism neurons takes network.py's sigmoid layers and quadratic cost, this network has ${layers.activation} / ${output} layers and the ${layers.cost} cost`;
+  }
+  if (miniBatchSize > NEURON_MAX_BATCH) return `parallelism neurons takes mini-batches of at most ${NEURON_MAX_BATCH}, got ${miniBatchSize}`;
+  return undefined;
+}
+
 /** Whether the neuron split can run a network of these sizes and layers on this kernel and batch. */
-export function neuronSplitRuns(sizes: readonly number[], kernel: KernelName, layers: Pick<NetworkSpec, "activation" | "outputActivation" | "cost">, miniBatchSize: number): boolean {
-  return kernel === "wasm" && sizes.length === 3 && layers.activation === "sigmoid" && (layers.outputActivation ?? layers.activation) === "sigmoid" &&
-    layers.cost === "quadratic" && miniBatchSize <= NEURON_MAX_BATCH;
+export function neuronSplitRuns(sizes: readonly number[], kernel: KernelName, layers: Layers, miniBatchSize: number): boolean {
+  return neuronSplitRefusal(sizes, kernel, layers, miniBatchSize) === undefined;
 }
 
 /** "in process" (threads 0), "1 thread", "2 threads". */
@@ -290,18 +307,17 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
   for (const flag of flags) checkOneOf("monitor", flag, monitorFlags);
   check(!flags.includes("test-cost") || options.testData !== undefined, "monitor test-cost needs testData");
   check(!flags.includes("validation-cost") || options.validationData !== undefined, "monitor validation-cost needs validationData");
+  checkOneOf("parallelism", options.parallelism ?? "auto", ["auto", "examples", "neurons"]);
   const choice = threadChoice(options, shape);
   check(kernel !== "wasm" || dtype === "float32", `kernel wasm needs a float32 network, this one is ${dtype}`);
   check(kernel !== "wasm" || threads !== 0, "kernel wasm runs on worker threads; threads 0 is the in-process TypeScript path");
   // threads 0 runs the TypeScript kernel whatever the dtype: record that, so a checkpoint says what really ran
   const chosen = kernel === "auto" ? (dtype === "float32" && threads !== 0 ? "wasm" : "js") : kernel;
-  checkOneOf("parallelism", options.parallelism ?? "auto", ["auto", "examples", "neurons"]);
   const parallelism = choice.parallelism;
   if (options.parallelism === "neurons") {
     check(choice.threads !== 0, "parallelism neurons runs on worker threads; threads 0 is the in-process path");
-    check(chosen === "wasm", `parallelism neurons needs the wasm kernel (a float32 network), this run's kernel is ${chosen}`);
-    check(shape.sizes.length === 3, `parallelism neurons takes networks of one hidden layer, this one is ${shape.sizes.join("-")}`);
-    check(options.miniBatchSize <= NEURON_MAX_BATCH, `parallelism neurons takes mini-batches of at most ${NEURON_MAX_BATCH}, got ${options.miniBatchSize}`);
+    const refusal = neuronSplitRefusal(shape.sizes, chosen, shape.layers ?? networkPyLayers, options.miniBatchSize);
+    check(refusal === undefined, refusal ?? "");
   }
   return {
     kernel: chosen,

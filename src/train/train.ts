@@ -68,12 +68,6 @@ export async function trainOn(pools: PoolSet, network: Network, trainingData: Da
   const { activation, outputActivation, cost } = network.spec;
   const shape = { sizes: network.sizes, dtype: network.spec.dtype, data: trainingData, layers: { activation, outputActivation, cost } };
   const plan = options.resume ? planResumedRun(options, options.resume, shape) : planRun(options as TrainOptions, shape);
-  if (plan.parallelism === "neurons") {
-    check(
-      activation === "sigmoid" && (outputActivation ?? activation) === "sigmoid" && cost === "quadratic",
-      `parallelism neurons takes network.py's sigmoid layers and quadratic cost, this network has ${activation} / ${outputActivation ?? activation} layers and the ${cost} cost`,
-    );
-  }
   network.checkFits(trainingData, "training data");
   check(trainingData.count > 0, "training data has no examples");
   const test = options.testData;
@@ -101,7 +95,6 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
   let schedule = resume?.schedule ?? initialScheduleState(plan.eta);
   const restoreBest = plan.earlyStopping?.restoreBest === true;
   let best = restoreBest ? resume?.bestParams?.slice() : undefined;
-  let stopped: TrainResult["stopped"];
   try {
     // A run on a busy pool waited for its turn: the signal may have fired meanwhile.
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
@@ -171,7 +164,6 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
       await options.onEpoch?.(report);
       if (signal?.aborted && epoch < plan.epochs && schedule.stopped === undefined) throw new AbortError(undefined, { cause: signal.reason });
     }
-    stopped = schedule.stopped;
     // With restoreBest the network ends with the parameters of its best epoch.
     if (best) network.params.set(best);
   } finally {
@@ -179,7 +171,7 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
   }
   return {
     epochs: reports, seed: plan.seed, threads: plan.threads, threadsReason: plan.threadsReason, parallelism: plan.parallelism,
-    ...(stopped && { stopped }),
+    ...(schedule.stopped && { stopped: schedule.stopped }),
     ...(restoreBest && { bestEpoch: schedule.bestEpoch }),
   };
 }

@@ -81,9 +81,9 @@ parentPort.on("message", () => {
     if (k === 0) costSum += cost;
     const scale = Math.fround(eta / m);
     const t3 = timing ? performance.now() : 0;
-    wasm.stepLayer(p.w1, p.b1, p.slots, stride, m, p.delta1, -1, 0, n0, p.width, 1, scale, 1, p.list, p.heads);
+    wasm.stepLayer(p.w1, p.b1, p.slots, stride, m, p.delta1, -1, 0, n0, p.width, 1, scale, 1, p.list, p.heads, 0, 0);
     const t4 = timing ? performance.now() : 0;
-    wasm.stepLayer(p.w2, p.b2, p.slots, stride, m, p.delta2, exchange - p.slots, 0, n1, np2, 1, scale, 1, p.list, p.heads);
+    wasm.stepLayer(p.w2, p.b2, p.slots, stride, m, p.delta2, exchange - p.slots, 0, n1, np2, 1, scale, 1, p.list, p.heads, 0, 0);
     if (timing) {
       const t5 = performance.now();
       phases.hidden += t1 - t0;

@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     const parts: ThreadPart[] = widths.map((width) => {
       const part: ThreadPart = {
         c0, width, nk: Math.max(0, Math.min(width, n1 - c0)),
-        w1: take(4 * n0 * width), b1: take(4 * width), w2: take(4 * n1 * np2), b2: take(4 * np2),
+        w1: take(4 * n0 * width), b1: take(4 * width), w2: take(4 * n1 * np2), b2: take(4 * np2), vgap: 0,
         slots: take(slotCount * stride), delta1: 16, delta2: 16 + 4 * widest,
         z1: take(4 * width), z2: take(4 * np2), a2: take(4 * np2), y: take(8 * n2), heads: take(4 * n0),
         identity: take(4 * n1), list: take(abi.entryBytes * slotCount * Math.max(most, n1) + 64),

@@ -1,6 +1,7 @@
 import fsp from "node:fs/promises";
 import { check, checkInteger, ModelFileError, show, ValidationError } from "../core/errors.js";
 import { Network } from "../core/network.js";
+import { checkMomentum } from "../core/sgd.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { parseModel, toModelJson, type ModelJson } from "./model-format.js";
 import { checkEarlyStopping, checkEtaSchedule, checkScheduleState, type EarlyStopping, type EtaSchedule, type ScheduleState } from "../core/schedule.js";
@@ -30,6 +31,8 @@ export interface Checkpoint {
   readonly schedule?: ScheduleState;
   /** With earlyStopping.restoreBest: the parameters of the best epoch so far (schedule.bestEpoch). */
   readonly bestParams?: Network["params"];
+  /** With momentum: the velocities after epoch `epoch`, one per parameter in the network's layout. */
+  readonly velocities?: Network["params"];
 }
 
 /** The training options a checkpoint records (and a resumed run reuses). */
@@ -43,6 +46,8 @@ export interface CheckpointOptions {
   readonly kernel: "js" | "wasm";
   /** L2's λ (absent: 0). */
   readonly lambda?: number;
+  /** Momentum's μ (absent: 0). */
+  readonly momentum?: number;
   readonly etaSchedule?: EtaSchedule;
   readonly earlyStopping?: EarlyStopping;
 }
@@ -52,11 +57,13 @@ export interface CheckpointOptions {
  * read as what it was: a network from N(0,1) weights (shoal's default then), and a threads-0 run
  * (which it recorded as "wasm" for float32) on the TypeScript kernel. Version 3 added the
  * options `lambda`, `etaSchedule` and `earlyStopping`, the `schedule` state and the `best` model
- * (a version 1 or 2 file is a run without them).
+ * (a version 1 or 2 file is a run without them). Version 4 added the option `momentum` and the
+ * `velocities` (as a model of the network's shape; a file of an earlier version is a run without
+ * momentum).
  */
 interface CheckpointJson {
   format: "shoal-checkpoint";
-  version: 1 | 2 | typeof VERSION;
+  version: 1 | 2 | 3 | typeof VERSION;
   epoch: number;
   seed: number;
   rngState: number[];
@@ -65,10 +72,11 @@ interface CheckpointJson {
   metadata?: Record<string, unknown>;
   schedule?: ScheduleState;
   best?: ModelJson;
+  velocities?: ModelJson;
   model: ModelJson;
 }
 
-const VERSION = 3;
+const VERSION = 4;
 
 /** Writes a checkpoint atomically (temp file + rename): the file is always the old or the new one. */
 export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
@@ -83,6 +91,7 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
     ...(checkpoint.metadata !== undefined && { metadata: checkpoint.metadata }),
     ...(checkpoint.schedule !== undefined && { schedule: checkpoint.schedule }),
     ...(checkpoint.bestParams !== undefined && { best: toModelJson(new Network(checkpoint.network.spec, checkpoint.bestParams)) }),
+    ...(checkpoint.velocities !== undefined && { velocities: toModelJson(new Network(checkpoint.network.spec, checkpoint.velocities)) }),
     model: toModelJson(checkpoint.network),
   };
   try {
@@ -111,7 +120,7 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
 function parseCheckpoint(value: unknown, path: string): Checkpoint {
   const json = value as Partial<CheckpointJson> | null;
   check(json !== null && typeof json === "object" && json.format === "shoal-checkpoint", "not a shoal checkpoint (format is not \"shoal-checkpoint\")");
-  check(json.version === 1 || json.version === 2 || json.version === VERSION, `checkpoint version ${show(json.version)} is not supported (1 to ${VERSION})`);
+  check(json.version === 1 || json.version === 2 || json.version === 3 || json.version === VERSION, `checkpoint version ${show(json.version)} is not supported (1 to ${VERSION})`);
   checkInteger("epoch", json.epoch, 0);
   checkInteger("seed", json.seed, 0);
   check(
@@ -127,6 +136,9 @@ function parseCheckpoint(value: unknown, path: string): Checkpoint {
   checkInteger("options.threads", o.threads, 0);
   check(o.kernel === "js" || o.kernel === "wasm", `options.kernel must be js or wasm, got ${show(o.kernel)}`);
   check(o.lambda === undefined || (typeof o.lambda === "number" && Number.isFinite(o.lambda) && o.lambda >= 0), `options.lambda must be a number ≥ 0, got ${show(o.lambda)}`);
+  if (o.momentum !== undefined) checkMomentum(o.momentum);
+  const momentum = o.momentum ?? 0;
+  check((momentum > 0) === (json.velocities !== undefined), momentum > 0 ? "a checkpoint of a run with momentum must hold its velocities" : "velocities without options.momentum");
   if (o.etaSchedule !== undefined) checkEtaSchedule(o.etaSchedule);
   if (o.earlyStopping !== undefined) checkEarlyStopping(o.earlyStopping);
   if (json.schedule !== undefined) checkScheduleState(json.schedule);
@@ -151,6 +163,12 @@ function parseCheckpoint(value: unknown, path: string): Checkpoint {
     check(best.sizes.join() === network.sizes.join() && best.spec.dtype === network.spec.dtype, "the best model is not of the checkpoint's network");
     bestParams = best.params;
   }
+  let velocities: Network["params"] | undefined;
+  if (json.velocities !== undefined) {
+    const v = parseModel(json.velocities, `${path} (velocities)`).network;
+    check(v.sizes.join() === network.sizes.join() && v.spec.dtype === network.spec.dtype, "the velocities are not of the checkpoint's network");
+    velocities = v.params;
+  }
   return {
     network,
     epoch: json.epoch,
@@ -160,11 +178,13 @@ function parseCheckpoint(value: unknown, path: string): Checkpoint {
     options: {
       epochs: o.epochs, miniBatchSize: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, threads: o.threads, kernel,
       ...(o.lambda !== undefined && o.lambda > 0 && { lambda: o.lambda }),
+      ...(momentum > 0 && { momentum }),
       ...(o.etaSchedule !== undefined && { etaSchedule: o.etaSchedule }),
       ...(o.earlyStopping !== undefined && { earlyStopping: o.earlyStopping }),
     },
     ...(metadata !== undefined && { metadata: metadata as Record<string, unknown> }),
     ...(json.schedule !== undefined && { schedule: json.schedule }),
     ...(bestParams !== undefined && { bestParams }),
+    ...(velocities !== undefined && { velocities }),
   };
 }

@@ -99,9 +99,9 @@ const neuronSplits = new WeakMap<WorkerContext, NeuronSplit[]>();
 /** Thread k's part of the neuron split's steps over the run's memory (see runNeuronEpoch). */
 interface NeuronSplit {
   readonly exchange: readonly [number, number];
-  /** Copies its block of layer 1 and the output layer out of the run's parameters. */
+  /** Copies its block of layer 1 and the output layer out of the run's parameters (and velocities, with momentum). */
   load(): void;
-  /** Writes its block (and, thread 0, the output layer) back into the run's parameters. */
+  /** Writes its block (and, thread 0, the output layer) back into the run's parameters (and velocities). */
   store(): void;
   hidden(start: number, m: number, exchange: number): void;
   /** Returns the batch's cost, summed in example order. */
@@ -122,11 +122,11 @@ function neuronSplit(run: SharedRun, k: number): NeuronSplit {
   const [n0, n1, n2] = run.spec.sizes as [number, number, number];
   const kernel = kernelLayoutOf(run.spec.sizes);
   const [np1, np2] = kernel.padded as [number, number];
-  const params = run.regions.params / 4;
-  const w1 = params + kernel.weightOffsets[0]!;
-  const b1 = params + kernel.biasOffsets[0]!;
-  const layer2 = params + kernel.weightOffsets[1]!;
-  const layer2End = params + kernel.paramCount;
+  // Its block and copy of layer 2 come from (and go back to) the run's parameters, and with momentum
+  // their velocities from the run's velocities, into the copies one gap further on.
+  const copies = [{ from: run.regions.params / 4, gap: 0 }];
+  if (run.momentum > 0) copies.push({ from: run.regions.velocities / 4, gap: p.vgap / 4 });
+  const layer2Floats = kernel.paramCount - kernel.weightOffsets[1]!;
   const { offsets, indices, values } = run.train.inputs;
   const order = new Int32Array(buffer, run.regions.order, run.train.count);
   const targets = run.train.targets;
@@ -137,14 +137,20 @@ function neuronSplit(run: SharedRun, k: number): NeuronSplit {
   return {
     exchange: regions.exchange,
     load() {
-      for (let r = 0; r < n0; r++) f32.copyWithin(p.w1 / 4 + r * p.width, w1 + r * np1 + p.c0, w1 + r * np1 + p.c0 + p.width);
-      f32.copyWithin(p.b1 / 4, b1 + p.c0, b1 + p.c0 + p.width);
-      f32.copyWithin(ownLayer2, layer2, layer2End);
+      for (const { from, gap } of copies) {
+        const [w1, b1, layer2] = [from + kernel.weightOffsets[0]!, from + kernel.biasOffsets[0]!, from + kernel.weightOffsets[1]!];
+        for (let r = 0; r < n0; r++) f32.copyWithin(gap + p.w1 / 4 + r * p.width, w1 + r * np1 + p.c0, w1 + r * np1 + p.c0 + p.width);
+        f32.copyWithin(gap + p.b1 / 4, b1 + p.c0, b1 + p.c0 + p.width);
+        f32.copyWithin(gap + ownLayer2, layer2, layer2 + layer2Floats);
+      }
     },
     store() {
-      for (let r = 0; r < n0; r++) f32.copyWithin(w1 + r * np1 + p.c0, p.w1 / 4 + r * p.width, p.w1 / 4 + (r + 1) * p.width);
-      f32.copyWithin(b1 + p.c0, p.b1 / 4, p.b1 / 4 + p.width);
-      if (k === 0) f32.copyWithin(layer2, ownLayer2, ownLayer2 + (layer2End - layer2));
+      for (const { from, gap } of copies) {
+        const [w1, b1, layer2] = [from + kernel.weightOffsets[0]!, from + kernel.biasOffsets[0]!, from + kernel.weightOffsets[1]!];
+        for (let r = 0; r < n0; r++) f32.copyWithin(w1 + r * np1 + p.c0, gap + p.w1 / 4 + r * p.width, gap + p.w1 / 4 + (r + 1) * p.width);
+        f32.copyWithin(b1 + p.c0, gap + p.b1 / 4, gap + p.b1 / 4 + p.width);
+        if (k === 0) f32.copyWithin(layer2, gap + ownLayer2, gap + ownLayer2 + layer2Floats);
+      }
     },
     hidden(start, m, exchange) {
       for (let s = 0; s < m; s++) {
@@ -184,9 +190,9 @@ function neuronSplit(run: SharedRun, k: number): NeuronSplit {
       return cost;
     },
     update(m, scale, decay, exchange) {
-      // BP3, BP4 and w ← decay · w − (η/m) Σ, on its block of layer 1 and its copy of layer 2
-      const bad1 = wasm.stepLayer(p.w1, p.b1, p.slots, stride, m, p.delta1, -1, 0, n0, p.width, 1, scale, decay, p.list, p.heads);
-      const bad2 = wasm.stepLayer(p.w2, p.b2, p.slots, stride, m, p.delta2, exchange - p.slots, 0, n1, np2, 1, scale, decay, p.list, p.heads);
+      // BP3, BP4 and w ← decay · w − (η/m) Σ (with momentum, through the velocities), on its block of layer 1 and its copy of layer 2
+      const bad1 = wasm.stepLayer(p.w1, p.b1, p.slots, stride, m, p.delta1, -1, 0, n0, p.width, 1, scale, decay, p.list, p.heads, p.vgap, run.momentum);
+      const bad2 = wasm.stepLayer(p.w2, p.b2, p.slots, stride, m, p.delta2, exchange - p.slots, 0, n1, np2, 1, scale, decay, p.list, p.heads, p.vgap, run.momentum);
       return (bad1 | bad2) === 0;
     },
   };

@@ -18,6 +18,8 @@ export interface SharedRun {
   readonly kernel: KernelName;
   /** How the threads share a step: by examples (epoch-share.ts) or by the hidden layer's neurons (neuron-share.ts). */
   readonly parallelism: Parallelism;
+  /** Momentum's μ (0: none). With momentum the run keeps a velocity per parameter (`regions.velocities`). */
+  readonly momentum: number;
   /** The neuron split's regions (parallelism "neurons" only). */
   readonly neurons?: NeuronRegions;
   readonly memory: WebAssembly.Memory;
@@ -65,6 +67,8 @@ export interface NeuronPart {
   readonly b1: number;
   readonly w2: number;
   readonly b2: number;
+  /** With momentum: bytes from each of its parameters (w1, b1, w2, b2) to its own copy of that parameter's velocity; else 0. */
+  readonly vgap: number;
   /** Its example slots: a slot header (abi), then δ¹ of its neurons at `delta1`, δ² at `delta2` (bytes from the slot). */
   readonly slots: number;
   readonly delta1: number;
@@ -95,6 +99,8 @@ export interface Regions {
   readonly params: number;
   /** Parameters in the run's layout (the kernel layout for wasm). */
   readonly paramCount: number;
+  /** With momentum, one velocity per parameter, in the same layout (each owned like its parameter); else 0. */
+  readonly velocities: number;
   /** Worker k's gradient region starts at gradients + k · gradientStride; a stride of 0: no gradient regions. */
   readonly gradients: number;
   readonly gradientStride: number;
@@ -128,6 +134,8 @@ export interface SharedDataset {
 /** The run's typed views, as each thread maps them once. */
 export interface RunViews {
   readonly params: Params;
+  /** The velocities (empty without momentum). */
+  readonly velocities: Params;
   readonly gradients: Params[];
   readonly train: Dataset;
   readonly test: Dataset | undefined;
@@ -279,7 +287,7 @@ export function createSharedRun(
   params: Params,
   train: Dataset,
   test: Dataset | undefined,
-  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "kernel" | "privateWeights" | "parallelism">,
+  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "kernel" | "privateWeights" | "parallelism"> & { readonly momentum?: number },
   previous?: SharedRun,
 ): SharedRun {
   const { threads, kernel } = settings;
@@ -298,13 +306,15 @@ export function createSharedRun(
   const dataEnd = arena.size;
   const order = arena.take(train.count * 4);
   const paramsAt = arena.take(paramBytes);
+  const momentum = settings.momentum ?? 0;
+  const velocities = momentum > 0 ? arena.take(paramBytes) : 0;
   const slotStride = Math.ceil((wasmLayout ? slotBytes(wasmLayout) : exampleScratchBytes(spec.sizes)) / CACHE_LINE) * CACHE_LINE;
   const budget = Math.max(threads, Math.min(MAX_SLOTS, Math.floor(SLOT_MEMORY / slotStride)));
   const slotCount = Math.max(1, Math.min(settings.miniBatchSize, train.count, budget));
   // The wasm kernel sums a batch that fits in the slots without a gradient buffer (WasmKernel.step).
   const batchInSlots = slotCount >= Math.min(settings.miniBatchSize, train.count);
-  if (settings.privateWeights && !(wasmLayout && batchInSlots)) {
-    throw new Error("privateWeights needs the wasm kernel and every mini-batch to fit in the example slots");
+  if (settings.privateWeights && !(wasmLayout && batchInSlots && momentum === 0)) {
+    throw new Error("privateWeights needs the wasm kernel, no momentum, and every mini-batch to fit in the example slots");
   }
   const needsGradients = !wasmLayout || !batchInSlots || settings.privateWeights;
   const gradientStride = needsGradients ? Math.ceil(paramBytes / CACHE_LINE) * CACHE_LINE : 0;
@@ -314,7 +324,7 @@ export function createSharedRun(
   const mostInputs = typeof sharedTrain.inputs === "number" ? train.inputSize : sharedTrain.inputs.most;
   const scratchStride = wasmLayout ? Math.ceil(threadScratchBytes(wasmLayout, slotCount, mostInputs) / CACHE_LINE) * CACHE_LINE : 0;
   const scratch = arena.take(threads * scratchStride, CACHE_LINE);
-  const neurons = settings.parallelism === "neurons" ? planNeurons(arena, spec.sizes, threads, Math.min(settings.miniBatchSize, train.count), mostInputs) : undefined;
+  const neurons = settings.parallelism === "neurons" ? planNeurons(arena, spec.sizes, threads, Math.min(settings.miniBatchSize, train.count), mostInputs, momentum > 0) : undefined;
   const pages = Math.max(1, Math.ceil(arena.size / PAGE));
   // The wasm kernel reads address 0 as "none" (no activations to scale, the end of a list): byte 0
   // holds the control words, so no slot or list it points at can start there.
@@ -324,8 +334,9 @@ export function createSharedRun(
   const run: SharedRun = {
     spec,
     ...settings,
+    momentum,
     memory: reuse ? previous!.memory : new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }),
-    regions: { control, order, params: paramsAt, paramCount, gradients, gradientStride, slots, slotStride, slotCount, costs, scratch, scratchStride },
+    regions: { control, order, params: paramsAt, paramCount, velocities, gradients, gradientStride, slots, slotStride, slotCount, costs, scratch, scratchStride },
     train: sharedTrain,
     test: sharedTest,
     module: wasmLayout ? kernelModule() : undefined,
@@ -350,7 +361,7 @@ export function createSharedRun(
  * The neuron split's regions for a wasm run of one hidden layer: thread k gets the k-th share of
  * the hidden layer's padded width, in blocks of 4 neurons (the kernel's SIMD width).
  */
-function planNeurons(arena: Arena, sizes: readonly number[], threads: number, slotCount: number, mostInputs: number): NeuronRegions {
+function planNeurons(arena: Arena, sizes: readonly number[], threads: number, slotCount: number, mostInputs: number, momentum: boolean): NeuronRegions {
   if (sizes.length !== 3) throw new Error("the neuron split takes networks of one hidden layer");
   if (slotCount > NEURON_MAX_BATCH) throw new Error(`the neuron split takes mini-batches of at most ${NEURON_MAX_BATCH}`);
   const [n0, n1, n2] = sizes as [number, number, number];
@@ -365,9 +376,18 @@ function planNeurons(arena: Arena, sizes: readonly number[], threads: number, sl
   const parts = widths.map((width): NeuronPart => {
     // the copy of layer 2 as the kernel layout has it: w² (n1 rows of np2), b² right after
     const w2 = line(4 * (n1 + 1) * np2);
+    const w1 = line(4 * n0 * width);
+    const b1 = line(4 * width);
+    // with momentum, the same three regions again for their velocities: each then lies one gap after its parameter
+    let vgap = 0;
+    if (momentum) {
+      const [v2, v1, vb1] = [line(4 * (n1 + 1) * np2), line(4 * n0 * width), line(4 * width)];
+      vgap = v2 - w2;
+      if (v1 - w1 !== vgap || vb1 - b1 !== vgap) throw new Error("neuron split layout: a velocity is not one gap after its parameter");
+    }
     const part: NeuronPart = {
       c0, width, nk: Math.max(0, Math.min(width, n1 - c0)),
-      w1: line(4 * n0 * width), b1: line(4 * width), w2, b2: w2 + 4 * n1 * np2,
+      w1, b1, w2, b2: w2 + 4 * n1 * np2, vgap,
       slots: line(slotCount * stride), delta1: abi.slotHeaderBytes, delta2: abi.slotHeaderBytes + 4 * widest,
       z1: line(4 * width), z2: line(4 * np2), a2: line(4 * np2), y: line(8 * n2), heads: line(4 * n0), identity: line(4 * n1),
       list: line(abi.entryBytes * (slotCount * Math.max(1, mostInputs) + slotCount) + 16),
@@ -397,6 +417,7 @@ export function mapRun(run: SharedRun): RunViews {
   }
   return {
     params: allocateParams(dtype, regions.paramCount, buffer, regions.params),
+    velocities: allocateParams(dtype, regions.velocities === 0 ? 0 : regions.paramCount, buffer, regions.velocities),
     gradients,
     train: mapDataset(buffer, run.train),
     test: run.test && mapDataset(buffer, run.test),
@@ -418,4 +439,18 @@ export function readParams(run: SharedRun, views: RunViews, layout: Layout, para
   const kernel = kernelLayoutOfRun(run);
   if (kernel) unpack(kernel, views.params as Float32Array, layout, params);
   else params.set(views.params);
+}
+
+/** Copies velocities in the network's layout into a momentum run (converting as writeParams does). */
+export function writeVelocities(run: SharedRun, views: RunViews, layout: Layout, velocities: Params): void {
+  const kernel = kernelLayoutOfRun(run);
+  if (kernel) pack(layout, velocities, kernel, views.velocities as Float32Array);
+  else views.velocities.set(velocities);
+}
+
+/** Copies a momentum run's velocities back into the network's layout. */
+export function readVelocities(run: SharedRun, views: RunViews, layout: Layout, velocities: Params): void {
+  const kernel = kernelLayoutOfRun(run);
+  if (kernel) unpack(kernel, views.velocities as Float32Array, layout, velocities);
+  else velocities.set(views.velocities);
 }

@@ -19,7 +19,8 @@ export interface StepKernel {
   accumulate(count: number): void;
   /**
    * The SGD step on this worker's rows: w ← decay · w − scale · gradient sum (biases: b − scale ·
-   * sum), zeroing it. False if a new value is not finite.
+   * sum), zeroing it; with momentum (SharedRun.momentum) v ← μ · v − scale · sum, w ← decay · w + v.
+   * False if a new value is not finite.
    */
   update(scale: number, decay: number): boolean;
   /**
@@ -47,6 +48,7 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
     for (let s = 0; s < regions.slotCount; s++) slots.push(createScratch(run.spec.sizes, { buffer, offset: regions.slots + s * regions.slotStride }));
     const own = createScratch(run.spec.sizes);
     const gradient = gradients[worker]!;
+    const momentum = run.momentum > 0 ? { velocity: views.velocities, mu: run.momentum } : undefined;
     const { sizes, weightOffsets, biasOffsets } = arch.layout;
     const ranges = sizes.slice(1).flatMap((n, l) => {
       const { from, to } = share(n, worker, threads);
@@ -68,7 +70,7 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
       update(scale, decay) {
         let finite = true;
         // every range, even after a bad one; L2 decays weights, not biases
-        for (const r of ranges) finite = descend(params, gradient, r.from, r.to, scale, r.weights ? decay : 1) && finite;
+        for (const r of ranges) finite = descend(params, gradient, r.from, r.to, scale, r.weights ? decay : 1, momentum) && finite;
         return finite;
       },
       step(count, scale, decay) {
@@ -92,6 +94,7 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
     memory: run.memory,
     inputs: run.train.inputs,
     params: paramsAt,
+    ...(run.momentum > 0 && { momentum: { velocities: regions.velocities, mu: run.momentum } }),
     gradient: gradientAt,
     slots: regions.slots,
     slotCount: regions.slotCount,

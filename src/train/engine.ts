@@ -12,8 +12,13 @@ export interface Engine {
    * PROGRESS_INTERVAL_MS) during the epoch. With `stopBefore`, only mini-batches [0, stopBefore) run.
    */
   runEpoch(order: Int32Array, eta: number, progress?: (examplesDone: number) => void, stopBefore?: number): Promise<EpochOutcome>;
-  /** Replaces the parameters being trained (used to replay an epoch up to its last good step). */
-  load(params: Params): void;
+  /**
+   * Replaces the parameters being trained, and with momentum their velocities (to replay an epoch
+   * up to its last good step, or to resume a checkpoint).
+   */
+  load(params: Params, velocities?: Params): void;
+  /** With momentum, a copy of the velocities in the network's layout (between epochs); else undefined. */
+  velocities(): Params | undefined;
   /** Releases threads and memory. Safe to call more than once. */
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { check, checkInteger, checkKnownKeys, checkOneOf, checkPositive, show } 
 import { randomSeed, type DType, type NetworkSpec } from "../core/network.js";
 import { chooseParallelism, chooseThreads, inputDensity, type ThreadChoice, type Workload } from "./auto-threads.js";
 import { checkEarlyStopping, checkEtaSchedule, monitorFlags, type EarlyStopping, type EtaSchedule, type Monitor, type MonitorFlag, type StopReason } from "../core/schedule.js";
+import { checkMomentum } from "../core/sgd.js";
 
 /** Options of {@link train}. `epochs`, `miniBatchSize` and `eta` are required, as in network.py's SGD. */
 export interface TrainOptions {
@@ -21,6 +22,12 @@ export interface TrainOptions {
    * with n the training set's size; biases do not decay.
    */
   lambda?: number;
+  /**
+   * Momentum μ in [0, 1) (default 0: plain SGD), chapter 3's rule: v ← μ·v − (η/m)·Σ ∂C/∂w,
+   * w ← w + v, for weights and biases alike, from zero velocities. With `lambda` too the weights
+   * decay first: w ← (1 − ηλ/n)·w + v. The velocities are kept in checkpoints.
+   */
+  momentum?: number;
   /** Seed of the per-epoch shuffle (default: random; the seed used is reported in the result). */
   seed?: number;
   /** Shuffle the examples each epoch (default true); false keeps the data order. */
@@ -170,6 +177,8 @@ export interface RunPlan {
   readonly eta: number;
   /** L2's λ (0: none). */
   readonly lambda: number;
+  /** Momentum's μ (0: none). */
+  readonly momentum: number;
   readonly seed: number;
   readonly shuffle: boolean;
   readonly threads: number;
@@ -190,7 +199,7 @@ export interface RunPlan {
 
 /** Every key of TrainOptions (the type makes this list complete). */
 const trainOptionKeys: Record<keyof TrainOptions, true> = {
-  epochs: true, miniBatchSize: true, eta: true, lambda: true, seed: true, shuffle: true, threads: true, pool: true, kernel: true, parallelism: true, testData: true,
+  epochs: true, miniBatchSize: true, eta: true, lambda: true, momentum: true, seed: true, shuffle: true, threads: true, pool: true, kernel: true, parallelism: true, testData: true,
   validationData: true, etaSchedule: true, earlyStopping: true, monitor: true, onEpoch: true, onProgress: true, signal: true, checkpoint: true, resume: true,
 };
 
@@ -267,6 +276,8 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
   checkPositive("eta", options.eta);
   const lambda = options.lambda ?? 0;
   check(typeof lambda === "number" && Number.isFinite(lambda) && lambda >= 0, `lambda must be a finite number ≥ 0, got ${show(lambda)}`);
+  const momentum = options.momentum ?? 0;
+  checkMomentum(momentum);
   const seed = options.seed ?? randomSeed();
   checkInteger("seed", seed, 0);
   const shuffle = options.shuffle ?? true;
@@ -325,6 +336,7 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
     miniBatchSize: options.miniBatchSize,
     eta: options.eta,
     lambda,
+    momentum,
     seed,
     shuffle,
     threads: choice.threads,
@@ -370,6 +382,7 @@ export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resum
       miniBatchSize: options.miniBatchSize ?? o.miniBatchSize,
       eta: options.eta ?? o.eta,
       lambda: options.lambda ?? o.lambda ?? 0,
+      momentum: options.momentum ?? o.momentum ?? 0,
       shuffle: options.shuffle ?? o.shuffle,
       seed: options.seed ?? resume.seed,
       threads,
@@ -380,7 +393,7 @@ export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resum
     shape,
   );
   const recorded = {
-    miniBatchSize: o.miniBatchSize, eta: o.eta, lambda: o.lambda ?? 0, shuffle: o.shuffle, seed: resume.seed, kernel: o.kernel,
+    miniBatchSize: o.miniBatchSize, eta: o.eta, lambda: o.lambda ?? 0, momentum: o.momentum ?? 0, shuffle: o.shuffle, seed: resume.seed, kernel: o.kernel,
     etaSchedule: o.etaSchedule, earlyStopping: o.earlyStopping,
   };
   for (const key of Object.keys(recorded) as (keyof typeof recorded)[]) {

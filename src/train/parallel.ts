@@ -5,7 +5,7 @@ import type { Network } from "../core/network.js";
 import { beginEpoch, markFailed, requestAbort, stepsDone } from "../parallel/barrier.js";
 import type { EpochShareResult, StepPhases } from "../parallel/epoch-share.js";
 import { TrainingPool } from "../parallel/pool.js";
-import { createSharedRun, mapRun, readParams, writeParams } from "../parallel/shared-state.js";
+import { createSharedRun, mapRun, readParams, readVelocities, writeParams, writeVelocities } from "../parallel/shared-state.js";
 import { PROGRESS_INTERVAL_MS, type Engine, type EpochOutcome } from "./engine.js";
 import type { RunPlan } from "./options.js";
 
@@ -30,7 +30,7 @@ export async function parallelEngine(
   const lease = await pool.lease();
   let run;
   try {
-    run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, kernel, privateWeights, parallelism }, lease.held);
+    run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, kernel, privateWeights, parallelism, momentum: plan.momentum }, lease.held);
   } catch (error) {
     await lease.release();
     throw error;
@@ -78,8 +78,15 @@ export async function parallelEngine(
         phases: averagePhases(results.map((r) => r.phases)),
       };
     },
-    load(params) {
+    load(params, velocities) {
       writeParams(run, views, net.architecture.layout, params);
+      if (run.momentum > 0 && velocities) writeVelocities(run, views, net.architecture.layout, velocities);
+    },
+    velocities() {
+      if (run.momentum === 0) return undefined;
+      const velocities = net.params.slice().fill(0);
+      readVelocities(run, views, net.architecture.layout, velocities);
+      return velocities;
     },
     close() {
       signal?.removeEventListener("abort", onAbort);

@@ -18,17 +18,18 @@ const YIELD_EVERY_MS = 20;
 export function serialEngine(net: Network, train: Dataset, test: Dataset | undefined, plan: RunPlan, signal?: AbortSignal): Engine {
   const { architecture: arch, params } = net;
   const gradient = params instanceof Float32Array ? new Float32Array(params.length) : new Float64Array(params.length);
+  const momentum = plan.momentum > 0 ? { velocity: gradient.slice(), mu: plan.momentum } : undefined;
   const scratch = createScratch(net.sizes);
   const { miniBatchSize } = plan;
   // kept across epochs, so many short epochs still give the event loop a turn every YIELD_EVERY_MS
   let lastTurn = performance.now();
-  /** The SGD step on every layer: its weights with L2's decay, its biases without; every range even after a bad one. */
+  /** The SGD step on every layer: its weights with L2's decay, its biases without (with momentum, both through their velocities); every range even after a bad one. */
   const { weightOffsets, biasOffsets, sizes } = arch.layout;
   const step = (scale: number, decay: number): boolean => {
     let finite = true;
     for (let l = 0; l + 1 < sizes.length; l++) {
-      finite = descend(params, gradient, weightOffsets[l]!, biasOffsets[l]!, scale, decay) && finite;
-      finite = descend(params, gradient, biasOffsets[l]!, biasOffsets[l]! + sizes[l + 1]!, scale) && finite;
+      finite = descend(params, gradient, weightOffsets[l]!, biasOffsets[l]!, scale, decay, momentum) && finite;
+      finite = descend(params, gradient, biasOffsets[l]!, biasOffsets[l]! + sizes[l + 1]!, scale, 1, momentum) && finite;
     }
     return finite;
   };
@@ -75,9 +76,11 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
       const correct = test ? countCorrect(arch, params, test, 0, test.count, scratch) : undefined;
       return { costSum, examples, trainSeconds, correct, aborted: false, divergedAt: -1, divergedAfterUpdate: false };
     },
-    load(values) {
+    load(values, velocities) {
       params.set(values);
+      if (momentum && velocities) momentum.velocity.set(velocities);
     },
+    velocities: () => momentum?.velocity.slice(),
     async close() {},
   };
 }

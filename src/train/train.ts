@@ -95,6 +95,7 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
   let schedule = resume?.schedule ?? initialScheduleState(plan.eta);
   const restoreBest = plan.earlyStopping?.restoreBest === true;
   let best = restoreBest ? resume?.bestParams?.slice() : undefined;
+  if (resume?.velocities) engine.load(network.params, resume.velocities);
   try {
     // A run on a busy pool waited for its turn: the signal may have fired meanwhile.
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
@@ -102,6 +103,7 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
       if (plan.shuffle) shuffleInPlace(order, rng);
       const started = performance.now();
       const epochStart = network.params.slice();
+      const epochStartVelocities = engine.velocities();
       const onProgress = options.onProgress;
       const eta = schedule.eta;
       const outcome = await engine.runEpoch(
@@ -113,7 +115,7 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
       if (outcome.divergedAt >= 0) {
         if (outcome.divergedAfterUpdate) {
           // The failing step's update was applied: replay the epoch (deterministic) up to the step before it.
-          engine.load(epochStart);
+          engine.load(epochStart, epochStartVelocities);
           network.params.set(epochStart);
           if (outcome.divergedAt > 0) await engine.runEpoch(order, eta, undefined, outcome.divergedAt);
         }
@@ -148,14 +150,15 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
       if (restoreBest && next.improved) best = network.params.slice();
       const every = options.checkpoint?.every ?? 1;
       if (options.checkpoint && (epoch % every === 0 || epoch === plan.epochs || schedule.stopped !== undefined)) {
-        const { epochs, miniBatchSize, eta: eta0, lambda, shuffle, threads, kernel, etaSchedule, earlyStopping } = plan;
+        const { epochs, miniBatchSize, eta: eta0, lambda, momentum, shuffle, threads, kernel, etaSchedule, earlyStopping } = plan;
         const metadata = options.checkpoint.metadata ?? resume?.metadata;
         await saveCheckpoint(options.checkpoint.path, {
           network, epoch, seed: plan.seed, rngState: rng.state(), order,
           options: {
             epochs, miniBatchSize, eta: eta0, shuffle, threads, kernel,
-            ...(lambda > 0 && { lambda }), ...(etaSchedule && { etaSchedule }), ...(earlyStopping && { earlyStopping }),
+            ...(lambda > 0 && { lambda }), ...(momentum > 0 && { momentum }), ...(etaSchedule && { etaSchedule }), ...(earlyStopping && { earlyStopping }),
           },
+          ...(momentum > 0 && { velocities: engine.velocities()! }),
           ...(metadata !== undefined && { metadata }),
           ...((etaSchedule !== undefined || earlyStopping !== undefined) && { schedule }),
           ...(best !== undefined && { bestParams: best }),

@@ -260,10 +260,13 @@
   ;; byte offset of a δ, an f32 value, and the next entry's byte offset (0 ends the list) — added in
   ;; list order from 0, the very additions accumulate makes; then row ← d · row − s · g as update
   ;; does (d: L2's weight decay 1 − ηλ/n, or 1, which leaves the row's bits as row − s · g), so the
-  ;; new row has the same bits as accumulate + update. g is built in registers, up to 32 floats at a
-  ;; time. Returns 1 if a new weight is NaN or infinite, else 0.
-  (func $stepRow (param $row i32) (param $list i32) (param $np i32) (param $s v128) (param $dv v128) (result i32)
-    (local $j i32) (local $end i32) (local $p i32) (local $d i32) (local $v v128) (local $w v128) (local $bad v128)
+  ;; new row has the same bits as accumulate + update. With momentum ($vgap ≠ 0: the row's velocities
+  ;; are $vgap bytes after it; $mu holds μ) it is v ← μ · v − s · g, row ← d · row + v instead.
+  ;; g is built in registers, up to 32 floats at a time. Returns 1 if a new weight is NaN or
+  ;; infinite, else 0.
+  (func $stepRow (param $row i32) (param $list i32) (param $np i32) (param $s v128) (param $dv v128) (param $vgap i32) (param $mu v128)
+                 (result i32)
+    (local $j i32) (local $end i32) (local $p i32) (local $d i32) (local $v v128) (local $w v128) (local $bad v128) (local $at i32)
     (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $g4 v128) (local $g5 v128) (local $g6 v128) (local $g7 v128)
     (local.set $end (i32.shl (local.get $np) (i32.const 2)))
     ;; 32 floats at a time (eight independent sums, so each example's eight products overlap), then
@@ -282,24 +285,42 @@
             @lane (local.set $g{i} (f32x4.add (local.get $g{i}) (f32x4.mul (local.get $v) (v128.load offset={16*i} (local.get $d)))))
             (local.set $p (i32.load offset={entryNext} (local.get $p)))
             (br $each)))
-        @lane (local.set $w (f32x4.sub (f32x4.mul (local.get $dv) (v128.load offset={16*i} (i32.add (local.get $row) (local.get $j)))) (f32x4.mul (local.get $s) (local.get $g{i}))))
-        @lane (v128.store offset={16*i} (i32.add (local.get $row) (local.get $j)) (local.get $w))
-        @lane (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $at (i32.add (local.get $row) (local.get $j)))
+        (if (local.get $vgap)
+          (then
+            @lane (local.set $v (f32x4.sub (f32x4.mul (local.get $mu) (v128.load offset={16*i} (i32.add (local.get $at) (local.get $vgap)))) (f32x4.mul (local.get $s) (local.get $g{i}))))
+            @lane (v128.store offset={16*i} (i32.add (local.get $at) (local.get $vgap)) (local.get $v))
+            @lane (local.set $w (f32x4.add (f32x4.mul (local.get $dv) (v128.load offset={16*i} (local.get $at))) (local.get $v)))
+            @lane (v128.store offset={16*i} (local.get $at) (local.get $w))
+            @lane (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+          )
+          (else
+            @lane (local.set $w (f32x4.sub (f32x4.mul (local.get $dv) (v128.load offset={16*i} (local.get $at))) (f32x4.mul (local.get $s) (local.get $g{i}))))
+            @lane (v128.store offset={16*i} (local.get $at) (local.get $w))
+            @lane (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+          ))
         (local.set $j (i32.add (local.get $j) (i32.const {16*W})))
         {again}))
     ;; @end
     (v128.any_true (local.get $bad)))
 
-  ;; L2's decay alone, row ← d · row, for a row no example of the batch touched (its gradient is 0).
-  ;; Returns 1 if a new weight is NaN or infinite, else 0.
-  (func $scaleRow (param $row i32) (param $np i32) (param $dv v128) (result i32)
-    (local $j i32) (local $end i32) (local $w v128) (local $bad v128)
+  ;; The step of a row no example of the batch touched (its gradient is 0): L2's decay alone,
+  ;; row ← d · row, or with momentum v ← μ · v, row ← d · row + v ($stepRow's bits: μ · v − s · 0 is
+  ;; μ · v). Returns 1 if a new weight is NaN or infinite, else 0.
+  (func $untouchedRow (param $row i32) (param $np i32) (param $dv v128) (param $vgap i32) (param $mu v128) (result i32)
+    (local $j i32) (local $end i32) (local $w v128) (local $v v128) (local $bad v128) (local $at i32)
     (local.set $end (i32.shl (local.get $np) (i32.const 2)))
     (block $done
       (loop $lanes
         (br_if $done (i32.ge_u (local.get $j) (local.get $end)))
-        (local.set $w (f32x4.mul (local.get $dv) (v128.load (i32.add (local.get $row) (local.get $j)))))
-        (v128.store (i32.add (local.get $row) (local.get $j)) (local.get $w))
+        (local.set $at (i32.add (local.get $row) (local.get $j)))
+        (local.set $w (f32x4.mul (local.get $dv) (v128.load (local.get $at))))
+        (if (local.get $vgap)
+          (then
+            (local.set $v (f32x4.mul (local.get $mu) (v128.load (i32.add (local.get $at) (local.get $vgap)))))
+            (v128.store (i32.add (local.get $at) (local.get $vgap)) (local.get $v))
+            (local.set $w (f32x4.add (local.get $w) (local.get $v)))))
+        (v128.store (local.get $at) (local.get $w))
         (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $lanes)))
@@ -335,11 +356,14 @@
   ;; weight is not finite.
   (func (export "stepLayer") (param $wt i32) (param $wb i32) (param $slots i32) (param $stride i32)
         (param $count i32) (param $delta i32) (param $prev i32) (param $from i32) (param $end i32)
-        (param $np i32) (param $bias i32) (param $scale f32) (param $decay f32) (param $list i32) (param $heads i32) (result i32)
+        (param $np i32) (param $bias i32) (param $scale f32) (param $decay f32) (param $list i32) (param $heads i32)
+        (param $vgap i32) (param $mu f32) (result i32)
     (local $s i32) (local $slot i32) (local $e i32) (local $t i32) (local $stop i32) (local $k i32) (local $h i32)
     (local $idx i32) (local $val i32) (local $n i32) (local $d i32) (local $bad i32) (local $rowBytes i32) (local $sv v128) (local $dv v128)
+    (local $muv v128)
     (local.set $sv (f32x4.splat (local.get $scale)))
     (local.set $dv (f32x4.splat (local.get $decay)))
+    (local.set $muv (f32x4.splat (local.get $mu)))
     (local.set $rowBytes (i32.shl (local.get $np) (i32.const 2)))
     (local.set $e (local.get $list))
     (if (i32.lt_s (local.get $prev) (i32.const 0))
@@ -378,12 +402,13 @@
               (then
                 (local.set $bad (i32.or (local.get $bad)
                   (call $stepRow (i32.add (local.get $wt) (i32.mul (local.get $k) (local.get $rowBytes))) (i32.load (local.get $h))
-                    (local.get $np) (local.get $sv) (local.get $dv))))
+                    (local.get $np) (local.get $sv) (local.get $dv) (local.get $vgap) (local.get $muv))))
                 (i32.store (local.get $h) (i32.const 0)))
-              ;; a row no example touched still decays under L2
-              (else (if (f32.ne (local.get $decay) (f32.const 1))
+              ;; a row no example touched still decays under L2, and moves by its velocity under momentum
+              (else (if (i32.or (f32.ne (local.get $decay) (f32.const 1)) (i32.ne (local.get $vgap) (i32.const 0)))
                 (then (local.set $bad (i32.or (local.get $bad)
-                  (call $scaleRow (i32.add (local.get $wt) (i32.mul (local.get $k) (local.get $rowBytes))) (local.get $np) (local.get $dv))))))))
+                  (call $untouchedRow (i32.add (local.get $wt) (i32.mul (local.get $k) (local.get $rowBytes))) (local.get $np) (local.get $dv)
+                    (local.get $vgap) (local.get $muv))))))))
             (local.set $h (i32.add (local.get $h) (i32.const 4)))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $rows))))
@@ -410,7 +435,7 @@
               (then
                 (local.set $bad (i32.or (local.get $bad)
                   (call $stepRow (i32.add (local.get $wt) (i32.mul (local.get $k) (local.get $rowBytes))) (local.get $list)
-                    (local.get $np) (local.get $sv) (local.get $dv))))))
+                    (local.get $np) (local.get $sv) (local.get $dv) (local.get $vgap) (local.get $muv))))))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $rows)))))
     ;; BP3: the biases' gradient is Σ δ, i.e. every slot with value 1 (1 · δ is δ exactly)
@@ -419,19 +444,23 @@
         (local.set $bad (i32.or (local.get $bad)
           (call $stepRow (local.get $wb)
             (call $slotList (local.get $list) (local.get $slots) (local.get $stride) (local.get $count) (local.get $delta) (f32.const 1))
-            (local.get $np) (local.get $sv) (v128.const f32x4 1 1 1 1))))))  ;; biases do not decay
+            (local.get $np) (local.get $sv) (v128.const f32x4 1 1 1 1) (local.get $vgap) (local.get $muv))))))  ;; biases do not decay
     (local.get $bad))
 
   ;; The SGD step over `rows` rows of `np` floats: w ← d · w − scale · g, then g = 0, where g is this
   ;; thread's sum of the batch's gradients and d L2's decay (1: none, and then w's bits are w − scale · g).
   ;; Without decay, rows whose g is all zero (first-layer rows of pixels that are 0 in every example
-  ;; of the batch) are not written at all: the other threads' cached copies stay valid.
+  ;; of the batch) are not written at all: the other threads' cached copies stay valid. With momentum
+  ;; ($vgap ≠ 0: velocities $vgap bytes after the parameters) every row takes v ← μ · v − scale · g,
+  ;; w ← d · w + v.
   ;; Returns 1 if any new weight is NaN or infinite (for the divergence guard), else 0.
   (func (export "update") (param $params i32) (param $grads i32) (param $rows i32) (param $np i32) (param $scale f32)
-                          (param $decay f32) (result i32)
+                          (param $decay f32) (param $vgap i32) (param $mu f32) (result i32)
     (local $end i32) (local $r i32) (local $j i32) (local $any v128) (local $s v128) (local $w v128) (local $bad v128) (local $dv v128)
+    (local $v v128) (local $muv v128) (local $at i32)
     (local.set $s (f32x4.splat (local.get $scale)))
     (local.set $dv (f32x4.splat (local.get $decay)))
+    (local.set $muv (f32x4.splat (local.get $mu)))
     (local.set $end (i32.shl (local.get $np) (i32.const 2)))
     (block $done
       (loop $rowsloop
@@ -445,15 +474,23 @@
             (local.set $j (i32.add (local.get $j) (i32.const 16)))
             (br $scan)))
         ;; any bit set: a non-zero gradient (−0 too, harmlessly)
-        (if (i32.or (v128.any_true (local.get $any)) (f32.ne (local.get $decay) (f32.const 1)))
+        (if (i32.or (i32.or (v128.any_true (local.get $any)) (f32.ne (local.get $decay) (f32.const 1))) (i32.ne (local.get $vgap) (i32.const 0)))
           (then
             (local.set $j (i32.const 0))
             (block $updated
               (loop $lanes
                 (br_if $updated (i32.ge_u (local.get $j) (local.get $end)))
-                (local.set $w (f32x4.sub (f32x4.mul (local.get $dv) (v128.load (i32.add (local.get $params) (local.get $j))))
-                                         (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $grads) (local.get $j))))))
-                (v128.store (i32.add (local.get $params) (local.get $j)) (local.get $w))
+                (local.set $at (i32.add (local.get $params) (local.get $j)))
+                (if (local.get $vgap)
+                  (then
+                    (local.set $v (f32x4.sub (f32x4.mul (local.get $muv) (v128.load (i32.add (local.get $at) (local.get $vgap))))
+                                             (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $grads) (local.get $j))))))
+                    (v128.store (i32.add (local.get $at) (local.get $vgap)) (local.get $v))
+                    (local.set $w (f32x4.add (f32x4.mul (local.get $dv) (v128.load (local.get $at))) (local.get $v))))
+                  (else
+                    (local.set $w (f32x4.sub (f32x4.mul (local.get $dv) (v128.load (local.get $at)))
+                                             (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $grads) (local.get $j))))))))
+                (v128.store (local.get $at) (local.get $w))
                 (v128.store (i32.add (local.get $grads) (local.get $j)) (v128.const i32x4 0 0 0 0))
                 ;; w − w is 0 for a finite w and NaN for ±∞ or NaN, which is the only value not equal to itself
                 (local.set $bad (v128.or (local.get $bad)

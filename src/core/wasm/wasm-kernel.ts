@@ -77,11 +77,12 @@ export interface KernelExports {
   ): void;
   backward(wt: number, n: number, delta: number, out: number, np: number, a: number): void;
   quadraticSigmoidOutput(a: number, y: number, delta: number, n: number): number;
-  update(params: number, grads: number, rows: number, np: number, scale: number, decay: number): number;
+  update(params: number, grads: number, rows: number, np: number, scale: number, decay: number, vgap: number, mu: number): number;
   sigmoid(z: number, a: number, n: number): void;
   stepLayer(
     wt: number, wb: number, slots: number, stride: number, count: number, delta: number, prev: number,
     from: number, end: number, np: number, bias: number, scale: number, decay: number, list: number, heads: number,
+    vgap: number, mu: number,
   ): number;
 }
 
@@ -201,6 +202,11 @@ export interface KernelMemory {
   /** The training inputs, by their non-zero entries. */
   readonly inputs: SparseInputs;
   readonly params: number;
+  /**
+   * With momentum: the velocities, one per parameter in the same kernel layout (this thread's rows
+   * are the only ones it reads or writes), and μ.
+   */
+  readonly momentum?: { readonly velocities: number; readonly mu: number };
   /** This thread's own gradient buffer (kernel layout); only its rows are used. */
   readonly gradient: number;
   /** Slot 0 of the mini-batch's example slots, each slotBytes long. */
@@ -388,15 +394,17 @@ export class WasmKernel {
    * one pass over them that writes no gradient: each row's sum is made in registers, in slot order,
    * and applied at once. The new weights have the same bits as accumulate(count) then update(scale,
    * decay) (from a zero gradient); the gradient buffer is neither read nor written. `decay` is L2's
-   * 1 − ηλ/n for the weights (1: none; biases never decay). False if a new weight is not finite.
+   * 1 − ηλ/n for the weights (1: none; biases never decay). With momentum the step is
+   * v ← μ · v − scale · g, w ← decay · w + v. False if a new weight is not finite.
    */
   step(count: number, scale: number, decay = 1): boolean {
     const { wasm, at } = this;
+    const [vgap, mu] = this.momentum();
     let bad = 0;
     for (const p of this.parts) {
       bad |= wasm.stepLayer(
         at.params + p.weights, at.params + p.biases, at.slots, this.slotStride, count,
-        p.delta, p.prev, p.from, p.end, p.np, p.bias, scale, decay, this.list, this.heads,
+        p.delta, p.prev, p.from, p.end, p.np, p.bias, scale, decay, this.list, this.heads, vgap, mu,
       );
     }
     return bad === 0;
@@ -408,6 +416,7 @@ export class WasmKernel {
    */
   update(scale: number, decay = 1): boolean {
     const { wasm, kernel, at } = this;
+    const [vgap, mu] = this.momentum();
     let bad = 0;
     for (let l = 0; l < kernel.padded.length; l++) {
       const { from, to } = this.rows[l]!;
@@ -416,9 +425,15 @@ export class WasmKernel {
       const offset = (row: number): number => 4 * (kernel.weightOffsets[l]! + row * np);
       // weight rows [from, min(to, nIn)) decay; row nIn, the biases, does not
       const weightRows = Math.max(0, Math.min(to, nIn) - from);
-      if (weightRows > 0) bad |= wasm.update(at.params + offset(from), at.gradient + offset(from), weightRows, np, scale, decay);
-      if (from <= nIn && nIn < to) bad |= wasm.update(at.params + offset(nIn), at.gradient + offset(nIn), 1, np, scale, 1);
+      if (weightRows > 0) bad |= wasm.update(at.params + offset(from), at.gradient + offset(from), weightRows, np, scale, decay, vgap, mu);
+      if (from <= nIn && nIn < to) bad |= wasm.update(at.params + offset(nIn), at.gradient + offset(nIn), 1, np, scale, 1, vgap, mu);
     }
     return bad === 0;
+  }
+
+  /** What the kernel's steps take for momentum: the bytes from a parameter to its velocity (0: no momentum), and μ. */
+  private momentum(): [vgap: number, mu: number] {
+    const m = this.at.momentum;
+    return m ? [m.velocities - this.at.params, m.mu] : [0, 0];
   }
 }

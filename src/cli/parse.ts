@@ -37,6 +37,15 @@ export function nonNegativeNumber(flag: string): (value: string) => number {
   };
 }
 
+/** A number in [0, 1) (momentum's μ). */
+export function fraction(flag: string): (value: string) => number {
+  return (value) => {
+    const n = toNumber(value);
+    if (!(n >= 0 && n < 1)) throw new UsageError(`${flag} must be a number in [0, 1), got ${value}`);
+    return n;
+  };
+}
+
 /** An integer ≥ min (default 1). */
 export function integer(flag: string, min = 1): (value: string) => number {
   return (value) => {

@@ -39,6 +39,8 @@ export interface TrainFlags {
   eta: number;
   /** L2's λ. */
   lambda?: number;
+  /** Momentum's μ. */
+  momentum?: number;
   /** --eta-schedule, parsed. */
   etaSchedule?: EtaSchedule;
   /** --monitor: more to measure after each epoch. */
@@ -204,6 +206,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
       miniBatchSize: flags.batch,
       eta: flags.eta,
       ...(flags.lambda !== undefined && { lambda: flags.lambda }),
+      ...(flags.momentum !== undefined && { momentum: flags.momentum }),
       seed,
       shuffle: flags.shuffle,
       threads: flags.threads,
@@ -323,7 +326,7 @@ async function resumeFlagsOf(
 ): Promise<{ checkpoint: Checkpoint; recorded?: RecordedRun }> {
   const checkpoint = await loadCheckpoint(file);
   const recorded = recordedRunOf(checkpoint, file);
-  const fixed = ["--batch", "--eta", "--lambda", "--monitor", "--eta-schedule", "--early-stopping", "--keep-best", "--seed", "--no-shuffle", ...(recorded ? recordedFlags : ["--validation-split"])];
+  const fixed = ["--batch", "--eta", "--lambda", "--momentum", "--monitor", "--eta-schedule", "--early-stopping", "--keep-best", "--seed", "--no-shuffle", ...(recorded ? recordedFlags : ["--validation-split"])];
   const refused = given.filter((flag) => recorded ? !resumeFlags.includes(flag) : fixed.includes(flag));
   if (refused.length > 0) {
     const names = refused.join(", ");
@@ -343,6 +346,7 @@ async function resumeFlagsOf(
     batch: o.miniBatchSize,
     eta: o.eta,
     ...(o.lambda !== undefined && { lambda: o.lambda }),
+    ...(o.momentum !== undefined && { momentum: o.momentum }),
     shuffle: o.shuffle,
     seed: checkpoint.seed,
     threads: given.includes("--threads") ? flags.threads : o.threads,
@@ -509,6 +513,7 @@ function trainingMetadata(
     batch: flags.batch,
     eta: flags.eta,
     ...(flags.lambda !== undefined && flags.lambda > 0 && { lambda: flags.lambda }),
+    ...(flags.momentum !== undefined && flags.momentum > 0 && { momentum: flags.momentum }),
     ...(flags.etaSchedule && { etaSchedule: etaScheduleText(flags.etaSchedule) }),
     ...(flags.earlyStopping !== undefined && { earlyStopping: { patience: flags.earlyStopping, keepBest: flags.keepBest === true } }),
     seed,

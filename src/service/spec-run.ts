@@ -26,6 +26,7 @@ export function trainOptionsOfSpec(
     miniBatchSize: spec.miniBatchSize,
     eta: spec.eta,
     ...(spec.lambda !== undefined && { lambda: spec.lambda }),
+    ...(spec.momentum !== undefined && { momentum: spec.momentum }),
     seed: spec.seed,
     shuffle: spec.shuffle,
     threads: spec.threads ?? run.threads,

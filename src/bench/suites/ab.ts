@@ -59,6 +59,8 @@ export const ab = defineSuite({
     batch: { type: "string", default: "10", help: "mini-batch size" },
     threads: { type: "string", default: "2", quick: "1", help: "worker threads" },
     pairs: { type: "string", default: "10", quick: "1", help: "runs (each: A and B, 3 rounds measured)" },
+    "b-lambda": { type: "string", default: "0", help: "B trains with this L2 λ (A without): what the rule costs, with --a and --b the same checkout" },
+    "b-momentum": { type: "string", default: "0", help: "B trains with this momentum μ (A without)" },
   },
   async run(values, { quick, command }) {
     if (values.a === undefined) throw new Error("--a <checkout> is required (see the comment at the top of src/bench/suites/ab.ts)");
@@ -66,6 +68,10 @@ export const ab = defineSuite({
     const miniBatchSize = arg.integer("batch", values.batch);
     const threads = arg.integer("threads", values.threads);
     const pairs = arg.integer("pairs", values.pairs);
+    const rule = { lambda: Number(values["b-lambda"]), momentum: Number(values["b-momentum"]) };
+    if (!(rule.lambda >= 0) || !(rule.momentum >= 0 && rule.momentum < 1)) throw new Error("--b-lambda must be ≥ 0 and --b-momentum in [0, 1)");
+    // only rules B is given, so an A from before them still runs
+    const bOptions = { ...(rule.lambda > 0 && { lambda: rule.lambda }), ...(rule.momentum > 0 && { momentum: rule.momentum }) };
     const { rounds, warmUp, machineMs, pauseMs } = pace(quick);
     const checkouts = { A: values.a, B: values.b };
     const builds = { A: await loadBuild(checkouts.A), B: await loadBuild(checkouts.B) };
@@ -82,7 +88,7 @@ export const ab = defineSuite({
       const which = pair % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const); // who takes the first turn
       const measured = await epochsInTurn(
         which.map((w) => ({
-          network: builds[w].Network.create(sizes!, { seed: pair + 1 }), data, options: { miniBatchSize, eta: 3.0, seed: pair + 1, threads }, shoal: builds[w],
+          network: builds[w].Network.create(sizes!, { seed: pair + 1 }), data, options: { miniBatchSize, eta: 3.0, seed: pair + 1, threads, ...(w === "B" && bOptions) }, shoal: builds[w],
         })),
         rounds,
         warmUp,
@@ -96,7 +102,7 @@ export const ab = defineSuite({
       w, `${checkouts[w]} (${commitOf(checkouts[w])})`, spread(rates(w)), `${median(results[w].map((r) => barrierShare(r.phases!))).toFixed(1)}%`,
     ]);
     const markdown =
-      `### A/B (\`${command}\`)\n\n${machine()}. ${values.net}, batch ${miniBatchSize}, ${threads} thread(s), float32; ${pairs} runs in one process; in each, A and B train ` +
+      `### A/B (\`${command}\`)\n\n${machine()}. ${values.net}, batch ${miniBatchSize}, ${threads} thread(s), float32${Object.keys(bOptions).length > 0 ? `; B with ${JSON.stringify(bOptions)}` : ""}; ${pairs} runs in one process; in each, A and B train ` +
       `at once, taking turns one epoch each (who goes first alternates), past their JIT warm-up, then ${rounds} rounds measured: median (min–max) of the epochs.\n\n` +
       `${table(["build", "checkout", "examples/s", "barrier share"], rows)}\n\n` +
       `B ÷ A, median of the rounds' ratios: **${median(ratios.all).toFixed(3)}**; over the quiet rounds (no CPU time stolen by the hypervisor ` +

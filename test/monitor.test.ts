@@ -63,7 +63,7 @@ describe("monitor", () => {
 });
 
 describe("monitor in job specs", () => {
-  it("a job's reports carry what its spec asks to monitor; validation-cost is refused (a job has no validation set)", async () => {
+  it("a job's reports carry what its spec asks to monitor; validation-cost is refused without a validation set", async () => {
     const { createBackgroundTrainer } = await import("../src/service/index.js");
     const trainer = await createBackgroundTrainer();
     try {
@@ -73,7 +73,7 @@ describe("monitor in job specs", () => {
       const report = trainer.job(job.id)!.reports[0]!;
       expect(report.trainingAccuracy).toBeGreaterThan(0);
       expect(report.testCost).toBeGreaterThan(0);
-      await expect(trainer.submit({ ...spec, monitor: ["validation-cost"] })).rejects.toThrow("monitor validation-cost: a job has no validation set");
+      await expect(trainer.submit({ ...spec, monitor: ["validation-cost"] })).rejects.toThrow("monitor validation-cost needs a validation set: give validation (examples to hold out)");
     } finally {
       await trainer.close();
     }

@@ -201,8 +201,42 @@ describe("job specs with a schedule and early stopping", () => {
       expect(Array.from(parseModel(await trainer.model(job.id), "the job's model").network.params)).toEqual(Array.from(net.params));
 
       await expect(trainer.submit({ ...spec, etaSchedule: { kind: "step", every: 0, factor: 0.5 } })).rejects.toThrow("etaSchedule.every must be a positive integer, got 0");
-      await expect(trainer.submit({ ...spec, evaluate: false })).rejects.toThrow("earlyStopping watches the test accuracy: leave evaluate on");
-      await expect(trainer.submit({ ...spec, earlyStopping: { patience: 2, monitor: "validation" } })).rejects.toThrow("a job has no validation set");
+      await expect(trainer.submit({ ...spec, evaluate: false })).rejects.toThrow("earlyStopping watches the test accuracy: leave evaluate on, or give validation");
+      await expect(trainer.submit({ ...spec, earlyStopping: { patience: 2, monitor: "validation" } })).rejects.toThrow(
+        "earlyStopping monitors the validation accuracy: give validation (examples to hold out)",
+      );
+    } finally {
+      await trainer.close();
+    }
+  }, 60_000);
+
+  it("a job spec's validation set: held out of the training data as shoal train --validation does, watched by early stopping; bad ones refused at submit", async () => {
+    const trainer = await createBackgroundTrainer();
+    try {
+      const spec: JobSpec = {
+        data: { name: "mnist", limit: 400, testLimit: 100 }, layers: [784, 10, 10], epochs: 12, miniBatchSize: 10, eta: 3, seed: 9, threads: 1,
+        validation: 100, validationSplit: "random", earlyStopping: { patience: 2, restoreBest: true }, evaluate: false,
+      };
+      const job = await trainer.submit(spec);
+      for await (const _ of trainer.events(job.id));
+      const end = trainer.job(job.id)!;
+      expect(end.status).toBe("done");
+      expect(end.reports.every((r) => r.validationAccuracy !== undefined && r.accuracy === undefined)).toBe(true);
+      // the library run on the same split (the CLI's --validation 100, random by the seed)
+      const { holdOut } = await import("../src/core/hold-out.js");
+      const digits = await loadMnistDigits();
+      const { train: data, validation } = holdOut(sliceDataset(digits.train, 0, 400), 100, "random", 9);
+      const net = Network.create([784, 10, 10], { seed: 9 });
+      const result = await train(net, data, { epochs: 12, miniBatchSize: 10, eta: 3, seed: 9, threads: 1, validationData: validation, earlyStopping: spec.earlyStopping });
+      expect(end.reports.map((r) => r.validationAccuracy)).toEqual(result.epochs.map((e) => e.validationAccuracy));
+      expect([end.stopped, end.bestEpoch]).toEqual([result.stopped, result.bestEpoch]);
+      expect(Array.from(parseModel(await trainer.model(job.id), "the job's model").network.params)).toEqual(Array.from(net.params));
+
+      await expect(trainer.submit({ ...spec, validation: 400 })).rejects.toThrow("validation 400 leaves no training examples: the training set has 400");
+      await expect(trainer.submit({ ...spec, validation: 0 })).rejects.toThrow("validation must be a positive integer, got 0");
+      const { validation: _, ...withoutValidation } = spec;
+      await expect(trainer.submit(withoutValidation)).rejects.toThrow("validationSplit says how to pick the validation examples: give validation (how many) too");
+      await expect(trainer.submit({ ...spec, validationSplit: "first" as "last" })).rejects.toThrow(/^validationSplit must be one of random, last/);
     } finally {
       await trainer.close();
     }

@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { classCount } from "../core/classes.js";
-import { outputSize, pickExamples, sliceDataset, targetClass, type Dataset } from "../core/dataset.js";
-import { Rng } from "../core/rng.js";
+import { outputSize, targetClass, type Dataset } from "../core/dataset.js";
+import { holdOut as splitOff, type ValidationSplit } from "../core/hold-out.js";
 import { DataFileError } from "../data/errors.js";
 import { loadSource, type DataSource } from "../data/source.js";
 import { ValidationError } from "../core/errors.js";
@@ -98,32 +98,17 @@ function withCount(loaded: Omit<LoadedData, "classes">): LoadedData {
   return { ...loaded, classes };
 }
 
-/**
- * Which training examples `--validation n` holds out: `random`, n drawn with the run's seed (safe on
- * a file sorted by class), or `last`, the last n (Nielsen's 50,000 / 10,000 split of MNIST's 60,000).
- */
-export type ValidationSplit = "random" | "last";
+export type { ValidationSplit } from "../core/hold-out.js";
 
 /**
- * Splits `n` training examples off as a validation set, as `split` says, after `--limit`. Both
- * parts keep the file's order; a random split depends only on `seed`, so a resumed run gets the
- * same one.
+ * Splits `n` training examples off as a validation set, as `split` says, after `--limit`
+ * (core/hold-out.ts), with the flag's name in the message when none would be left to train on.
  */
 export function holdOut(train: Dataset, n: number, split: ValidationSplit, seed: number): { train: Dataset; validation: Dataset } {
   if (n >= train.count) {
     throw new UsageError(`--validation ${n} leaves no training examples: the training set has ${train.count}`);
   }
-  if (split === "last") return { train: sliceDataset(train, 0, train.count - n), validation: sliceDataset(train, train.count - n) };
-  // a partial Fisher–Yates shuffle: its first n places are a uniform sample of n examples
-  const order = Int32Array.from({ length: train.count }, (_, i) => i);
-  const rng = new Rng(seed);
-  for (let i = 0; i < n; i++) {
-    const j = i + rng.below(train.count - i);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  const held = order.subarray(0, n).sort();
-  const kept = order.subarray(n).sort();
-  return { train: pickExamples(train, kept), validation: pickExamples(train, held) };
+  return splitOff(train, n, split, seed);
 }
 
 /** The classes of `other`'s examples that no example of `train` has, in increasing order. */

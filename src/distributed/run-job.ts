@@ -1,4 +1,4 @@
-import { modelMetadataOfSpec, networkOfSpec, trainOptionsOfSpec } from "../service/spec-run.js";
+import { jobDatasets, modelMetadataOfSpec, networkOfSpec, trainOptionsOfSpec } from "../service/spec-run.js";
 import { AbortError } from "../core/errors.js";
 import type { Network } from "../core/network.js";
 import { toModelJson, type ModelJson } from "../io/model-format.js";
@@ -40,7 +40,8 @@ export async function trainSpec(spec: JobSpec, options: TrainSpecOptions = {}, m
   checkJobWork(prepared.epochs, data.train.count, limits.maxJobWork);
   if (options.signal?.aborted) throw new AbortError();
   const network = networkOfSpec(prepared);
-  const trainOptions = trainOptionsOfSpec(prepared, data.test, { signal: options.signal, onProgress: options.onProgress, onEpoch: options.onEpoch, threads: options.threads ?? "auto" });
-  const result = await (options.pools ? trainOn(options.pools, network, data.train, trainOptions) : train(network, data.train, trainOptions));
+  const sets = jobDatasets(prepared, data);
+  const trainOptions = trainOptionsOfSpec(prepared, sets, { signal: options.signal, onProgress: options.onProgress, onEpoch: options.onEpoch, threads: options.threads ?? "auto" });
+  const result = await (options.pools ? trainOn(options.pools, network, sets.train, trainOptions) : train(network, sets.train, trainOptions));
   return { network, result, model: toModelJson(network, { ...modelMetadataOfSpec(prepared, data), ...metadata, spec: prepared.summary }) };
 }

@@ -1,5 +1,6 @@
 import { dataMetadata } from "../io/model-metadata.js";
 import type { Dataset } from "../core/dataset.js";
+import { holdOut } from "../core/hold-out.js";
 import { Network } from "../core/network.js";
 import type { TrainOptions } from "../train/options.js";
 import type { JobData } from "./data.js";
@@ -15,10 +16,20 @@ export function networkOfSpec(spec: PreparedSpec): Network {
   return Network.create(layers, { seed, activation, outputActivation, cost, init, dtype });
 }
 
-/** train() options for a prepared spec; `run` adds the caller's signal and callbacks, and a thread count for specs that name none. */
+/**
+ * The datasets a job trains on: its training set, less the validation examples the spec holds out
+ * (as `shoal train --validation` does: `validationSplit` random by the job's seed, or the last ones).
+ */
+export function jobDatasets(spec: PreparedSpec, data: Pick<JobData, "train" | "test">): { train: Dataset; test?: Dataset; validation?: Dataset } {
+  if (spec.validation === undefined) return { train: data.train, ...(data.test && { test: data.test }) };
+  const { train, validation } = holdOut(data.train, spec.validation, spec.validationSplit ?? "random", spec.seed);
+  return { train, validation, ...(data.test && { test: data.test }) };
+}
+
+/** train() options for a prepared spec on its {@link jobDatasets}; `run` adds the caller's signal and callbacks, and a thread count for specs that name none. */
 export function trainOptionsOfSpec(
   spec: PreparedSpec,
-  test: Dataset | undefined,
+  sets: { readonly test?: Dataset; readonly validation?: Dataset },
   run: Pick<TrainOptions, "signal" | "onProgress" | "onEpoch"> & { threads?: TrainOptions["threads"] },
 ): TrainOptions {
   return {
@@ -30,7 +41,8 @@ export function trainOptionsOfSpec(
     seed: spec.seed,
     shuffle: spec.shuffle,
     threads: spec.threads ?? run.threads,
-    testData: spec.evaluate === false ? undefined : test,
+    testData: spec.evaluate === false ? undefined : sets.test,
+    ...(sets.validation && { validationData: sets.validation }),
     ...(spec.parallelism !== undefined && { parallelism: spec.parallelism }),
     ...(spec.etaSchedule !== undefined && { etaSchedule: spec.etaSchedule }),
     ...(spec.monitor !== undefined && { monitor: spec.monitor }),

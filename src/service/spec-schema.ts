@@ -74,6 +74,8 @@ export const jobSpecSchema = {
     threads: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", enum: ["auto"] }] },
     parallelism: { type: "string", enum: ["auto", "examples", "neurons"] },
     evaluate: { type: "boolean" },
+    validation: positive,
+    validationSplit: { type: "string", enum: ["random", "last"] },
     // their fields are checked by the library's own checks (checkEtaSchedule, checkEarlyStopping)
     etaSchedule: { type: "object" },
     monitor: { type: "array", items: { type: "string" } },

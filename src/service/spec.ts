@@ -3,6 +3,7 @@ import path from "node:path";
 import type { DatasetInit } from "../core/dataset.js";
 import type { NetworkOptions } from "../core/network.js";
 import { checkMomentum } from "../core/sgd.js";
+import type { ValidationSplit } from "../core/hold-out.js";
 import type { TrainOptions } from "../train/options.js";
 import { check, checkInteger, checkOneOf, show, ValidationError } from "../core/errors.js";
 import { defaultInit, randomSeed, validateSpec } from "../core/network.js";
@@ -24,6 +25,13 @@ export interface JobSpec
   layers: number[];
   /** Evaluate on the source's test set after each epoch (default true when it has one). */
   evaluate?: boolean;
+  /**
+   * Hold this many training examples out as a validation set, evaluated after each epoch: what
+   * `earlyStopping` and a plateau `etaSchedule` then watch (as `shoal train --validation n`).
+   */
+  validation?: number;
+  /** Which examples `validation` holds out: `"random"` (default; drawn with the job's seed) or `"last"`. */
+  validationSplit?: ValidationSplit;
   /** A label for people; not interpreted. */
   name?: string;
 }
@@ -168,6 +176,12 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
   // The seed is fixed now, so the job record shows it and the job can be repeated.
   const seed = spec.seed ?? randomSeed();
   if (spec.evaluate !== undefined) checkField("evaluate", spec.evaluate, fields.evaluate);
+  if (spec.validation !== undefined) checkField("validation", spec.validation, fields.validation);
+  if (spec.validationSplit !== undefined) {
+    checkField("validationSplit", spec.validationSplit, fields.validationSplit);
+    check(spec.validation !== undefined, "validationSplit says how to pick the validation examples: give validation (how many) too");
+  }
+  const hasValidation = spec.validation !== undefined;
   if (spec.parallelism !== undefined) checkField("parallelism", spec.parallelism, fields.parallelism);
   check(spec.lambda === undefined || (typeof spec.lambda === "number" && Number.isFinite(spec.lambda) && spec.lambda >= 0), `lambda must be a finite number ≥ 0, got ${show(spec.lambda)}`);
   if (spec.momentum !== undefined) checkMomentum(spec.momentum);
@@ -175,19 +189,22 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
   if (spec.monitor !== undefined) {
     check(Array.isArray(spec.monitor), `monitor must be a list such as ["training-accuracy", "test-cost"], got ${show(spec.monitor)}`);
     for (const flag of spec.monitor) checkOneOf("monitor", flag, monitorFlags);
-    check(!spec.monitor.includes("validation-cost"), "monitor validation-cost: a job has no validation set");
+    check(hasValidation || !spec.monitor.includes("validation-cost"), "monitor validation-cost needs a validation set: give validation (examples to hold out)");
   }
   if (spec.earlyStopping !== undefined) checkEarlyStopping(spec.earlyStopping);
-  // a job's only monitored accuracy is its test set's (it has no validation set)
+  // they watch the validation accuracy when there is a validation set, else the test set's (as train() does)
   const watches = spec.earlyStopping !== undefined ? "earlyStopping" : spec.etaSchedule?.kind === "plateau" ? "a plateau etaSchedule" : undefined;
-  check(watches === undefined || spec.evaluate !== false, `${watches} watches the test accuracy: leave evaluate on`);
-  check(spec.earlyStopping?.monitor !== "validation", "earlyStopping.monitor \"validation\": a job has no validation set, it monitors its test set");
+  const watched = spec.earlyStopping?.monitor ?? (hasValidation ? "validation" : "test");
+  check(watches === undefined || watched !== "test" || spec.evaluate !== false, `${watches} watches the test accuracy: leave evaluate on, or give validation`);
+  check(watched !== "validation" || hasValidation, `${watches ?? "earlyStopping"} monitors the validation accuracy: give validation (examples to hold out)`);
   if (spec.name !== undefined) checkField("name", spec.name, fields.name);
 
   const transfer: ArrayBuffer[] = [];
   const { data, summary: dataSummary, dataset, shape, examples } = prepareData(spec.data, limits, transfer);
   // a file's examples are counted when the job loads it (then the trainer checks again, exactly)
   checkJobWork(spec.epochs, examples ?? 1, limits.maxJobWork, examples !== undefined);
+  // a file's examples are counted when the job loads it (then holdOut checks)
+  if (hasValidation && examples !== undefined) check(spec.validation! < examples, `validation ${spec.validation} leaves no training examples: the training set has ${examples}`);
   if (shape) {
     const out = sizes[sizes.length - 1]!;
     check(sizes[0] === shape.inputs, `layers[0] is ${sizes[0]}, but ${dataset} examples have ${shape.inputs} inputs`);

@@ -1,4 +1,4 @@
-import { modelMetadataOfSpec, networkOfSpec, trainOptionsOfSpec } from "./spec-run.js";
+import { jobDatasets, modelMetadataOfSpec, networkOfSpec, trainOptionsOfSpec } from "./spec-run.js";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
@@ -202,7 +202,8 @@ export class TrainerCore {
       checkJobWork(spec.epochs, data.train.count, this.options.maxJobWork);
       if (controller.signal.aborted) throw new AbortError();
       const net = networkOfSpec(spec);
-      const options = trainOptionsOfSpec(spec, data.test, {
+      const sets = jobDatasets(spec, data);
+      const options = trainOptionsOfSpec(spec, sets, {
         signal: controller.signal,
         onProgress: (progress) => {
           // Worker start-up reports 0 examples a few times: send only news.
@@ -218,7 +219,7 @@ export class TrainerCore {
           await nextTurn();
         },
       });
-      const result = await trainOn(this.pools, net, data.train, options); // threads stay warm from job to job
+      const result = await trainOn(this.pools, net, sets.train, options); // threads stay warm from job to job
       const finished = {
         threads: result.threads, threadsReason: result.threadsReason, parallelism: result.parallelism, finishedAt: new Date().toISOString(), seconds: seconds(), model: true,
         ...(result.stopped && { stopped: result.stopped }),

@@ -6,8 +6,8 @@ import { littleEndian } from "./onnx.js";
 
 /*
  * A network as one dependency-free ES module (`shoal export --format js`): the parameters inlined
- * as base64 of their little-endian float32 or float64 bytes (about a third of the size of the
- * model file's decimal JSON), and a predict() that repeats shoal's forward pass operation for
+ * as base64 of their little-endian float32 or float64 bytes (a 784-30-10 float32 module is
+ * 132 kB, its model file's decimal JSON 502 kB), and a predict() that repeats shoal's forward pass operation for
  * operation — backprop.ts's feedforward and activations.ts's σ: doubles throughout, each z_j
  * summed from its bias in input order, zero inputs of the first layer skipped — so its outputs are
  * the very doubles shoal's Network.feedforward gives, for float32 and float64 models alike (on the

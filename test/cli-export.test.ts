@@ -123,6 +123,15 @@ describe("shoal export refuses bad input: one line, the documented exit status, 
     expect(await readFile(out, "utf8")).toBe("previous export");
   });
 
+  it("--out naming the model file itself, even with --force: exit 2, the model kept", async () => {
+    const where = await folder("same-file");
+    const copy = path.join(where, "m.shoal.json");
+    const text = await readFile(model, "utf8");
+    await writeFile(copy, text);
+    expect(await fails(["--model", copy, "--format", "js", "--out", copy, "--force"], 2, `--out ${copy} is the model file: give another file name`, where)).toEqual(["m.shoal.json"]);
+    expect(await readFile(copy, "utf8")).toBe(text);
+  });
+
   it("a missing --format: exit 2", async () => {
     const where = await folder("no-format");
     expect(await fails(["--model", model, "--out", path.join(where, "m.onnx")], 2, "required option '--format <format>' not specified", where)).toEqual([]);

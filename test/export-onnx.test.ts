@@ -164,8 +164,12 @@ describe("the ONNX file", () => {
     expect(() => exportOnnx(net)).toThrow(`cannot export a model whose parameter 7 is ${bad}: training must have diverged`);
   });
 
-  it("refuses metadata that is not a plain object", () => {
+  it("refuses metadata that is not a plain JSON object, and records it as JSON would (undefined values dropped)", () => {
     const net = Network.create([4, 2], { seed: 1 });
     expect(() => exportOnnx(net, ["a"] as unknown as Record<string, unknown>)).toThrow("metadata must be a plain object, got [\"a\"]");
+    expect(() => exportOnnx(net, { seed: 1n })).toThrow(/^metadata must be JSON \(as a model file's is\): /);
+    const props = readOnnx(exportOnnx(net, { gone: undefined, when: new Date(0), note: "kept" })).metadata;
+    expect(props).not.toHaveProperty("gone");
+    expect(props).toMatchObject({ when: "1970-01-01T00:00:00.000Z", note: "kept" });
   });
 });

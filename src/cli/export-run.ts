@@ -1,8 +1,10 @@
+import path from "node:path";
 import { ShoalError } from "../core/errors.js";
 import { exportJsModule } from "../export/js-module.js";
 import { exportOnnx, onnxIrVersion, onnxOpset } from "../export/onnx.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { loadModel } from "../io/model-file.js";
+import { UsageError } from "./errors.js";
 import { checkOutputFile } from "./output-file.js";
 
 // The flag types live here, not beside the command, so the command imports this module (lazily) and not the other way round.
@@ -22,6 +24,8 @@ export interface ExportFlags {
  * leaves no file, and any previous one as it was) and says what it wrote on stdout.
  */
 export async function exportCommand(flags: ExportFlags, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  // even with --force: overwriting the model with its own export loses the model
+  if (path.resolve(flags.out) === path.resolve(flags.model)) throw new UsageError(`--out ${flags.out} is the model file: give another file name`);
   await checkOutputFile("--out", flags.out, flags.force === true);
   const { network, metadata } = await loadModel(flags.model);
   const data = flags.format === "onnx" ? exportOnnx(network, metadata) : exportJsModule(network, metadata);

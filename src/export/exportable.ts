@@ -13,6 +13,11 @@ export function checkExportable(network: Network, metadata: Record<string, unkno
     metadata === undefined || (typeof metadata === "object" && metadata !== null && !Array.isArray(metadata)),
     `metadata must be a plain object, got ${show(metadata)}`,
   );
+  try {
+    JSON.stringify(metadata);
+  } catch (err) {
+    throw new ValidationError(`metadata must be JSON (as a model file's is): ${err instanceof Error ? err.message : String(err)}`);
+  }
   // A NaN would not fail in a runtime: it would silently answer NaN (or one class) for every input.
   const bad = network.params.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new ValidationError(`cannot export a model whose parameter ${bad} is ${network.params[bad]}: training must have diverged`);
@@ -28,7 +33,9 @@ const specKeys = ["sizes", "activation", "outputActivation", "cost", "dtype", "i
  */
 export function exportedMetadata(network: Network, metadata: Record<string, unknown> = {}): Record<string, unknown> {
   const own = specKeys.filter((key) => network.spec[key] !== undefined).map((key) => [key, network.spec[key]] as const);
-  const rest = Object.entries(metadata).filter(([key]) => !(specKeys as readonly string[]).includes(key));
+  // as JSON has it (what a model file would hold): undefined values dropped, dates as strings…
+  const json = JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
+  const rest = Object.entries(json).filter(([key]) => !(specKeys as readonly string[]).includes(key));
   // fromEntries, not assignment: a metadata key "__proto__" stays a key
   return Object.fromEntries([...own, ...rest]);
 }

@@ -67,7 +67,7 @@ export function exportOnnx(network: Network, metadata?: Record<string, unknown>)
   const model = new ProtoMessage()
     .varint(1, onnxIrVersion)
     .string(2, "shoal")
-    .string(6, `${sizes.join("-")} fully-connected network trained with shoal: ${activation} hidden layers, ${outputActivation} output, ${dtype}`)
+    .string(6, `${sizes.join("-")} fully-connected network exported by shoal: ${activation} hidden layers, ${outputActivation} output, ${dtype}`)
     .message(7, graph)
     .message(8, new ProtoMessage().varint(2, onnxOpset)); // OperatorSetIdProto: domain "" (the default ONNX domain), version
   for (const [key, value] of Object.entries(exportedMetadata(network, metadata))) {

@@ -80,6 +80,8 @@ describe("shoal worker × 2 behind shoal serve --redis", () => {
     expect(new Set(finished.map((r) => r.worker?.name))).toEqual(new Set(["w1", "w2"]));
     for (const [i, r] of finished.entries()) {
       expect(r.reports).toHaveLength(2);
+      // the record says how it ran, as a background trainer's does
+      expect(r).toMatchObject({ threads: 1, threadsReason: "1 thread, as asked", parallelism: expect.stringMatching(/^(examples|neurons)$/) });
       const remote = (await (await fetch(`${base}/models/${r.id}`)).json()) as ModelJson;
       const local = await trainSpec(specs[i]!);
       expect(remote.weights).toEqual(local.model.weights);

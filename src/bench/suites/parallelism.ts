@@ -24,12 +24,15 @@ export const parallelism = defineSuite({
     nets: { type: "string", default: "784-30-10,784-100-10", quick: "784-30-10", help: "networks (one hidden layer)" },
     batches: { type: "string", default: "10,100", quick: "10", help: "mini-batch sizes" },
     runs: { type: "string", default: "3", quick: "1", help: "runs (each: fresh networks, `rounds` rounds measured)" },
+    dtype: { type: "string", default: "float32", help: "float32 (the wasm kernel) or float64 (the TypeScript kernel)" },
   },
+  sectionFor: (values) => (values.dtype === "float64" ? "parallelism-float64" : "parallelism"),
   async run(values, { quick, command, log }) {
     const threads = arg.integer("threads", values.threads);
     const nets = arg.nets("nets", values.nets);
     const batches = arg.integers("batches", values.batches);
     const runs = arg.integer("runs", values.runs);
+    const [dtype] = arg.choices("dtype", values.dtype, ["float32", "float64"] as const);
     const { rounds, warmUp, pauseMs } = pace(quick);
     const { train: data } = await digits(quick);
     const contenders: { name: string; threads: number; parallelism: Parallelism }[] = [
@@ -45,7 +48,7 @@ export const parallelism = defineSuite({
         for (let run = 0; run < runs; run++) {
           await sleep(pauseMs);
           const measured = await epochsInTurn(
-            contenders.map((c) => ({ network: Network.create(sizes, { seed: run + 1 }), data, options: { miniBatchSize, eta: 3, seed: run + 1, threads: c.threads, parallelism: c.parallelism } })),
+            contenders.map((c) => ({ network: Network.create(sizes, { seed: run + 1, dtype }), data, options: { miniBatchSize, eta: 3, seed: run + 1, threads: c.threads, parallelism: c.parallelism } })),
             rounds,
             warmUp,
           );
@@ -63,7 +66,7 @@ export const parallelism = defineSuite({
     return {
       markdown:
         `### The example split against the neuron split (\`${command}\`)\n\n${machine()}.\n\n` +
-        `${data.count.toLocaleString("en-US")} digits, float32 wasm, sigmoid, quadratic cost, η 3.0. Per network and batch size, ${runs} runs from fresh networks; in each, the three trainings take turns one epoch each past their JIT warm-up, then ${rounds} rounds are measured. ` +
+        `${data.count.toLocaleString("en-US")} digits, ${dtype === "float32" ? "float32 wasm" : "float64 TypeScript kernel"}, sigmoid, quadratic cost, η 3.0. Per network and batch size, ${runs} runs from fresh networks; in each, the three trainings take turns one epoch each past their JIT warm-up, then ${rounds} rounds are measured. ` +
         `examples/s: median (min–max) of every measured epoch, wall-clock (the epoch's examples over its seconds, the coordinator included); "÷ examples, 1 thread": median of the rounds' ratios to the 1-thread example split's epoch in the same round (above 1: faster). The neuron split gives the example split's bits (test/neuron-split.test.ts).\n\n` +
         table(header, rows),
     };

@@ -14,30 +14,33 @@ const finished = ["done", "failed", "cancelled"];
 const TOKEN_KEY = "shoal-token";
 let asking; // one prompt at a time, however many calls are refused at once
 
-/** The server's token, asked for once per tab (sessionStorage) when a call is refused with 401. */
-function askToken() {
-  asking ??= new Promise((resolve) => {
-    const token = window.prompt("This shoal server needs its token (shoal serve --token):");
-    if (token) sessionStorage.setItem(TOKEN_KEY, token.trim());
-    asking = undefined;
-    resolve(Boolean(token));
-  });
+/**
+ * Asks for the server's token (kept for this tab in sessionStorage) after a call made with
+ * `refused` (a token, or null) got 401; resolves to whether there is a new token to try.
+ */
+function askToken(refused) {
+  if (asking === undefined) {
+    asking = Promise.resolve().then(() => {
+      if (sessionStorage.getItem(TOKEN_KEY) !== refused) return true; // another call got one meanwhile
+      const question = refused === null ? "This shoal server needs its token (shoal serve --token):" : "The server refused that token. Its token:";
+      const token = window.prompt(question)?.trim();
+      if (!token) return false;
+      sessionStorage.setItem(TOKEN_KEY, token);
+      return true;
+    });
+    void asking.finally(() => (asking = undefined));
+  }
   return asking;
 }
 
-/** fetch with the token; a 401 asks for the token and tries once more. */
+/** fetch with the token; a 401 asks for the token and tries again. */
 async function api(path, init = {}) {
-  const call = () => {
+  for (let attempt = 0; ; attempt++) {
     const token = sessionStorage.getItem(TOKEN_KEY);
-    const headers = { ...init.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
-    return fetch(path, { ...init, headers });
-  };
-  let response = await call();
-  if (response.status === 401) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    if (await askToken()) response = await call();
+    const headers = { ...init.headers, ...(token === null ? {} : { authorization: `Bearer ${token}` }) };
+    const response = await fetch(path, { ...init, headers });
+    if (response.status !== 401 || attempt === 3 || !(await askToken(token))) return response;
   }
-  return response;
 }
 
 const postJson = (path, body) => api(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -260,7 +263,8 @@ function drawCurve() {
     chart = new uPlot(
       {
         width: Math.max(300, $("chart").clientWidth),
-        height: 240,
+        height: 260,
+        legend: { live: false },
         scales: { x: { time: false }, "%": { auto: true }, cost: { auto: true } },
         series: [
           { label: "epoch" },
@@ -276,6 +280,7 @@ function drawCurve() {
       data,
       $("chart"),
     );
+    new ResizeObserver(() => chart.setSize({ width: Math.max(300, $("chart").clientWidth), height: 260 })).observe($("chart"));
   } else {
     chart.setData(data);
   }

@@ -24,6 +24,7 @@ const own = (file: string): string => fileURLToPath(new URL(`../dashboard/${file
 const files: Record<string, { load: () => Promise<string>; type: string }> = {
   "app.js": { load: () => readFile(own("app.js"), "utf8"), type: "text/javascript" },
   "style.css": { load: () => readFile(own("style.css"), "utf8"), type: "text/css" },
+  "icon.svg": { load: () => readFile(own("icon.svg"), "utf8"), type: "image/svg+xml" },
   "uPlot.esm.js": { load: () => readFile(require.resolve("uplot/dist/uPlot.esm.js"), "utf8"), type: "text/javascript" },
   "uPlot.min.css": { load: () => readFile(require.resolve("uplot/dist/uPlot.min.css"), "utf8"), type: "text/css" },
   "centre-digit.js": { load: centreDigitModule, type: "text/javascript" },

@@ -5,6 +5,8 @@
  * cancel a job. Screenshots go to SHOAL_SCREENSHOTS (a folder; docs/images was made with
  * `SHOAL_SCREENSHOTS=docs/images npx vitest run … test/dashboard-browser.test.ts`), else a temporary one.
  */
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,7 +14,9 @@ import { chromium, type Browser, type ConsoleMessage, type Page } from "playwrig
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../src/cli/serve-command.js";
 import { mnistField } from "../src/data/centre-digit.js";
+import { startRedisServer, type RedisJobServer } from "../src/distributed/server.js";
 import type { JobServer } from "../src/service/server.js";
+import { shoal, startRedis, waitForOutput, type TestRedis } from "./fixtures/redis.js";
 
 const xss = "<img src=x onerror=alert(1)>";
 
@@ -188,5 +192,47 @@ describe("the dashboard of a server started with a token", () => {
     await page.reload(); // the tab keeps the token (sessionStorage)
     await page.locator("#connection", { hasText: "live" }).waitFor();
     expect(prompts).toEqual(["prompt"]);
+  });
+});
+
+describe("the dashboard of shoal serve --redis", () => {
+  let redis: TestRedis;
+  let worker: ChildProcess;
+  let server: RedisJobServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    worker = shoal(["worker", "--redis", redis.url, "--name", "pad-worker-1", "--threads", "1"]);
+    [server, browser] = await Promise.all([
+      startRedisServer({ redis: redis.url, queue: "shoal", port: 0 }),
+      chromium.launch({ executablePath: "/usr/bin/chromium" }),
+      waitForOutput(worker, /waiting for jobs/),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (worker && worker.exitCode === null) {
+      worker.kill("SIGTERM");
+      await once(worker, "exit");
+    }
+    await redis?.stop();
+  });
+
+  it("shows which worker took each job", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/`);
+    await page.locator("#connection", { hasText: "live" }).waitFor();
+    expect(await page.locator("#jobs th.worker-col").isVisible()).toBe(false); // no worker yet: no column
+    await page.fill('input[name="data.limit"]', "500");
+    await page.fill('input[name="epochs"]', "2");
+    await page.fill('input[name="name"]', "on a worker");
+    await page.click('#submit-form button[type="submit"]');
+    const job = page.locator("#jobs tbody tr", { has: page.locator("td.name", { hasText: "on a worker" }) });
+    await job.locator("td.status", { hasText: "done" }).waitFor({ timeout: 30_000 });
+    expect(await job.locator("td.worker-col").textContent()).toBe("pad-worker-1");
+    expect(await page.locator("#jobs th.worker-col").isVisible()).toBe(true);
+    expect(await page.locator("#curve-table tbody tr").count()).toBe(2);
   });
 });

@@ -70,6 +70,18 @@ describe("the dashboard in headless Chromium", () => {
     expect(await layersError.textContent()).toBe("body.layers[1] must be >= 1");
     expect(await page.getAttribute('input[name="layers"]', "aria-invalid")).toBe("true");
     expect(await page.locator('.field-error[data-for="epochs"]').textContent()).toBe("");
+
+    // a file: this server was started without --data-dir, and says so beside the path
+    await page.fill('input[name="layers"]', "784,30,10");
+    await page.selectOption('select[name="data"]', "idx");
+    await page.fill('input[name="data.path"]', "mnist-files");
+    await page.click('#submit-form button[type="submit"]');
+    const pathError = page.locator('.field-error[data-for="data.path"]');
+    await pathError.filter({ hasText: "data-dir" }).waitFor();
+    expect(await pathError.textContent()).toBe("data.idx: this server reads no files (start it with --data-dir to allow idx and csv data under a folder)");
+    expect(await layersError.textContent()).toBe("");
+    await page.selectOption('select[name="data"]', "mnist");
+    expect(await page.locator('input[name="data.path"]').isVisible()).toBe(false);
   });
 
   it("submits a job through the form, whose row reaches done as its curve gains one point per epoch; its name stays text", async () => {
@@ -192,6 +204,20 @@ describe("the dashboard of a server started with a token", () => {
     await page.reload(); // the tab keeps the token (sessionStorage)
     await page.locator("#connection", { hasText: "live" }).waitFor();
     expect(prompts).toEqual(["prompt"]);
+  });
+
+  it("asks once more after a wrong token, and stops asking when the prompt is cancelled", async () => {
+    const page = await browser.newPage();
+    const answers = ["wrong-token", null];
+    const prompts: string[] = [];
+    page.on("dialog", (d) => {
+      prompts.push(d.message());
+      const answer = answers.shift();
+      void (answer ? d.accept(answer) : d.dismiss());
+    });
+    await page.goto(`${server.url}/`);
+    await page.locator("#connection", { hasText: "reload the page to enter it" }).waitFor();
+    expect(prompts).toEqual(["This shoal server needs its token (shoal serve --token):", "The server refused that token. Its token:"]);
   });
 });
 

@@ -13,6 +13,7 @@ const finished = ["done", "failed", "cancelled"];
 
 const TOKEN_KEY = "shoal-token";
 let asking; // one prompt at a time, however many calls are refused at once
+let declined = false; // the user cancelled the prompt: do not ask again until the page is reloaded
 
 /**
  * Asks for the server's token (kept for this tab in sessionStorage) after a call made with
@@ -22,9 +23,13 @@ function askToken(refused) {
   if (asking === undefined) {
     asking = Promise.resolve().then(() => {
       if (sessionStorage.getItem(TOKEN_KEY) !== refused) return true; // another call got one meanwhile
+      if (declined) return false;
       const question = refused === null ? "This shoal server needs its token (shoal serve --token):" : "The server refused that token. Its token:";
       const token = window.prompt(question)?.trim();
-      if (!token) return false;
+      if (!token) {
+        declined = true;
+        return false;
+      }
       sessionStorage.setItem(TOKEN_KEY, token);
       return true;
     });
@@ -152,6 +157,10 @@ async function followEvents() {
   for (;;) {
     try {
       const response = await api("events");
+      if (response.status === 401 && declined) {
+        setConnection("this server needs its token: reload the page to enter it", "");
+        return;
+      }
       if (!response.ok) throw new Error((await errorMessage(response)).message);
       setConnection("live", "");
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -299,7 +308,9 @@ function number(value) {
 
 function specOfForm() {
   const field = (name) => form.elements.namedItem(name).value.trim();
-  const spec = { data: { name: field("data") } };
+  const source = field("data");
+  // idx and csv data are files under the server's --data-dir (without it the server says so)
+  const spec = { data: source === "idx" || source === "csv" ? { [source]: field("data.path") } : { name: source } };
   if (field("data.limit") !== "") spec.data.limit = number(field("data.limit"));
   spec.layers = field("layers") === "" ? [] : field("layers").split(/[\s,]+/).filter(Boolean).map(number);
   for (const name of ["epochs", "miniBatchSize", "eta", "seed"]) if (field(name) !== "") spec[name] = number(field(name));
@@ -320,11 +331,15 @@ function clearFieldErrors() {
  */
 function fieldOf(error) {
   const named = error.field ?? /^(?:body\.)?([A-Za-z]+(?:\.[A-Za-z]+)?)/.exec(error.message)?.[1] ?? "";
-  const path = named.replace(/\[\d+\].*$/, "");
+  const path = named.replace(/\[\d+\].*$/, "").replace(/^data\.(idx|csv|test)$/, "data.path");
   if (form.querySelector(`.field-error[data-for="${CSS.escape(path)}"]`)) return path;
   const top = path.split(".")[0];
   return form.querySelector(`.field-error[data-for="${CSS.escape(top)}"]`) ? top : "";
 }
+
+form.elements.namedItem("data").addEventListener("change", (event) => {
+  form.querySelector(".data-path").hidden = !["idx", "csv"].includes(event.target.value);
+});
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -224,18 +224,30 @@ function handleBlock(block) {
 
 // ---- the selected job's learning curve
 
-/** epoch → report, of the selected job: events and the job's record may arrive in either order. */
+/** epoch → report, of the selected job: its record's reports and its epoch events, which may arrive in either order. */
 let reports = new Map();
+/** Whether the selected job's record has come: until then the curve would miss its earlier epochs. */
+let recordLoaded = false;
 let chart;
 
 function select(id) {
   selected = id;
   reports = new Map();
+  recordLoaded = false;
   for (const [key, entry] of jobs) entry.row.tr.classList.toggle("selected", key === id);
   renderCurveTitle();
   drawCurve();
   void api(`jobs/${encodeURIComponent(id)}`).then(async (response) => {
-    if (response.ok && selected === id) addReports((await response.json()).reports ?? []);
+    const record = response.ok ? await response.json() : { reports: [] };
+    if (selected !== id) return;
+    // the record may be ahead of the stream (it came by another connection): the row keeps up with the curve
+    const entry = jobs.get(id);
+    if (entry && record.epoch > entry.job.epoch) {
+      entry.job.epoch = record.epoch;
+      renderJob(entry);
+    }
+    recordLoaded = true;
+    addReports(record.reports ?? []);
   });
 }
 
@@ -246,11 +258,11 @@ function renderCurveTitle() {
 
 function addReports(list) {
   for (const report of list) reports.set(report.epoch, report);
-  drawCurve();
+  if (recordLoaded) drawCurve();
 }
 
 function drawCurve() {
-  const sorted = [...reports.values()].sort((a, b) => a.epoch - b.epoch);
+  const sorted = recordLoaded ? [...reports.values()].sort((a, b) => a.epoch - b.epoch) : [];
   const data = [sorted.map((r) => r.epoch), sorted.map((r) => (r.accuracy === undefined ? null : r.accuracy * 100)), sorted.map((r) => r.cost)];
   $("no-curve").hidden = selected !== undefined;
   const body = $("curve-table").tBodies[0];

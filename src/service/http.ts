@@ -63,7 +63,7 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, optio
     void reply.code(status).send({ statusCode: status, error: reasons[status] ?? "Error", message, ...extra });
   });
   app.addHook("onRequest", accessCheck(options));
-  // The page's policy on every answer (a JSON body opened as a page gets it too); nothing may frame them.
+  // The page's policy on every answer (a JSON body opened in a tab gets it too; no page may frame them).
   app.addHook("onSend", async (_request, reply) => {
     void reply.header("content-security-policy", contentSecurityPolicy).header("x-content-type-options", "nosniff").header("referrer-policy", "no-referrer");
   });
@@ -161,7 +161,7 @@ function keepOpen(res: ServerResponse, streams: Set<ServerResponse>, keepAliveSe
   });
 }
 
-/** A job event as `data`: the record (without its per-epoch reports) for a change of status, else `{ id, … }`. */
+/** A job event's `data`: the job's record for a change of status, `{ id, … }` for progress and epochs. */
 function eventData(event: JobEvent): unknown {
   if (event.type === "progress") return { id: event.job.id, ...event.progress };
   if (event.type === "epoch") return { id: event.job.id, epochs: event.job.epochs, ...event.report };

@@ -31,7 +31,7 @@ describe("the packed package, installed into an empty project", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("ships the compiled library, its workers, the wasm kernel and the command, not the sources", () => {
-    for (const f of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/main.js", "dist/workers/trainer.js", "dist/src/core/wasm/kernel.wasm", "dist/src/data/mnist-digits.bin", "dist/src/service/trainer-thread.js", "dist/src/cli/bench-run.js", "dist/src/bench/peers/numpy_w1.py", "dist/src/bench/peers/torch_w1.py", "dist/src/bench/peers/w1_common.py", "src/cli/bin.js", "package.json", "README.md"]) {
+    for (const f of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/main.js", "dist/workers/trainer.js", "dist/src/core/wasm/kernel.wasm", "dist/src/data/mnist-digits.bin", "dist/src/service/trainer-thread.js", "dist/src/cli/bench-run.js", "dist/src/bench/peers/numpy_w1.py", "dist/src/bench/peers/torch_w1.py", "dist/src/bench/peers/w1_common.py", "dist/src/dashboard/index.html", "dist/src/dashboard/app.js", "dist/src/dashboard/style.css", "dist/src/dashboard/icon.svg", "dist/src/data/centre-digit.js", "src/cli/bin.js", "package.json", "README.md"]) {
       expect(files).toContain(f);
     }
     // bin.js runs TypeScript from source when main.ts sits beside it: the package must not ship it.
@@ -54,6 +54,31 @@ describe("the packed package, installed into an empty project", () => {
     expect(stdout).toMatch(/\| numpy \| 1 \| measured \| 2,000 /);
     expect(stdout).toMatch(/\| torch \| 1 \| measured \| 1,000 /);
   }, 150_000);
+
+  it("serves the dashboard: its page, its files, uPlot from the installed dependencies and the compiled centring", async () => {
+    const script = `
+      import { startServer } from "shoal/server";
+      const server = await startServer({ port: 0 });
+      const get = async (p) => { const r = await fetch(server.url + p); return [r.status, r.headers.get("content-type"), await r.text()]; };
+      const out = {};
+      for (const p of ["/", "/dashboard/app.js", "/dashboard/style.css", "/dashboard/uPlot.esm.js", "/dashboard/uPlot.min.css", "/dashboard/centre-digit.js"]) {
+        const [status, type, text] = await get(p);
+        out[p] = { status, type, length: text.length, ts: /: (GrayImage|number)\\b/.test(text), map: text.includes("sourceMappingURL") };
+      }
+      await server.close();
+      console.log(JSON.stringify(out));`;
+    // a file, not -e: the trainer thread would inherit --input-type, which node refuses for a file
+    writeFileSync(join(app, "serve-dashboard.mjs"), script);
+    const { stdout } = await run(process.execPath, ["serve-dashboard.mjs"], { cwd: app, timeout: 60_000 });
+    const served = JSON.parse(stdout) as Record<string, { status: number; type: string; length: number; ts: boolean; map: boolean }>;
+    for (const [p, file] of Object.entries(served)) {
+      expect(file.status, p).toBe(200);
+      expect(file.length, p).toBeGreaterThan(100);
+    }
+    expect(served["/"]!.type).toBe("text/html; charset=utf-8");
+    expect(served["/dashboard/uPlot.esm.js"]!.type).toBe("text/javascript; charset=utf-8");
+    expect(served["/dashboard/centre-digit.js"]).toMatchObject({ type: "text/javascript; charset=utf-8", ts: false, map: false });
+  }, 90_000);
 
   it("imports the library from plain node and trains on threads with the compiled workers", async () => {
     const script = `

@@ -39,6 +39,11 @@ export const systemPackages: readonly SystemPackage[] = [
     neededBy: "the distributed-jobs tests (test/distributed.test.ts)",
     installed: (env) => onPath("redis-server", env),
   },
+  {
+    name: "chromium",
+    neededBy: "the dashboard's browser test (test/dashboard-browser.test.ts, driven by playwright-core)",
+    installed: () => existsSync("/usr/bin/chromium"),
+  },
 ];
 
 /** The one line printed when packages are missing and cannot be installed here. */

@@ -13,7 +13,7 @@ import type { ServeCommandOptions } from "./serve-redis.js";
 export function addServeCommand(program: Command): Command {
   const serve = program
     .command("serve")
-    .description("an HTTP job server: trains in a background thread, streams progress (SSE), serves models and predictions")
+    .description("an HTTP job server with a dashboard: trains in a background thread, streams progress (SSE), serves models and predictions")
     .option("--host <address>", "address to listen on (127.0.0.1: this machine only)", "127.0.0.1")
     .addOption(new Option("--port <n>", "port; 0 = any free port (the address is printed)").default(3000).argParser(integer("--port", 0)))
     .option("--models-dir <folder>", "where finished models are saved, and found again after a restart", "shoal-models")
@@ -25,6 +25,7 @@ export function addServeCommand(program: Command): Command {
       new Option("--max-job-work <n>", "most epochs × training examples one job may ask for; more is refused with 400 (default 60000000: 1,000 epochs of Fashion-MNIST)")
         .argParser(integer("--max-job-work")),
     )
+    .addOption(new Option("--token <token>", "every request needs it as a bearer token (Authorization: Bearer <token>); the dashboard asks for it once").env("SHOAL_TOKEN"))
     .option("--redis <url>", "queue jobs on this Redis (redis://host:port) for `shoal worker` processes instead of training here")
     .option("--queue <name>", "with --redis: the BullMQ queue", "shoal")
     .addOption(new Option("--attempts <n>", "with --redis: tries per job when a worker dies (a job's own fault is never retried)").default(3).argParser(integer("--attempts")))
@@ -32,8 +33,9 @@ export function addServeCommand(program: Command): Command {
       "after",
       [
         "",
+        "Dashboard: open the printed address in a browser.",
         "Endpoints: POST /jobs, GET /jobs, GET /jobs/:id, GET /jobs/:id/events (SSE), DELETE /jobs/:id,",
-        "           GET /models, GET /models/:id, POST /models/:id/predict, GET /health",
+        "           GET /events (SSE, every job), GET /models, GET /models/:id, POST /models/:id/predict, GET /health",
         "",
         "Example:",
         "  shoal serve --port 8080 &",
@@ -65,6 +67,7 @@ export async function serveCommand(options: ServeCommandOptions, out: NodeJS.Wri
     concurrency: options.concurrency,
     maxQueue: options.maxQueue,
     bodyLimit: options.bodyLimit,
+    ...(options.token !== undefined && { token: options.token }),
     ...(options.maxJobWork !== undefined && { maxJobWork: options.maxJobWork }),
     ...(options.dataDir === undefined ? {} : { dataDir: path.resolve(options.dataDir) }),
   });

@@ -12,6 +12,8 @@ export interface ServeCommandOptions {
   concurrency: number;
   maxQueue: number;
   bodyLimit: number;
+  /** Every request (but the dashboard's files) needs it as a bearer token. */
+  token?: string;
   /** Most epochs × training examples one job may ask for (default: the trainer's, 60,000,000). */
   maxJobWork?: number;
   /** Put jobs on this Redis's BullMQ queue for `shoal worker` processes instead of training here. */
@@ -31,6 +33,7 @@ export async function serveRedisCommand(options: ServeCommandOptions, out: NodeJ
     port: options.port,
     maxQueue: options.maxQueue,
     bodyLimit: options.bodyLimit,
+    ...(options.token !== undefined && { token: options.token }),
     ...(options.maxJobWork !== undefined && { limits: { maxJobWork: options.maxJobWork } }),
     ...(options.dataDir === undefined ? {} : { dataDir: path.resolve(options.dataDir) }),
   });

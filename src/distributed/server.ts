@@ -13,8 +13,8 @@ export type RedisJobServer = RunningServer<RedisJobQueue>;
  * trained by `shoal worker` processes, on this machine or others.
  */
 export async function startRedisServer(options: RedisServeOptions): Promise<RedisJobServer> {
-  const { host, port, bodyLimit, dataDir, ...queueOptions } = options;
+  const { host, port, bodyLimit, dataDir, token, ...queueOptions } = options;
   // the queue side knows the data folder too, so job records show paths relative to it
   const limits = { maxJobWork: defaultMaxJobWork, ...queueOptions.limits, ...(dataDir !== undefined && { dataDir }) };
-  return serveJobs({ host, port, bodyLimit, dataDir }, () => createRedisJobQueue({ ...queueOptions, limits }));
+  return serveJobs({ host, port, bodyLimit, dataDir, token }, () => createRedisJobQueue({ ...queueOptions, limits }));
 }

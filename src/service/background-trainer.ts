@@ -185,11 +185,6 @@ export class BackgroundTrainer extends MirroredJobs implements JobSource {
     return this.records.get(id)!;
   }
 
-  /** Calls `listener` with every event of every job; returns the function that stops it. */
-  onEvent(listener: (event: JobEvent) => void): () => void {
-    return this.records.onEvent(listener);
-  }
-
   /**
    * The job's events from now on, ending with its last (done, failed or cancelled). For a job that
    * has already ended, just that last event. Breaking out of the loop stops listening.

@@ -38,6 +38,16 @@ export class TrainerClosedError extends ShoalError {
   override name = "TrainerClosedError";
 }
 
+/** A request to a server started with a token came without it, or with another one (HTTP 401). */
+export class UnauthorizedError extends ShoalError {
+  override name = "UnauthorizedError";
+}
+
+/** A request named a host this server does not answer for (HTTP 403): DNS rebinding protection. */
+export class ForbiddenHostError extends ShoalError {
+  override name = "ForbiddenHostError";
+}
+
 /** A plain-data error: what crosses the thread boundary and goes into job records and HTTP bodies. */
 export interface ErrorInfo {
   name: string;

@@ -3,14 +3,16 @@ import path from "node:path";
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifySchemaValidationError } from "fastify";
 import { ModelFileError, ShoalError, ValidationError } from "../core/errors.js";
 import { DataFileError } from "../data/errors.js";
-import { JobStateError, QueueFullError, TrainerClosedError, UnknownJobError } from "./errors.js";
+import { accessCheck, type AccessOptions } from "./access.js";
+import { contentSecurityPolicy, dashboardRoutes } from "./dashboard.js";
+import { ForbiddenHostError, JobStateError, QueueFullError, TrainerClosedError, UnauthorizedError, UnknownJobError } from "./errors.js";
 import { finalStatuses, type JobEvent, type JobInfo } from "./job.js";
 import type { JobSource } from "./job-source.js";
 import { checkSpecFields, type JobSpec } from "./spec.js";
 import { jobSpecSchema, predictSchema } from "./spec-schema.js";
 
 /** Options of the {@link jobRoutes} plugin. */
-export interface JobRoutesOptions {
+export interface JobRoutesOptions extends AccessOptions {
   /** The jobs the routes serve: the in-process BackgroundTrainer, or the RedisJobQueue of `shoal serve --redis`. */
   trainer: JobSource;
   /** Largest request body, bytes (default 4 MiB): inline data and predict inputs are parsed on this thread. */
@@ -22,6 +24,8 @@ export interface JobRoutesOptions {
   dataDir?: string;
   /** Seconds between SSE keep-alive comments (default 15). */
   keepAliveSeconds?: number;
+  /** Serve the dashboard page at `/` (default true). */
+  dashboard?: boolean;
 }
 
 export const defaultBodyLimit = 4 * 1024 * 1024;
@@ -36,10 +40,15 @@ type IdRequest = { Params: { id: string } };
  * records and makes small comlink calls: training runs in the trainer thread and its pools.
  *
  * POST /jobs · GET /jobs · GET /jobs/:id · GET /jobs/:id/events (SSE) · DELETE /jobs/:id ·
- * GET /models · GET /models/:id · POST /models/:id/predict · GET /health
+ * GET /events (SSE, every job) · GET /models · GET /models/:id · POST /models/:id/predict · GET /health ·
+ * GET / (the dashboard page) and GET /dashboard/:file (its files).
+ *
+ * With `token`, every request but the page's static files needs `Authorization: Bearer <token>`;
+ * with `allowedHosts`, a request naming another host is refused (startServer sets it for a
+ * loopback address).
  */
 export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, options) => {
-  const { trainer, bodyLimit = defaultBodyLimit, dataDir, keepAliveSeconds = 15 } = options;
+  const { trainer, bodyLimit = defaultBodyLimit, dataDir, keepAliveSeconds = 15, dashboard = true } = options;
   const streams = new Set<ServerResponse>();
   const started = Date.now();
 
@@ -50,7 +59,13 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, optio
     const [status, extra] = statusOf(error);
     if (status >= 500 && !(error instanceof ShoalError)) app.log.error(error);
     const message = status === 415 ? mediaTypeMessage(request.headers["content-type"]) : error.message;
+    if (status === 401) void reply.header("www-authenticate", 'Bearer realm="shoal"');
     void reply.code(status).send({ statusCode: status, error: reasons[status] ?? "Error", message, ...extra });
+  });
+  app.addHook("onRequest", accessCheck(options));
+  // The page's policy on every answer (a JSON body opened in a tab gets it too; no page may frame them).
+  app.addHook("onSend", async (_request, reply) => {
+    void reply.header("content-security-policy", contentSecurityPolicy).header("x-content-type-options", "nosniff").header("referrer-policy", "no-referrer");
   });
   // SSE streams never end on their own while a job runs: end them so the server can close.
   app.addHook("preClose", async () => {
@@ -77,7 +92,7 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, optio
     return reply.code(201).header("location", `${app.prefix}/jobs/${info.id}`).send(info);
   });
 
-  app.get("/jobs", async () => ({ jobs: trainer.jobs().map(({ reports: _, ...summary }) => summary) }));
+  app.get("/jobs", async () => ({ jobs: trainer.jobs().map(withoutReports) }));
 
   app.get<IdRequest>("/jobs/:id", { schema: { params: idParams } }, async (request) => known(request.params.id));
 
@@ -87,6 +102,8 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, optio
     const snapshot = known(request.params.id);
     streamEvents(reply, snapshot, trainer, streams, keepAliveSeconds);
   });
+
+  app.get("/events", (_request, reply) => streamAllEvents(reply, trainer, streams, keepAliveSeconds));
 
   app.get("/models", async () => ({
     models: trainer.jobs().filter((j) => j.model).map((j) => ({
@@ -116,15 +133,12 @@ export const jobRoutes: FastifyPluginAsync<JobRoutesOptions> = async (app, optio
     const counts = trainer.counts();
     return { status: "ok", queued: counts.queued, running: counts.running, uptimeSeconds: Math.round((Date.now() - started) / 1000) };
   });
+
+  if (dashboard) dashboardRoutes(app);
 };
 
-/**
- * GET /jobs/:id/events: Server-Sent Events. First `status` (the job's record now), then `queued`,
- * `started`, `progress` (within an epoch, at most ~10 a second), `epoch`, and one of `done`,
- * `failed`, `cancelled`, after which the stream ends. Each `data:` is JSON: the job's record, or
- * for `progress` and `epoch` `{ id, progress }` / `{ id, report, accuracy }`.
- */
-function streamEvents(reply: FastifyReply, snapshot: JobInfo, trainer: JobSource, streams: Set<ServerResponse>, keepAliveSeconds: number): void {
+/** Starts an SSE answer on `reply`'s connection and returns the function that sends one event. */
+function openStream(reply: FastifyReply): (type: string, data: unknown) => void {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -133,26 +147,68 @@ function streamEvents(reply: FastifyReply, snapshot: JobInfo, trainer: JobSource
     connection: "keep-alive",
     "x-accel-buffering": "no", // proxies (nginx) must not buffer the stream
   });
-  const send = (type: string, data: unknown): void => void res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
-  send("status", snapshot);
-  if (finalStatuses.includes(snapshot.status)) {
-    res.end();
-    return;
-  }
+  return (type, data) => void res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+/** Keeps an open stream alive and ends it with the server; `stop` runs once it closes. */
+function keepOpen(res: ServerResponse, streams: Set<ServerResponse>, keepAliveSeconds: number, stop: () => void): void {
   streams.add(res);
   const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), keepAliveSeconds * 1000);
-  const stop = trainer.watch(snapshot.id, (event: JobEvent) => {
-    if (event.job.seq <= snapshot.seq) return; // already in the snapshot
-    if (event.type === "progress") send("progress", { id: event.job.id, ...event.progress });
-    else if (event.type === "epoch") send("epoch", { id: event.job.id, epochs: event.job.epochs, ...event.report });
-    else send(event.type, event.job);
-    if (finalStatuses.includes(event.job.status)) res.end();
-  });
   res.on("close", () => {
     stop();
     clearInterval(keepAlive);
     streams.delete(res);
   });
+}
+
+/** A job event's `data`: the job's record for a change of status, `{ id, … }` for progress and epochs. */
+function eventData(event: JobEvent): unknown {
+  if (event.type === "progress") return { id: event.job.id, ...event.progress };
+  if (event.type === "epoch") return { id: event.job.id, epochs: event.job.epochs, ...event.report };
+  return event.job;
+}
+
+/**
+ * GET /events: Server-Sent Events of every job, for the dashboard (a browser opens at most six
+ * connections to a server, so it cannot follow each job on its own stream). First `jobs`
+ * (`{ jobs: [...] }`, every record now, without reports), then each job's events as
+ * `/jobs/:id/events` sends them but with records without reports; the stream stays open.
+ */
+function streamAllEvents(reply: FastifyReply, trainer: JobSource, streams: Set<ServerResponse>, keepAliveSeconds: number): void {
+  const send = openStream(reply);
+  // listening starts before the snapshot is taken, in the same turn: no event falls between them
+  const stop = trainer.onEvent((event) => {
+    const data = eventData(event);
+    send(event.type, data === event.job ? withoutReports(event.job) : data);
+  });
+  send("jobs", { jobs: trainer.jobs().map(withoutReports) });
+  keepOpen(reply.raw, streams, keepAliveSeconds, stop);
+}
+
+function withoutReports({ reports: _, ...summary }: JobInfo): Omit<JobInfo, "reports"> {
+  return summary;
+}
+
+/**
+ * GET /jobs/:id/events: Server-Sent Events. First `status` (the job's record now), then `queued`,
+ * `started`, `progress` (within an epoch, at most ~10 a second), `epoch`, and one of `done`,
+ * `failed`, `cancelled`, after which the stream ends. Each `data:` is JSON: the job's record, or
+ * for `progress` and `epoch` `{ id, progress }` / `{ id, report, accuracy }`.
+ */
+function streamEvents(reply: FastifyReply, snapshot: JobInfo, trainer: JobSource, streams: Set<ServerResponse>, keepAliveSeconds: number): void {
+  const send = openStream(reply);
+  const res = reply.raw;
+  send("status", snapshot);
+  if (finalStatuses.includes(snapshot.status)) {
+    res.end();
+    return;
+  }
+  const stop = trainer.watch(snapshot.id, (event: JobEvent) => {
+    if (event.job.seq <= snapshot.seq) return; // already in the snapshot
+    send(event.type, eventData(event));
+    if (finalStatuses.includes(event.job.status)) res.end();
+  });
+  keepOpen(res, streams, keepAliveSeconds, stop);
 }
 
 /** `idx` and `csv` paths are taken relative to dataDir and must stay inside it; without dataDir, they are refused. */
@@ -183,11 +239,13 @@ function mediaTypeMessage(contentType: string | undefined): string {
 }
 
 const reasons: Record<number, string> = {
-  400: "Bad Request", 404: "Not Found", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type", 500: "Internal Server Error", 503: "Service Unavailable",
+  400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type", 500: "Internal Server Error", 503: "Service Unavailable",
 };
 
 function statusOf(error: FastifyError): [number, Record<string, unknown>] {
   if (error instanceof ValidationError || error instanceof ModelFileError || error instanceof DataFileError) return [400, {}];
+  if (error instanceof UnauthorizedError) return [401, {}];
+  if (error instanceof ForbiddenHostError) return [403, {}];
   if (error instanceof UnknownJobError) return [404, {}];
   if (error instanceof JobStateError) return [409, {}];
   if (error instanceof QueueFullError || error instanceof TrainerClosedError) return [503, {}];

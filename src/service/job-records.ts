@@ -202,6 +202,11 @@ export abstract class MirroredJobs<I extends JobInfo = JobInfo> {
     return this.records.watch(id, listener);
   }
 
+  /** Calls `listener` with every event of every job from now on, in order per job; returns the function that stops it. */
+  onEvent(listener: Listener): () => void {
+    return this.records.onEvent(listener);
+  }
+
   /** Resolves with the job's record once it has ended (done, failed or cancelled); never rejects for a failed job. */
   wait(id: string): Promise<I> {
     return this.records.wait(id);

@@ -21,6 +21,8 @@ export interface JobSource<I extends JobInfo = JobInfo> extends AsyncDisposable 
   counts(): Record<JobStatus, number>;
   /** Calls `listener` with each event of job `id` from now on until its last; returns the function that stops it sooner. */
   watch(id: string, listener: (event: JobEvent) => void): () => void;
+  /** Calls `listener` with every event of every job from now on (what `GET /events` streams); returns the function that stops it. */
+  onEvent(listener: (event: JobEvent) => void): () => void;
   /** Resolves with the job's record once it has ended (done, failed or cancelled); never rejects for a failed job. */
   wait(id: string): Promise<I>;
   /** Cancels a queued or running job and resolves with its record once it has stopped; an ended job is a JobStateError. */

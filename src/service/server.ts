@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { check, checkInteger, show } from "../core/errors.js";
+import { checkToken, loopbackHosts } from "./access.js";
 import { createBackgroundTrainer, type BackgroundTrainer, type BackgroundTrainerOptions } from "./background-trainer.js";
 import { settlesWithin } from "./closing.js";
 import { defaultBodyLimit, jobRoutes } from "./http.js";
@@ -16,6 +17,8 @@ export interface HttpOptions {
   bodyLimit?: number;
   /** Folder that `idx` / `csv` paths in job specs are relative to; without it the server reads no data files. */
   dataDir?: string;
+  /** When set, every request (but the dashboard's static files) needs `Authorization: Bearer <token>`. */
+  token?: string;
 }
 
 /** Options of {@link startServer}; `maxJobWork` defaults to 60,000,000 here (1,000 epochs of Fashion-MNIST). */
@@ -44,25 +47,28 @@ export type JobServer = RunningServer<BackgroundTrainer>;
  * listens. With `modelsDir`, finished models are saved there and served again after a restart.
  */
 export async function startServer(options: ServeOptions = {}): Promise<JobServer> {
-  const { host, port, bodyLimit, dataDir, ...trainerOptions } = options;
+  const { host, port, bodyLimit, dataDir, token, ...trainerOptions } = options;
   // the trainer knows the data folder too, so job records show paths relative to it
   const { maxJobWork = defaultMaxJobWork } = trainerOptions;
-  return serveJobs({ host, port, bodyLimit, dataDir }, () => createBackgroundTrainer({ ...trainerOptions, maxJobWork, ...(dataDir !== undefined && { dataDir }) }));
+  return serveJobs({ host, port, bodyLimit, dataDir, token }, () => createBackgroundTrainer({ ...trainerOptions, maxJobWork, ...(dataDir !== undefined && { dataDir }) }));
 }
 
 /**
- * Checks the HTTP options, makes the trainer, and serves the job API (`jobRoutes`) in front of it.
- * Shared by `shoal serve` (in-process trainer) and `shoal serve --redis` (BullMQ).
+ * Checks the HTTP options, makes the trainer, and serves the job API (`jobRoutes`) and the
+ * dashboard in front of it. On a loopback address it answers only to the loopback host names
+ * (DNS rebinding protection). Shared by `shoal serve` (in-process trainer) and `shoal serve --redis` (BullMQ).
  */
 export async function serveJobs<T extends JobSource>(
   options: HttpOptions,
   createTrainer: () => Promise<T>,
 ): Promise<RunningServer<T>> {
-  const { host = "127.0.0.1", port = 3000, bodyLimit = defaultBodyLimit, dataDir } = options;
+  const { host = "127.0.0.1", port = 3000, bodyLimit = defaultBodyLimit, dataDir, token } = options;
   check(typeof host === "string" && host !== "", `host must be an address, got ${show(host)}`);
   checkInteger("port", port, 0);
   check(port <= 65535, `port must be at most 65535, got ${port}`);
   checkInteger("bodyLimit", bodyLimit);
+  if (token !== undefined) checkToken(token);
+  const allowedHosts = loopbackHosts(host);
 
   const trainer = await createTrainer();
   const app = Fastify({
@@ -72,7 +78,7 @@ export async function serveJobs<T extends JobSource>(
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
   });
   try {
-    await app.register(jobRoutes, { trainer, bodyLimit, ...(dataDir === undefined ? {} : { dataDir }) });
+    await app.register(jobRoutes, { trainer, bodyLimit, ...(dataDir === undefined ? {} : { dataDir }), ...(token === undefined ? {} : { token }), ...(allowedHosts && { allowedHosts }) });
     await app.listen({ host, port });
   } catch (error) {
     await app.close().catch(() => {});

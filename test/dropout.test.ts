@@ -65,7 +65,7 @@ describe("dropout", () => {
     const net = Network.create([2, 4, 1], { seed: 5, dtype: "float64" });
     const initial = Float64Array.from(net.params);
     const w = Float64Array.from(net.params);
-    const { weightOffsets: [w1, w2], biasOffsets: [b1, b2] } = net.architecture.layout as { weightOffsets: number[]; biasOffsets: number[] };
+    const { weightOffsets: [w1, w2], biasOffsets: [b1, b2] } = net.architecture.layout;
     const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
     for (const [step, batch] of [[0, [0, 1]], [1, [2, 3]]] as const) {
       const c = drops(seed, step).map((d) => (d ? 0 : 1 / (1 - p)));
@@ -163,7 +163,7 @@ describe("dropout", () => {
     const kept = Array.from({ length: 12 }, (_, j) => j).filter((j) => !both.includes(j));
     expect([both.length > 0, kept.length > 0]).toEqual([true, true]);
     const neuron = (net: Network, j: number): number[] => {
-      const { weightOffsets: [w1, w2], biasOffsets: [b1] } = net.architecture.layout as { weightOffsets: number[]; biasOffsets: number[] };
+      const { weightOffsets: [w1, w2], biasOffsets: [b1] } = net.architecture.layout;
       const row = Array.from(net.params.subarray(w1! + 784 * j, w1! + 784 * (j + 1)));
       const out = Array.from({ length: 10 }, (_, o) => net.params[w2! + 12 * o + j]!);
       return [...row, net.params[b1! + j]!, ...out];

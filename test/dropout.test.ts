@@ -1,7 +1,7 @@
 // Issue 18 §7: dropout (chapter 3), per mini-batch with inverted scaling: masks drawn from a hash of
 // (seed, absolute epoch, mini-batch, layer, neuron), so the same bits at any thread count on each
 // kernel and through checkpoints; the zero-input skip stays exact; evaluation never drops.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -187,6 +187,12 @@ describe("dropout", () => {
       await train(Network.create([784, 10, 10], { seed: 6, dtype }), data, { epochs: 1, ...options, checkpoint: { path } });
       const checkpoint = await loadCheckpoint(path);
       expect(checkpoint.options.dropout).toBe(0.5);
+      // the file says so (format 4), and a file with a bad rate is refused
+      const json = JSON.parse(readFileSync(path, "utf8")) as { version: number; options: { dropout: unknown } };
+      expect([json.version, json.options.dropout]).toEqual([4, 0.5]);
+      json.options.dropout = 1;
+      writeFileSync(join(dir, "bad.json"), JSON.stringify(json));
+      await expect(loadCheckpoint(join(dir, "bad.json"))).rejects.toThrow("dropout must be a number in [0, 1), got 1");
       await expect(train(checkpoint.network.clone(), data, { resume: checkpoint, epochs: 3, dropout: 0.3 })).rejects.toThrow("dropout 0.3 is not the checkpoint's 0.5");
       await train(checkpoint.network, data, { resume: checkpoint, epochs: 3, threads: resumeThreads });
       expect(Array.from(checkpoint.network.params)).toEqual(Array.from(straight.params));

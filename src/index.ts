@@ -19,6 +19,8 @@ export { loadMnistDigits, mnistDigitsSplit, type MnistSplit } from "./data/mnist
 export { saveNetwork, loadNetwork, loadModel } from "./io/model-file.js";
 export { toModelJson, fromModelJson, parseModel, type ModelJson, type ParsedModel } from "./io/model-format.js";
 export { writeFileAtomic } from "./io/atomic-write.js";
+export { exportOnnx, onnxIrVersion, onnxOpset } from "./export/onnx.js";
+export { exportJsModule } from "./export/js-module.js";
 export { loadIdxDataset, loadIdxFolder, readIdxImages, readIdxLabels } from "./data/idx.js";
 export { loadFashionMnist, fashionMnistClasses } from "./data/fashion-mnist.js";
 export { loadCsv, type CsvOptions, type CsvDataset } from "./data/csv.js";

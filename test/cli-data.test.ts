@@ -96,6 +96,10 @@ describe("--data <file.csv>", () => {
     const row = JSON.parse((await shoal(["predict", "--model", model, test, "--row", "5", "--label-column", "2", "--scale", "10", "--json"])).stdout) as { predicted: number; expected: number }; // line 5: data row 3
     const [a, b, label] = rows(40, 1)[3]!.split(",").map(Number) as [number, number, number];
     expect(row).toEqual(expect.objectContaining({ expected: label, predicted: network.predict([a / 10, b / 10]) }));
+    // without --scale (or --label-column) a row is read as the training file was: the model's scale 10
+    const bare = await shoal(["predict", "--model", model, test, "--row", "5"]);
+    expect(bare.stdout).toContain(`input: ${test} row 5; divided by 10 (the model's --scale)\n`);
+    expect(JSON.parse((await shoal(["predict", "--model", model, test, "--row", "5", "--json"])).stdout)).toEqual(row);
 
     const inline = await shoal(["predict", "--model", model, "0.9,0.1"]);
     expect(inline.code).toBe(0);

@@ -15,6 +15,7 @@ module.exports = {
     layer("data-on-core", "src/data", []),
     layer("parallel-on-core", "src/parallel", []),
     layer("io-on-core", "src/io", []),
+    layer("export-on-core-io", "src/export", ["src/io"]),
     layer("train-on-parallel-io", "src/train", ["src/parallel", "src/io"]),
     layer("workers-on-parallel", "workers", ["src/parallel"]),
     layer("service-on-train-io-data", "src/service", ["src/train", "src/io", "src/data"]),

@@ -141,6 +141,28 @@ describe("momentum", () => {
     }
   });
 
+  it("checkpoint → resume with momentum in the middle of a plateau schedule, after an early-stopping improvement, is bit-identical", async () => {
+    const { train: data, test } = await someDigits(300, 100);
+    const more = {
+      miniBatchSize: 10, eta: 1, momentum: 0.5, seed: 2, testData: test,
+      etaSchedule: { kind: "plateau", patience: 1 }, earlyStopping: { patience: 3, restoreBest: true },
+    } as const;
+    const straight = Network.create([784, 10, 10], { seed: 6 });
+    const whole = await train(straight, data, { ...more, epochs: 12, threads: 2 });
+    // the last epoch before the end that ran with a halved η and set a new best accuracy
+    const accuracies = whole.epochs.map((e) => e.accuracy!);
+    const cut = whole.epochs.filter((e, i) => i + 1 < whole.epochs.length && e.eta < more.eta && accuracies[i]! > Math.max(...accuracies.slice(0, i))).at(-1)?.epoch;
+    expect(cut).toBeDefined();
+    const path = join(dir, "momentum-mid-schedule.json");
+    await train(Network.create([784, 10, 10], { seed: 6 }), data, { ...more, epochs: cut!, threads: 1, checkpoint: { path } });
+    const checkpoint = await loadCheckpoint(path);
+    expect([checkpoint.epoch, checkpoint.schedule?.bestEpoch, checkpoint.options.momentum]).toEqual([cut, cut, 0.5]);
+    const rest = await train(checkpoint.network, data, { resume: checkpoint, epochs: 12, testData: test, threads: 3 });
+    expect(Array.from(checkpoint.network.params)).toEqual(Array.from(straight.params));
+    expect(rest.epochs.map((e) => [e.eta, e.accuracy])).toEqual(whole.epochs.slice(cut).map((e) => [e.eta, e.accuracy]));
+    expect([rest.stopped, rest.bestEpoch]).toEqual([whole.stopped, whole.bestEpoch]);
+  });
+
   it("a diverging run replays its epoch from the velocities it started with: the network is that of the last good step", async () => {
     const { train: data } = await someDigits(400);
     // identity layers (as divergence.test.ts): with momentum η = 1 blows the weights up within a few mini-batches

@@ -109,16 +109,43 @@ describe("the neuron split ends like the example split", () => {
   });
 });
 
+describe("the neuron split on the TypeScript kernel gives the example split's bits, and the in-process path's", () => {
+  const nets: [string, { dtype: "float64" | "float32"; activation?: "tanh" | "relu"; outputActivation?: "softmax" | "identity"; cost?: "cross-entropy" | "log-likelihood" }, Partial<TrainOptions>][] = [
+    ["float64, network.py's sigmoid and quadratic cost", { dtype: "float64" }, {}],
+    ["float64, tanh hidden, softmax with log-likelihood, L2 and momentum", { dtype: "float64", activation: "tanh", outputActivation: "softmax", cost: "log-likelihood" }, { lambda: 2, momentum: 0.5, eta: 0.5 }],
+    ["float64, relu hidden, identity output", { dtype: "float64", activation: "relu", outputActivation: "identity" }, { eta: 0.02 }],
+    ["float32 on kernel js", { dtype: "float32" }, { kernel: "js" }],
+  ];
+  for (const [name, layers, more] of nets) {
+    it(`${name}: in process, by examples on 2 threads, by neurons on 1–4`, async () => {
+      const { train: data, test } = await someDigits(150, 50);
+      const runOf = async (options: Partial<TrainOptions>): Promise<Outcome> => {
+        const net = Network.create([784, 13, 10], { seed: 9, ...layers });
+        const result = await train(net, data, { epochs: 2, miniBatchSize: 10, eta: 3, seed: 2, testData: test, ...more, ...options });
+        return { params: Array.from(net.params), costs: result.epochs.map((e) => e.cost), accuracy: result.epochs.map((e) => e.accuracy) };
+      };
+      const reference = await runOf({ threads: 2, parallelism: "examples" });
+      if (layers.dtype === "float64") expect(await runOf({ threads: 0 })).toEqual(reference);
+      for (const pool of pools) expect(await runOf({ pool, parallelism: "neurons" })).toEqual(reference);
+    });
+  }
+
+  it("auto does not pick it (the cost model is the wasm kernel's): a float64 run is split by examples unless asked", async () => {
+    const { train: data } = await someDigits(40);
+    const result = await train(Network.create([784, 10, 10], { seed: 1, dtype: "float64" }), data, { epochs: 1, miniBatchSize: 10, eta: 3, threads: 2 });
+    expect(result.parallelism).toBe("examples");
+  });
+});
+
 describe("what the neuron split takes", () => {
   it("refuses, before any thread starts, what it cannot run, saying why", async () => {
     const { train: data } = await someDigits(50);
     const refused: [number[], Partial<TrainOptions> & { dtype?: "float64"; cost?: "cross-entropy" }, string][] = [
       [[784, 30, 10], { threads: 0 }, "parallelism neurons runs on worker threads; threads 0 is the in-process path"],
-      [[784, 30, 10], { dtype: "float64" }, "parallelism neurons needs the wasm kernel (a float32 network), this run's kernel is js"],
-      [[784, 30, 10], { kernel: "js" }, "parallelism neurons needs the wasm kernel (a float32 network), this run's kernel is js"],
       [[784, 20, 20, 10], {}, "parallelism neurons takes networks of one hidden layer, this one is 784-20-20-10"],
+      [[784, 20, 20, 10], { dtype: "float64" }, "parallelism neurons takes networks of one hidden layer, this one is 784-20-20-10"],
       [[784, 30, 10], { miniBatchSize: 2000 }, "parallelism neurons takes mini-batches of at most 1024, got 2000"],
-      [[784, 30, 10], { cost: "cross-entropy" }, "parallelism neurons takes network.py's sigmoid layers and quadratic cost"],
+      [[784, 30, 10], { cost: "cross-entropy" }, "parallelism neurons on the wasm kernel takes network.py's sigmoid layers and quadratic cost, this network has sigmoid / sigmoid layers and the cross-entropy cost (kernel \"js\" takes them)"],
       [[784, 30, 10], { parallelism: "layers" as never }, "parallelism must be one of auto, examples, neurons"],
     ];
     for (const [sizes, { dtype, cost, ...options }, message] of refused) {

@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { fashionMnistDirectory } from "../src/data/fashion-mnist.js";
+import { ensureOnnxRuntime } from "./onnx-runtime/ensure.js";
 
 /** A Debian package a test needs, and how to tell it is installed. */
 export interface SystemPackage {
@@ -90,6 +91,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const result = ensureSystemPackages();
   if (!result.ok) {
     console.error(result.message);
+    process.exit(1);
+  }
+  // not a Debian package, but installed before the tests as they are (an npm package of its own under test/)
+  try {
+    ensureOnnxRuntime();
+  } catch (err) {
+    console.error((err as Error).message);
     process.exit(1);
   }
 }

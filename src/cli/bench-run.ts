@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { checkPeers, peerEntries, type PeerCheck } from "../bench/python-peers.js";
@@ -8,12 +8,12 @@ import { measureScaling, type ScalingGrid } from "../bench/scaling.js";
 import { exportDigits } from "../bench/suites/start/processes.js";
 import { machine } from "../bench/stats.js";
 import { digits } from "../bench/training.js";
-import { ShoalError } from "../core/errors.js";
 import type { DType } from "../core/network.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { MAX_THREADS } from "../parallel/pool.js";
 import { inputDensity } from "../train/auto-threads.js";
 import { UsageError } from "./errors.js";
+import { checkOutputFile } from "./output-file.js";
 import { packageVersion } from "./version.js";
 
 // The options type lives here, not beside the command, so the command imports this module (lazily) and not the other way round.
@@ -48,7 +48,8 @@ export async function benchCommand(options: BenchCommandOptions, out: NodeJS.Wri
   if (options.modelThreads > MAX_THREADS) throw new UsageError(`--model-threads must be at most ${MAX_THREADS}, got ${options.modelThreads}`);
   const outputs = [["--json", options.json], ["--svg", options.svg]].filter((o): o is [string, string] => o[1] !== undefined);
   if (outputs.length === 2 && path.resolve(outputs[0]![1]) === path.resolve(outputs[1]![1])) throw new UsageError(`--json and --svg name the same file, ${outputs[0]![1]}`);
-  for (const [flag, file] of outputs) await checkOutput(flag, file, options.force === true);
+  // before measuring, not after
+  for (const [flag, file] of outputs) await checkOutputFile(flag, file, options.force === true);
 
   const quick = options.quick === true;
   const cores = availableParallelism();
@@ -103,14 +104,4 @@ export async function benchCommand(options: BenchCommandOptions, out: NodeJS.Wri
   } finally {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }
-}
-
-/** Fails before measuring, not after: an output that exists (without --force), a missing folder, a folder as the file. */
-async function checkOutput(flag: string, file: string, force: boolean): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
-  if (!isDir) throw new ShoalError(`${flag} ${file}: folder ${dir} does not exist`);
-  const target = await stat(file).catch(() => undefined);
-  if (target?.isDirectory()) throw new ShoalError(`${flag} ${file} is a folder, expected a file name`);
-  if (target && !force) throw new UsageError(`${flag} ${file} exists: give --force to overwrite it, or another file name`);
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Command, CommanderError, Option, type OptionValues } from "commander";
 import { addBenchCommand } from "./bench-command.js";
+import { addExportCommand } from "./export-command.js";
 import { addServeCommand } from "./serve-command.js";
 import { addSweepCommand } from "./sweep-command.js";
 import { addWorkerCommand } from "./worker-command.js";
@@ -133,6 +134,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
   addWorkerCommand(program);
   addSweepCommand(program);
   addBenchCommand(program);
+  addExportCommand(program);
 
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -21,6 +21,9 @@ export interface PredictFlags {
   json?: boolean;
 }
 
+/** The flags as prepare() reads them: with the `--scale` the model was trained with, for a CSV row. */
+type PrepareFlags = PredictFlags & { readonly trainedScale?: number };
+
 /** One input vector for the model, where it came from, and its true class if the source says. */
 interface Prepared {
   input: ArrayLike<number>;
@@ -46,7 +49,9 @@ export async function predictCommand(input: string, flags: PredictFlags): Promis
   const names = classNamesOf(metadata);
   // a CSV row is read as the model's training file was, unless the flags say otherwise
   const trained = modelData(metadata);
-  const csvFlags = { ...flags, labelColumn: flags.labelColumn ?? trained.labelColumn, separator: flags.separator ?? trained.separator };
+  const csvFlags: PrepareFlags = {
+    ...flags, labelColumn: flags.labelColumn ?? trained.labelColumn, separator: flags.separator ?? trained.separator, trainedScale: trained.scale,
+  };
   const prepared = await prepare(input, inputs, style, csvFlags, names);
   // still answered (exit 0, as for any input), but said on stderr so a script's output stays parseable
   if (prepared.blank) process.stderr.write(`shoal: warning: ${prepared.source} has no ink (the image is all one colour): the prediction means nothing\n`);
@@ -99,7 +104,7 @@ async function prepare(
   input: string,
   inputs: number,
   style: "digit" | "fit",
-  flags: PredictFlags,
+  flags: PrepareFlags,
   classNames: readonly string[] | undefined,
 ): Promise<Prepared> {
   const info = await stat(input).catch(() => undefined);
@@ -164,7 +169,7 @@ function inline(text: string, inputs: number, scale = 1): Prepared {
  * as the expected class (a class name is looked up in the model's `classNames`). The file is read
  * as `shoal train` reads CSV (src/data/csv.ts): quoting, separators and the header row alike.
  */
-function csvRow(text: string, file: string, inputs: number, flags: PredictFlags, classNames: readonly string[] | undefined): Prepared {
+function csvRow(text: string, file: string, inputs: number, flags: PrepareFlags, classNames: readonly string[] | undefined): Prepared {
   const { names: header, rows, headerLine } = readCsvTable(text, file, { separator: flags.separator });
   const isNumber = (c: string): boolean => c !== "" && Number.isFinite(Number(c));
   const row = flags.row === undefined ? rows[0] : rows.find((r) => r.line === flags.row);
@@ -184,7 +189,8 @@ function csvRow(text: string, file: string, inputs: number, flags: PredictFlags,
   } else if (cells.length !== inputs) {
     throw new DataFileError(file, `${file}: row ${row.line} has ${cells.length} values, the model expects ${inputs} inputs (or ${inputs + 1} with a label)`);
   }
-  const scale = flags.scale ?? 1;
+  // a row of a CSV file is read as the model's training file was: divided by its --scale unless --scale says otherwise
+  const scale = flags.scale ?? flags.trainedScale ?? 1;
   const values = cells.map((c, j) => {
     if (!isNumber(c)) throw new DataFileError(file, `${file}: row ${row.line}, value ${j + 1}: ${JSON.stringify(c)} is not a number`);
     return Number(c) / scale;
@@ -192,7 +198,7 @@ function csvRow(text: string, file: string, inputs: number, flags: PredictFlags,
   return {
     input: values,
     source: `${file} row ${row.line}`,
-    steps: scale === 1 ? [] : [`divided by ${scale}`],
+    steps: scale === 1 ? [] : [`divided by ${scale}${flags.scale === undefined ? " (the model's --scale)" : ""}`],
     ...(label !== undefined && { expected: label }),
   };
 }

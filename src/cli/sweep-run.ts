@@ -1,10 +1,11 @@
-import { runSweep, sweepSpecs, sweepTable } from "../distributed/sweep.js";
+import { rowName, runSweep, sweepSpecs, sweepTable } from "../distributed/sweep.js";
 
 // The options type lives here, not beside the command, so the command imports this module (lazily) and not the other way round.
 /** What `shoal sweep`'s flags parse to. */
 export interface SweepCommandOptions {
   eta: number[];
   lambda: number[];
+  momentum: number[];
   layers: number[][];
   seed: number[];
   data: "mnist" | "fashion-mnist";
@@ -21,7 +22,7 @@ export interface SweepCommandOptions {
 /** `shoal sweep`: the grid's jobs, then the table (or JSON) on stdout; a line per finished job on stderr. */
 export async function sweepCommand(options: SweepCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const data = { name: options.data, ...(options.limit === undefined ? {} : { limit: options.limit }), ...(options.testLimit === undefined ? {} : { testLimit: options.testLimit }) };
-  const specs = sweepSpecs({ eta: options.eta, lambda: options.lambda, layers: options.layers, seed: options.seed, data, epochs: options.epochs, miniBatchSize: options.batch, threads: options.threads });
+  const specs = sweepSpecs({ eta: options.eta, lambda: options.lambda, momentum: options.momentum, layers: options.layers, seed: options.seed, data, epochs: options.epochs, miniBatchSize: options.batch, threads: options.threads });
   process.stderr.write(`shoal sweep: ${specs.length} jobs${options.redis ? ` on queue ${options.queue} at ${options.redis}` : ", in process"}\n`);
   const controller = new AbortController();
   const onInt = (): void => controller.abort();
@@ -31,7 +32,7 @@ export async function sweepCommand(options: SweepCommandOptions, out: NodeJS.Wri
     const rows = await runSweep(specs, {
       ...(options.redis === undefined ? {} : { redis: options.redis, queue: options.queue }),
       signal: controller.signal,
-      onRow: (row) => process.stderr.write(`shoal sweep: ${++done}/${specs.length} eta ${row.eta}${row.lambda > 0 ? ` lambda ${row.lambda}` : ""} layers ${row.layers.join("-")} seed ${row.seed}: ${row.status}${row.accuracy === undefined ? "" : ` ${(row.accuracy * 100).toFixed(2)}%`}\n`),
+      onRow: (row) => process.stderr.write(`shoal sweep: ${++done}/${specs.length} ${rowName(row, " ")} seed ${row.seed}: ${row.status}${row.accuracy === undefined ? "" : ` ${(row.accuracy * 100).toFixed(2)}%`}\n`),
     });
     out.write(options.json ? `${JSON.stringify(rows)}\n` : `${sweepTable(rows)}\n`);
   } finally {

@@ -1,6 +1,7 @@
 import type { ModelJson } from "../io/model-format.js";
 import type { EpochReport, Progress } from "../train/options.js";
 import type { JobSpec, JobSummary } from "../service/spec.js";
+import type { JobInfo } from "../service/job.js";
 
 /**
  * What crosses Redis between `shoal serve --redis` / `shoal sweep` (producers) and `shoal worker`
@@ -54,6 +55,11 @@ export interface JobResult {
   model: ModelJson;
   worker: WorkerIdentity;
   threads: number;
+  /** Why that many threads, how they shared each step, and how the run ended early (absent from a worker before they were sent). */
+  threadsReason?: string;
+  parallelism?: JobInfo["parallelism"];
+  stopped?: JobInfo["stopped"];
+  bestEpoch?: number;
   reports: EpochReport[];
   startedAt: string;
   finishedAt: string;

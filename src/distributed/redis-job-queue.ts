@@ -281,6 +281,11 @@ async function recordOf(job: Job<QueuedJob, JobResult>, seq: number, known?: str
     info = {
       ...info, status: "done", worker: r.worker, attempt: job.attemptsMade, threads: r.threads, reports: r.reports, epoch: r.reports.length,
       startedAt: r.startedAt, finishedAt: r.finishedAt, seconds: r.seconds, model: true,
+      // as a background trainer's record has them
+      ...(r.threadsReason !== undefined && { threadsReason: r.threadsReason }),
+      ...(r.parallelism !== undefined && { parallelism: r.parallelism }),
+      ...(r.stopped !== undefined && { stopped: r.stopped }),
+      ...(r.bestEpoch !== undefined && { bestEpoch: r.bestEpoch }),
     };
     if (last?.accuracy !== undefined) info.accuracy = last.accuracy;
     if (last !== undefined) info.cost = last.cost;

@@ -3,11 +3,13 @@ import { PoolSet } from "../train/pool-set.js";
 import { trainSpec } from "./run-job.js";
 import { createRedisJobQueue } from "./redis-job-queue.js";
 
-/** A hyperparameter grid: every combination of `eta`, `lambda`, `layers` and `seed` becomes one job. */
+/** A hyperparameter grid: every combination of `eta`, `lambda`, `momentum`, `layers` and `seed` becomes one job. */
 export interface SweepGrid {
   eta: number[];
   /** L2's λ values (default [0]: no L2). */
   lambda?: number[];
+  /** Momentum's μ values (default [0]: none). */
+  momentum?: number[];
   layers: number[][];
   seed: number[];
   data: NamedData;
@@ -20,6 +22,7 @@ export interface SweepGrid {
 export interface SweepRow {
   eta: number;
   lambda: number;
+  momentum: number;
   layers: number[];
   seed: number;
   status: "done" | "failed" | "cancelled";
@@ -31,20 +34,31 @@ export interface SweepRow {
   error?: string;
 }
 
-/** The grid's job specs, layers outermost, then eta, then lambda, then seed. */
+/** The grid's job specs, layers outermost, then eta, then lambda, then momentum, then seed. */
 export function sweepSpecs(grid: SweepGrid): JobSpec[] {
   const specs: JobSpec[] = [];
   for (const layers of grid.layers) {
     for (const eta of grid.eta) {
       for (const lambda of grid.lambda ?? [0]) {
-        for (const seed of grid.seed) {
-          const name = `sweep eta=${eta}${lambda > 0 ? ` lambda=${lambda}` : ""} layers=${layers.join("-")} seed=${seed}`;
-          specs.push({ data: grid.data, layers, eta, ...(lambda > 0 && { lambda }), seed, epochs: grid.epochs, miniBatchSize: grid.miniBatchSize, threads: grid.threads, name });
+        for (const momentum of grid.momentum ?? [0]) {
+          for (const seed of grid.seed) {
+            const name = `sweep ${rowName({ eta, lambda, momentum, layers })} seed=${seed}`;
+            specs.push({
+              data: grid.data, layers, eta, ...(lambda > 0 && { lambda }), ...(momentum > 0 && { momentum }), seed,
+              epochs: grid.epochs, miniBatchSize: grid.miniBatchSize, threads: grid.threads, name,
+            });
+          }
         }
       }
     }
   }
   return specs;
+}
+
+/** A row's hyperparameters as `eta=3 lambda=5 momentum=0.9 layers=784-30-10` (λ and μ only when set), for job names and progress lines. */
+export function rowName(row: Pick<SweepRow, "eta" | "lambda" | "momentum" | "layers">, equals = "="): string {
+  const set = (name: string, value: number): string => (value > 0 ? ` ${name}${equals}${value}` : "");
+  return `eta${equals}${row.eta}${set("lambda", row.lambda)}${set("momentum", row.momentum)} layers${equals}${row.layers.join("-")}`;
 }
 
 /** Options of {@link runSweep}. */
@@ -60,7 +74,7 @@ export interface SweepOptions {
 /** Runs every spec (all enqueued together with Redis) and resolves with the rows, best test accuracy first. */
 export async function runSweep(specs: JobSpec[], options: SweepOptions = {}): Promise<SweepRow[]> {
   const rows: SweepRow[] = [];
-  const base = (spec: JobSpec): SweepRow => ({ eta: spec.eta, lambda: spec.lambda ?? 0, layers: spec.layers, seed: spec.seed!, status: "done" });
+  const base = (spec: JobSpec): SweepRow => ({ eta: spec.eta, lambda: spec.lambda ?? 0, momentum: spec.momentum ?? 0, layers: spec.layers, seed: spec.seed!, status: "done" });
   /** One spec trained here: its row (a failure is a row too, unless the sweep was aborted). */
   const trainRow = async (spec: JobSpec, pools: PoolSet): Promise<SweepRow> => {
     const started = performance.now();
@@ -119,12 +133,13 @@ function sortRows(rows: SweepRow[]): SweepRow[] {
 
 /** The results as a text table, best first. */
 export function sweepTable(rows: readonly SweepRow[]): string {
-  const header = ["rank", "layers", "eta", "lambda", "seed", "accuracy", "cost", "seconds", "worker"];
+  const header = ["rank", "layers", "eta", "lambda", "momentum", "seed", "accuracy", "cost", "seconds", "worker"];
   const body = rows.map((r, i) => [
     String(i + 1),
     r.layers.join("-"),
     String(r.eta),
     String(r.lambda),
+    String(r.momentum),
     String(r.seed),
     r.status !== "done" ? r.status : r.accuracy === undefined ? "–" : `${(r.accuracy * 100).toFixed(2)}%`,
     r.cost === undefined ? "–" : r.cost.toFixed(4),

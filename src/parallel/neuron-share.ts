@@ -3,6 +3,8 @@ import { abi } from "../core/wasm/abi.js";
 import { instantiateKernel, kernelLayoutOf, type KernelExports } from "../core/wasm/wasm-kernel.js";
 import { arrive, BAD_UPDATE, endStep, LIMIT, STOP } from "./barrier.js";
 import type { EpochEnd, EpochShareResult, EpochTask, WorkerContext } from "./epoch-share.js";
+import type { NeuronSplit } from "./neuron-split.js";
+import { jsNeuronSplit } from "./neuron-split-js.js";
 import type { NeuronPart, SharedRun } from "./shared-state.js";
 import { stepKernel } from "./step-kernel.js";
 
@@ -31,7 +33,7 @@ export function runNeuronEpoch(context: WorkerContext, task: EpochTask): EpochSh
   const k = task.worker;
   let splits = neuronSplits.get(context);
   if (!splits) neuronSplits.set(context, (splits = []));
-  const split = (splits[k] ??= neuronSplit(run, k));
+  const split = (splits[k] ??= run.kernel === "wasm" ? neuronSplit(run, k) : jsNeuronSplit(run, context.views, k));
   const { control, order } = views;
   const { miniBatchSize, threads } = run;
   split.load();
@@ -96,20 +98,11 @@ export function runNeuronEpoch(context: WorkerContext, task: EpochTask): EpochSh
 /** Each worker context's splits, one per worker index, made on first use (a context lives for one run). */
 const neuronSplits = new WeakMap<WorkerContext, NeuronSplit[]>();
 
-/** Thread k's part of the neuron split's steps over the run's memory (see runNeuronEpoch). */
-interface NeuronSplit {
-  readonly exchange: readonly [number, number];
-  /** Copies its block of layer 1 and the output layer out of the run's parameters (and velocities, with momentum). */
-  load(): void;
-  /** Writes its block (and, thread 0, the output layer) back into the run's parameters (and velocities). */
-  store(): void;
-  hidden(start: number, m: number, exchange: number): void;
-  /** Returns the batch's cost, summed in example order. */
-  output(start: number, m: number, exchange: number): number;
-  /** False if a new weight is NaN or infinite. */
-  update(m: number, scale: number, decay: number, exchange: number): boolean;
-}
-
+/**
+ * Thread k's part of the neuron split on the WebAssembly kernel: its block of the hidden layer
+ * (copied out of the run's parameters at the epoch's start, written back at its end) and its own
+ * copy of the output layer, in regions of the shared memory (planNeurons).
+ */
 function neuronSplit(run: SharedRun, k: number): NeuronSplit {
   const regions = run.neurons;
   if (!regions || typeof run.train.inputs === "number") throw new Error("a neuron split needs its regions and the sparse training inputs of a wasm run");

@@ -58,6 +58,7 @@ export interface NeuronRegions {
   /** Slots per thread: a whole mini-batch. */
   readonly slotCount: number;
   readonly exchange: readonly [number, number];
+  /** Each thread's regions (the wasm kernel; a TypeScript-kernel thread keeps its own in its own memory). */
   readonly parts: readonly NeuronPart[];
 }
 
@@ -329,7 +330,10 @@ export function createSharedRun(
   const mostInputs = typeof sharedTrain.inputs === "number" ? train.inputSize : sharedTrain.inputs.most;
   const scratchStride = wasmLayout ? Math.ceil(threadScratchBytes(wasmLayout, slotCount, mostInputs) / CACHE_LINE) * CACHE_LINE : 0;
   const scratch = arena.take(threads * scratchStride, CACHE_LINE);
-  const neurons = settings.parallelism === "neurons" ? planNeurons(arena, spec.sizes, threads, Math.min(settings.miniBatchSize, train.count), mostInputs, momentum > 0) : undefined;
+  const batch = Math.min(settings.miniBatchSize, train.count);
+  const neurons = settings.parallelism !== "neurons" ? undefined
+    : wasmLayout ? planNeurons(arena, spec.sizes, threads, batch, mostInputs, momentum > 0)
+    : planJsNeurons(arena, spec.sizes, batch);
   const pages = Math.max(1, Math.ceil(arena.size / PAGE));
   // The wasm kernel reads address 0 as "none" (no activations to scale, the end of a list): byte 0
   // holds the control words, so no slot or list it points at can start there.
@@ -403,6 +407,19 @@ function planNeurons(arena: Arena, sizes: readonly number[], threads: number, sl
   // after every thread's slots, so a slot's offset to its exchange row (stepLayer's `prev`) is positive
   const exchange: [number, number] = [line(slotCount * stride), line(slotCount * stride)];
   return { stride, slotCount, exchange, parts };
+}
+
+/**
+ * The neuron split's regions for a TypeScript-kernel run of one hidden layer: only the exchange
+ * rows (a¹ of every example of a step, float64, double-buffered); each thread keeps its own
+ * neurons' working values and its copy of the output layer in its own memory (neuron-split-js.ts).
+ */
+function planJsNeurons(arena: Arena, sizes: readonly number[], slotCount: number): NeuronRegions {
+  if (sizes.length !== 3) throw new Error("the neuron split takes networks of one hidden layer");
+  if (slotCount > NEURON_MAX_BATCH) throw new Error(`the neuron split takes mini-batches of at most ${NEURON_MAX_BATCH}`);
+  const stride = Math.ceil((8 * sizes[1]!) / CACHE_LINE) * CACHE_LINE;
+  const exchange: [number, number] = [arena.take(slotCount * stride, CACHE_LINE), arena.take(slotCount * stride, CACHE_LINE)];
+  return { stride, slotCount, exchange, parts: [] };
 }
 
 /** Where a dense dataset's regions start (its inputs come first). */

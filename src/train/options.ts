@@ -64,9 +64,10 @@ export interface TrainOptions {
    * How the worker threads share each mini-batch: `"examples"` (each thread takes some of the
    * batch's examples; the default) or `"neurons"` (each thread takes some of the hidden layer's
    * neurons for every example: one barrier a step and no weight crossing cores, which pays at small
-   * batches; the wasm kernel, one hidden layer of sigmoids with the quadratic cost, batches of at
-   * most 1,024), or `"auto"` (the default): the one the cost model predicts is faster, where the
-   * neuron split can run (TrainResult.threadsReason says). Both give the same bits.
+   * batches; one hidden layer, batches of at most 1,024; on the wasm kernel sigmoid layers with the
+   * quadratic cost, on the TypeScript kernel any), or `"auto"` (the default): on the wasm kernel the
+   * one the cost model predicts is faster, where the neuron split can run (TrainResult.threadsReason
+   * says), else the example split. Both give the same bits.
    */
   parallelism?: Parallelism | "auto";
   /** Evaluated after each epoch; its accuracy goes into the epoch report. */
@@ -236,7 +237,8 @@ export function threadChoice(options: Pick<TrainOptions, "threads" | "pool" | "k
   const layers = shape.layers ?? networkPyLayers;
   const work = (): Workload => ({
     sizes: shape.sizes, miniBatchSize: options.miniBatchSize, kernel, inputDensity: inputDensity(shape.data),
-    neuronSplit: asked !== "examples" && neuronSplitRuns(shape.sizes, kernel, layers, options.miniBatchSize, options.dropout),
+    // the cost model's neuron split is the wasm kernel's (measured); the TypeScript kernel's runs when asked for
+    neuronSplit: asked !== "examples" && kernel === "wasm" && neuronSplitRuns(shape.sizes, kernel, layers, options.miniBatchSize, options.dropout),
   });
   // a count given (or the pool's): shared as asked, or as the model predicts is faster on that many
   const fixed = (count: number, reason: string): ThreadChoice => ({
@@ -262,13 +264,13 @@ const networkPyLayers: Layers = { activation: "sigmoid", outputActivation: "sigm
  */
 export function neuronSplitRefusal(sizes: readonly number[], kernel: KernelName, layers: Layers, miniBatchSize: number, dropout = 0): string | undefined {
   const output = layers.outputActivation ?? layers.activation;
-  if (kernel !== "wasm") return `parallelism neurons needs the wasm kernel (a float32 network), this run's kernel is ${kernel}`;
   if (sizes.length !== 3) return `parallelism neurons takes networks of one hidden layer, this one is ${sizes.join("-")}`;
-  if (layers.activation !== "sigmoid" || output !== "sigmoid" || layers.cost !== "quadratic") {
-    return `parallelism neurons takes network.py's sigmoid layers and quadratic cost, this network has ${layers.activation} / ${output} layers and the ${layers.cost} cost`;
+  // the TypeScript kernel's split takes any layers and cost; the wasm kernel's runs the output layer and BP1 in wasm
+  if (kernel === "wasm" && (layers.activation !== "sigmoid" || output !== "sigmoid" || layers.cost !== "quadratic")) {
+    return `parallelism neurons on the wasm kernel takes network.py's sigmoid layers and quadratic cost, this network has ${layers.activation} / ${output} layers and the ${layers.cost} cost (kernel "js" takes them)`;
   }
   if (miniBatchSize > NEURON_MAX_BATCH) return `parallelism neurons takes mini-batches of at most ${NEURON_MAX_BATCH}, got ${miniBatchSize}`;
-  if (dropout > 0) return `parallelism neurons does not take dropout (its kernel has no masks): use parallelism examples, or leave it out`;
+  if (dropout > 0) return `parallelism neurons does not take dropout (its kernels have no masks): use parallelism examples, or leave it out`;
   return undefined;
 }
 

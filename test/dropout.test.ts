@@ -215,14 +215,17 @@ describe("dropout", () => {
     }
   });
 
-  it("the neuron split refuses dropout: \"neurons\" asked is a ValidationError, \"auto\" shares by examples", async () => {
+  it("the neuron split refuses dropout on either kernel: \"neurons\" asked is a ValidationError, \"auto\" shares by examples", async () => {
     const { train: data } = await someDigits(50);
     const layers = { activation: "sigmoid", outputActivation: "sigmoid", cost: "quadratic" } as const;
     expect(neuronSplitRuns([784, 30, 10], "wasm", layers, 10)).toBe(true);
     expect(neuronSplitRuns([784, 30, 10], "wasm", layers, 10, 0.5)).toBe(false);
-    const error = await train(Network.create([784, 30, 10], { seed: 1 }), data, { epochs: 1, miniBatchSize: 10, eta: 3, dropout: 0.5, threads: 2, parallelism: "neurons" }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ValidationError);
-    expect((error as Error).message).toContain("parallelism neurons does not take dropout");
+    expect(neuronSplitRuns([784, 30, 10], "js", layers, 10, 0.5)).toBe(false);
+    for (const dtype of ["float32", "float64"] as const) {
+      const error = await train(Network.create([784, 30, 10], { seed: 1, dtype }), data, { epochs: 1, miniBatchSize: 10, eta: 3, dropout: 0.5, threads: 2, parallelism: "neurons" }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as Error).message).toContain("parallelism neurons does not take dropout");
+    }
     const result = await train(Network.create([784, 30, 10], { seed: 1 }), data, { epochs: 1, miniBatchSize: 10, eta: 3, dropout: 0.5, threads: 2, parallelism: "auto" });
     expect(result.parallelism).toBe("examples");
   });

@@ -154,7 +154,7 @@ describe("how a threaded epoch ends (src/parallel/CONTRACT.md)", () => {
     onTestFinished(() => pool.close());
     const engine = await parallelEngine(limited, data, undefined, plan(2, data), undefined, pool);
     try {
-      const outcome = await engine.runEpoch(order, 3, undefined, 3);
+      const outcome = await engine.runEpoch(order, 1, 3, undefined, 3);
       expect(outcome.aborted).toBe(false);
       expect(outcome.examples).toBe(30);
     } finally {

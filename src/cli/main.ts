@@ -60,6 +60,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--eta <number>", "learning rate η").default(3.0, "3.0").argParser(positiveNumber("--eta")))
     .addOption(new Option("--lambda <number>", "L2 regularisation λ: w ← (1 − ηλ/n)·w − (η/m)·Σ∂C/∂w, n the training examples (network2.py); 0: none").argParser(nonNegativeNumber("--lambda")))
     .addOption(new Option("--momentum <number>", "momentum μ in [0, 1): v ← μ·v − (η/m)·Σ∂C/∂w, w ← w + v (chapter 3); 0: none").argParser(fraction("--momentum")))
+    .addOption(new Option("--dropout <p>", "dropout rate p in [0, 1): each mini-batch drops every hidden neuron with probability p and scales the kept ones by 1/(1 − p) (chapter 3); 0: none").argParser(fraction("--dropout")))
     .addOption(new Option("--eta-schedule <schedule>", "how η changes: plateau[:patience] (halve it when the monitored accuracy stalls for patience epochs, default 10; stop at η/128) or step:<every>:<factor>").argParser(etaScheduleFlag("--eta-schedule")))
     .addOption(new Option("--monitor <list>", "more to measure after each epoch, comma-separated: training-accuracy, test-cost, validation-cost (with --validation)").argParser(list(oneOf("--monitor", monitorFlags))))
     .addOption(new Option("--early-stopping <patience>", "stop when the monitored accuracy (validation if --validation, else test) has not improved for this many epochs").argParser(integer("--early-stopping")))

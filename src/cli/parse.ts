@@ -37,7 +37,7 @@ export function nonNegativeNumber(flag: string): (value: string) => number {
   };
 }
 
-/** A number in [0, 1) (momentum's μ). */
+/** A number in [0, 1) (momentum's μ, dropout's p). */
 export function fraction(flag: string): (value: string) => number {
   return (value) => {
     const n = toNumber(value);

@@ -41,6 +41,8 @@ export interface TrainFlags {
   lambda?: number;
   /** Momentum's μ. */
   momentum?: number;
+  /** Dropout's rate p. */
+  dropout?: number;
   /** --eta-schedule, parsed. */
   etaSchedule?: EtaSchedule;
   /** --monitor: more to measure after each epoch. */
@@ -152,7 +154,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
   // what train() will make of --threads (the same function, so the header and metadata say what runs)
   const { activation, outputActivation, cost } = net.spec;
   const threads = threadChoice(
-    { threads: flags.threads, miniBatchSize: flags.batch, ...(flags.parallelism && { parallelism: flags.parallelism }) },
+    { threads: flags.threads, miniBatchSize: flags.batch, ...(flags.parallelism && { parallelism: flags.parallelism }), ...(flags.dropout !== undefined && { dropout: flags.dropout }) },
     { sizes: net.sizes, dtype: net.spec.dtype, data: trainSet, layers: { activation, outputActivation, cost } },
   );
   if (threads.threads > 0) startDefaultPool(threads.threads);
@@ -207,6 +209,7 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
       eta: flags.eta,
       ...(flags.lambda !== undefined && { lambda: flags.lambda }),
       ...(flags.momentum !== undefined && { momentum: flags.momentum }),
+      ...(flags.dropout !== undefined && { dropout: flags.dropout }),
       seed,
       shuffle: flags.shuffle,
       threads: flags.threads,
@@ -326,7 +329,7 @@ async function resumeFlagsOf(
 ): Promise<{ checkpoint: Checkpoint; recorded?: RecordedRun }> {
   const checkpoint = await loadCheckpoint(file);
   const recorded = recordedRunOf(checkpoint, file);
-  const fixed = ["--batch", "--eta", "--lambda", "--momentum", "--monitor", "--eta-schedule", "--early-stopping", "--keep-best", "--seed", "--no-shuffle", ...(recorded ? recordedFlags : ["--validation-split"])];
+  const fixed = ["--batch", "--eta", "--lambda", "--momentum", "--dropout", "--monitor", "--eta-schedule", "--early-stopping", "--keep-best", "--seed", "--no-shuffle", ...(recorded ? recordedFlags : ["--validation-split"])];
   const refused = given.filter((flag) => recorded ? !resumeFlags.includes(flag) : fixed.includes(flag));
   if (refused.length > 0) {
     const names = refused.join(", ");
@@ -347,6 +350,7 @@ async function resumeFlagsOf(
     eta: o.eta,
     ...(o.lambda !== undefined && { lambda: o.lambda }),
     ...(o.momentum !== undefined && { momentum: o.momentum }),
+    ...(o.dropout !== undefined && { dropout: o.dropout }),
     shuffle: o.shuffle,
     seed: checkpoint.seed,
     threads: given.includes("--threads") ? flags.threads : o.threads,
@@ -432,7 +436,7 @@ function threadsBeforeLoading(flags: TrainFlags, resumed: boolean): number | und
   const sizes = flags.layers ?? [inputSize, ...(flags.hidden ?? defaultHidden), classes];
   const kernel = (flags.dtype ?? "float32") === "float32" ? "wasm" : "js";
   const layers = { activation: flags.activation ?? "sigmoid", outputActivation: flags.outputActivation ?? flags.activation ?? "sigmoid", cost: flags.cost ?? "quadratic" } as const;
-  const neuronSplit = flags.parallelism !== "examples" && neuronSplitRuns(sizes, kernel, layers, flags.batch);
+  const neuronSplit = flags.parallelism !== "examples" && neuronSplitRuns(sizes, kernel, layers, flags.batch, flags.dropout);
   return chooseThreads({ sizes, miniBatchSize: flags.batch, kernel, inputDensity, neuronSplit }).threads;
 }
 
@@ -514,6 +518,7 @@ function trainingMetadata(
     eta: flags.eta,
     ...(flags.lambda !== undefined && flags.lambda > 0 && { lambda: flags.lambda }),
     ...(flags.momentum !== undefined && flags.momentum > 0 && { momentum: flags.momentum }),
+    ...(flags.dropout !== undefined && flags.dropout > 0 && { dropout: flags.dropout }),
     ...(flags.etaSchedule && { etaSchedule: etaScheduleText(flags.etaSchedule) }),
     ...(flags.earlyStopping !== undefined && { earlyStopping: { patience: flags.earlyStopping, keepBest: flags.keepBest === true } }),
     seed,

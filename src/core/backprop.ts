@@ -1,3 +1,4 @@
+import type { Dropout } from "./dropout.js";
 import type { Architecture, Params } from "./layout.js";
 import { share } from "./share.js";
 
@@ -60,7 +61,8 @@ export function exampleScratchBytes(sizes: readonly number[]): number {
 
 /**
  * Forward pass: z^l = w^l a^(l−1) + b^l, a^l = σ(z^l), from the example at `inputs[offset …]`.
- * Returns the output activations a^L (a view into `scratch`, overwritten by the next call).
+ * Returns the output activations a^L (a view into `scratch`, overwritten by the next call). With
+ * `dropout` (training only), every hidden layer's a^l is then masked: a_j ← a_j · c_j.
  */
 export function feedforward(
   arch: Architecture,
@@ -68,6 +70,7 @@ export function feedforward(
   inputs: ArrayLike<number>,
   offset: number,
   scratch: Scratch,
+  dropout?: Dropout,
 ): Float64Array {
   const { sizes, weightOffsets, biasOffsets } = arch.layout;
   const last = sizes.length - 2;
@@ -101,6 +104,7 @@ export function feedforward(
     }
     const a = scratch.a[l]!;
     (l === last ? arch.output : arch.hidden).apply(z, a); // a^l = σ(z^l)
+    if (dropout && l < last) dropout.scale(l, a);
     prev = a;
   }
   return prev!;
@@ -108,7 +112,8 @@ export function feedforward(
 
 /**
  * Forward and backward pass for one example with target `scratch.y`: adds ∂C/∂w and ∂C/∂b of this
- * example to `gradient` (same layout as `params`) and returns the example's cost C.
+ * example to `gradient` (same layout as `params`) and returns the example's cost C. With `dropout`,
+ * under its current mini-batch's mask.
  */
 export function backprop(
   arch: Architecture,
@@ -117,15 +122,19 @@ export function backprop(
   offset: number,
   gradient: Params,
   scratch: Scratch,
+  dropout?: Dropout,
 ): number {
-  const cost = forwardAndDeltas(arch, params, inputs, offset, scratch);
+  const cost = forwardAndDeltas(arch, params, inputs, offset, scratch, dropout);
   addGradient(arch, scratch, gradient);
   return cost;
 }
 
 /**
  * Forward pass, then BP1 and BP2: leaves δ of every layer (and the activations) in `scratch` and
- * returns the example's cost C. addGradient turns them into ∂C/∂w and ∂C/∂b.
+ * returns the example's cost C. addGradient turns them into ∂C/∂w and ∂C/∂b. With `dropout`, the
+ * hidden activations in `scratch` are the masked ones (what the next layer and BP4 read), and BP2
+ * is δ_j = ((w^T δ)_j ⊙ σ'(z_j)) · c_j, σ' taken at the neuron's unscaled activation: a dropped
+ * neuron's δ is 0, so its weights and bias get no gradient.
  */
 export function forwardAndDeltas(
   arch: Architecture,
@@ -133,8 +142,9 @@ export function forwardAndDeltas(
   inputs: ArrayLike<number>,
   offset: number,
   scratch: Scratch,
+  dropout?: Dropout,
 ): number {
-  const output = feedforward(arch, params, inputs, offset, scratch);
+  const output = feedforward(arch, params, inputs, offset, scratch, dropout);
   const { sizes, weightOffsets } = arch.layout;
   const last = sizes.length - 2;
 
@@ -154,7 +164,10 @@ export function forwardAndDeltas(
       const row = w + j * nIn;
       for (let k = 0; k < nIn; k++) below[k]! += params[row + k]! * d;
     }
-    arch.hidden.scaleByDerivative(scratch.z[l - 1]!, scratch.a[l - 1]!, below);
+    if (dropout) {
+      arch.hidden.scaleByDerivative(scratch.z[l - 1]!, dropout.unscaled[l - 1]!, below);
+      dropout.scaleDelta(l - 1, below);
+    } else arch.hidden.scaleByDerivative(scratch.z[l - 1]!, scratch.a[l - 1]!, below);
   }
   return arch.cost.value(output, scratch.y);
 }

@@ -2,6 +2,7 @@ import fsp from "node:fs/promises";
 import { check, checkInteger, ModelFileError, show, ValidationError } from "../core/errors.js";
 import { Network } from "../core/network.js";
 import { checkMomentum } from "../core/sgd.js";
+import { checkDropout } from "../core/dropout.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { parseModel, toModelJson, type ModelJson } from "./model-format.js";
 import { checkEarlyStopping, checkEtaSchedule, checkScheduleState, type EarlyStopping, type EtaSchedule, type ScheduleState } from "../core/schedule.js";
@@ -48,6 +49,8 @@ export interface CheckpointOptions {
   readonly lambda?: number;
   /** Momentum's μ (absent: 0). */
   readonly momentum?: number;
+  /** Dropout's rate p (absent: 0). */
+  readonly dropout?: number;
   readonly etaSchedule?: EtaSchedule;
   readonly earlyStopping?: EarlyStopping;
 }
@@ -59,7 +62,8 @@ export interface CheckpointOptions {
  * options `lambda`, `etaSchedule` and `earlyStopping`, the `schedule` state and the `best` model
  * (a version 1 or 2 file is a run without them). Version 4 added the option `momentum` and the
  * `velocities` (as a model of the network's shape; a file of an earlier version is a run without
- * momentum).
+ * momentum), and the option `dropout` (absent: a run without dropout; its masks come from the
+ * seed and the epoch, so nothing else is stored).
  */
 interface CheckpointJson {
   format: "shoal-checkpoint";
@@ -138,6 +142,7 @@ function parseCheckpoint(value: unknown, path: string): Checkpoint {
   check(o.lambda === undefined || (typeof o.lambda === "number" && Number.isFinite(o.lambda) && o.lambda >= 0), `options.lambda must be a number ≥ 0, got ${show(o.lambda)}`);
   if (o.momentum !== undefined) checkMomentum(o.momentum);
   const momentum = o.momentum ?? 0;
+  if (o.dropout !== undefined) checkDropout(o.dropout);
   check((momentum > 0) === (json.velocities !== undefined), momentum > 0 ? "a checkpoint of a run with momentum must hold its velocities" : "velocities without options.momentum");
   if (o.etaSchedule !== undefined) checkEtaSchedule(o.etaSchedule);
   if (o.earlyStopping !== undefined) checkEarlyStopping(o.earlyStopping);
@@ -179,6 +184,7 @@ function parseCheckpoint(value: unknown, path: string): Checkpoint {
       epochs: o.epochs, miniBatchSize: o.miniBatchSize, eta: o.eta, shuffle: o.shuffle, threads: o.threads, kernel,
       ...(o.lambda !== undefined && o.lambda > 0 && { lambda: o.lambda }),
       ...(momentum > 0 && { momentum }),
+      ...(o.dropout !== undefined && o.dropout > 0 && { dropout: o.dropout }),
       ...(o.etaSchedule !== undefined && { etaSchedule: o.etaSchedule }),
       ...(o.earlyStopping !== undefined && { earlyStopping: o.earlyStopping }),
     },

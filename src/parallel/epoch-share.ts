@@ -6,7 +6,13 @@ import { stepKernel, type StepKernel } from "./step-kernel.js";
 /** One worker's task: play the part of worker `worker` for one epoch. */
 export interface EpochTask {
   readonly worker: number;
+  /** 1-based count of this run's epoch tasks (a replay is a new task; the pool sends the run with task 1). */
   readonly epoch: number;
+  /**
+   * The epoch's number counted from the training run's start (a resumed run continues its
+   * checkpoint's count; a replay repeats its epoch's): dropout's masks are drawn from it.
+   */
+  readonly trainingEpoch: number;
   /** The epoch's learning rate (a schedule may change it from epoch to epoch). */
   readonly eta: number;
   /** L2's weight decay for the epoch's steps, 1 − ηλ/n (1: no L2). */
@@ -89,6 +95,7 @@ export function runEpochShare(context: WorkerContext, task: EpochTask): EpochSha
   for (let start = 0, step = 0; start < order.length; start += miniBatchSize, step++) {
     if (step >= limit) return result("limit");
     beforeStep?.(k, step, task.epoch);
+    kernel.dropoutMask(task.trainingEpoch, step);
     if (!trainStep(run, views, kernel, k, start, Math.min(miniBatchSize, order.length - start), task.eta, task.decay, tally)) return result("diverged", step);
     if (Atomics.load(control, BAD_UPDATE) !== 0) return result("diverged", step, true);
     if (Atomics.load(control, STOP) !== 0) return result("aborted");

@@ -1,5 +1,6 @@
 import { exampleScratchBytes } from "../core/backprop.js";
 import type { Dataset, Targets } from "../core/dataset.js";
+import type { DropoutPlan } from "../core/dropout.js";
 import { allocateParams, layoutOf, type Layout, type NetworkSpec, type Params } from "../core/network.js";
 import { kernelLayoutOf, kernelModule, pack, slotBytes, threadScratchBytes, unpack, type KernelLayout, type SparseInputs } from "../core/wasm/wasm-kernel.js";
 import { abi } from "../core/wasm/abi.js";
@@ -20,6 +21,8 @@ export interface SharedRun {
   readonly parallelism: Parallelism;
   /** Momentum's μ (0: none). With momentum the run keeps a velocity per parameter (`regions.velocities`). */
   readonly momentum: number;
+  /** With dropout: its rate and the run's seed, from which every worker draws the same masks (core/dropout.ts). */
+  readonly dropout?: DropoutPlan;
   /** The neuron split's regions (parallelism "neurons" only). */
   readonly neurons?: NeuronRegions;
   readonly memory: WebAssembly.Memory;
@@ -288,7 +291,7 @@ export function createSharedRun(
   params: Params,
   train: Dataset,
   test: Dataset | undefined,
-  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "kernel" | "privateWeights" | "parallelism"> & { readonly momentum?: number },
+  settings: Pick<SharedRun, "threads" | "miniBatchSize" | "kernel" | "privateWeights" | "parallelism" | "dropout"> & { readonly momentum?: number },
   previous?: SharedRun,
 ): SharedRun {
   const { threads, kernel } = settings;
@@ -317,6 +320,8 @@ export function createSharedRun(
   if (settings.privateWeights && !(wasmLayout && batchInSlots && momentum === 0)) {
     throw new Error("privateWeights needs the wasm kernel, no momentum, and every mini-batch to fit in the example slots");
   }
+  // planRun refuses it first (neuronSplitRefusal): the neuron split's kernel has no masks
+  if (settings.parallelism === "neurons" && settings.dropout) throw new Error("the neuron split does not take dropout");
   const needsGradients = !wasmLayout || !batchInSlots || settings.privateWeights;
   const gradientStride = needsGradients ? Math.ceil(paramBytes / CACHE_LINE) * CACHE_LINE : 0;
   const gradients = arena.take(threads * gradientStride, CACHE_LINE);

@@ -1,6 +1,7 @@
 import { addGradient, forwardAndDeltas, createScratch, type Scratch } from "../core/backprop.js";
 import { predictedClass } from "../core/classes.js";
 import { fillTarget, targetClass } from "../core/dataset.js";
+import { Dropout } from "../core/dropout.js";
 import { countCorrect } from "../core/evaluate.js";
 import { architectureOf } from "../core/network.js";
 import { descend } from "../core/sgd.js";
@@ -13,6 +14,12 @@ import { kernelLayoutOfRun, type RunViews, type SharedRun } from "./shared-state
  * shared example slots; each worker owns a fixed part of the parameters ("its rows").
  */
 export interface StepKernel {
+  /**
+   * With dropout (SharedRun.dropout), draws the mask that the forward and backward passes of
+   * mini-batch `step` (0-based) of epoch `epoch` (1-based, from the run's start) use; every worker
+   * draws the same one. Without dropout, nothing.
+   */
+  dropoutMask(epoch: number, step: number): void;
   /** Forward pass, BP1 and BP2 of training example i into example slot `slot`; returns its cost. */
   forwardAndDeltas(i: number, slot: number): number;
   /** BP3 and BP4 of the examples in slots [0, count), in slot order, added to this worker's rows of its gradient sum. */
@@ -39,6 +46,9 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
   const { regions, threads } = run;
   const kernel = kernelLayoutOfRun(run);
   const part = { index: worker, count: threads };
+  // this worker's own copy of the mask, and of the unscaled activations of the example it runs
+  const dropout = run.dropout && new Dropout(run.spec.sizes, run.dropout);
+  const dropoutMask = (epoch: number, step: number): void => dropout?.draw(epoch, step);
 
   if (kernel === undefined) {
     // The TypeScript kernel, in the network's own layout: worker k owns a share of every layer's
@@ -59,10 +69,11 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
       ];
     });
     return {
+      dropoutMask,
       forwardAndDeltas(i, s) {
         const slot = slots[s]!;
         fillTarget(train, i, slot.y);
-        return forwardAndDeltas(arch, params, train.inputs, i * train.inputSize, slot);
+        return forwardAndDeltas(arch, params, train.inputs, i * train.inputSize, slot, dropout);
       },
       accumulate(count) {
         for (let s = 0; s < count; s++) addGradient(arch, slots[s]!, gradient, part);
@@ -104,9 +115,10 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
   const testInputs = run.test?.inputs;
   const rowBytes = 4 * train.inputSize;
   return {
+    dropoutMask,
     forwardAndDeltas(i, s) {
       fillTarget(train, i, y);
-      return wasm.forwardAndDeltas(i, y, s);
+      return wasm.forwardAndDeltas(i, y, s, dropout);
     },
     accumulate: (count) => wasm.accumulate(count),
     update: (scale, decay) => wasm.update(scale, decay),

@@ -38,6 +38,7 @@ export function trainOptionsOfSpec(
     eta: spec.eta,
     ...(spec.lambda !== undefined && { lambda: spec.lambda }),
     ...(spec.momentum !== undefined && { momentum: spec.momentum }),
+    ...(spec.dropout !== undefined && { dropout: spec.dropout }),
     seed: spec.seed,
     shuffle: spec.shuffle,
     threads: spec.threads ?? run.threads,

@@ -69,6 +69,7 @@ export const jobSpecSchema = {
     eta: { type: "number", exclusiveMinimum: 0 },
     lambda: { type: "number", minimum: 0 },
     momentum: { type: "number", minimum: 0, exclusiveMaximum: 1 },
+    dropout: { type: "number", minimum: 0, exclusiveMaximum: 1 },
     seed: { type: "integer", minimum: 0 },
     shuffle: { type: "boolean" },
     threads: { anyOf: [{ type: "integer", minimum: 0 }, { type: "string", enum: ["auto"] }] },

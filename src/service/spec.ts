@@ -3,6 +3,7 @@ import path from "node:path";
 import type { DatasetInit } from "../core/dataset.js";
 import type { NetworkOptions } from "../core/network.js";
 import { checkMomentum } from "../core/sgd.js";
+import { checkDropout } from "../core/dropout.js";
 import type { ValidationSplit } from "../core/hold-out.js";
 import type { TrainOptions } from "../train/options.js";
 import { check, checkInteger, checkOneOf, show, ValidationError } from "../core/errors.js";
@@ -18,7 +19,7 @@ import type { CsvData, IdxData, NamedData } from "../data/source.js";
  */
 export interface JobSpec
   extends Pick<NetworkOptions, "activation" | "outputActivation" | "cost" | "init" | "dtype">,
-    Pick<TrainOptions, "epochs" | "miniBatchSize" | "eta" | "lambda" | "momentum" | "seed" | "shuffle" | "threads" | "parallelism" | "etaSchedule" | "earlyStopping" | "monitor"> {
+    Pick<TrainOptions, "epochs" | "miniBatchSize" | "eta" | "lambda" | "momentum" | "dropout" | "seed" | "shuffle" | "threads" | "parallelism" | "etaSchedule" | "earlyStopping" | "monitor"> {
   /** The training data (and its test set, when the source has one). */
   data: DataRef;
   /** Neurons per layer, input first: `[784, 30, 10]`. Must fit the data. */
@@ -185,6 +186,7 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
   if (spec.parallelism !== undefined) checkField("parallelism", spec.parallelism, fields.parallelism);
   check(spec.lambda === undefined || (typeof spec.lambda === "number" && Number.isFinite(spec.lambda) && spec.lambda >= 0), `lambda must be a finite number ≥ 0, got ${show(spec.lambda)}`);
   if (spec.momentum !== undefined) checkMomentum(spec.momentum);
+  if (spec.dropout !== undefined) checkDropout(spec.dropout);
   if (spec.etaSchedule !== undefined) checkEtaSchedule(spec.etaSchedule);
   if (spec.monitor !== undefined) {
     check(Array.isArray(spec.monitor), `monitor must be a list such as ["training-accuracy", "test-cost"], got ${show(spec.monitor)}`);

@@ -8,10 +8,12 @@ import type { StepPhases } from "../parallel/epoch-share.js";
 export interface Engine {
   /**
    * Runs one epoch's mini-batches over the examples in `order` with learning rate `eta`, then
-   * evaluates the test data if any. `progress(examplesDone)` is called now and then (at most every
-   * PROGRESS_INTERVAL_MS) during the epoch. With `stopBefore`, only mini-batches [0, stopBefore) run.
+   * evaluates the test data if any. `epoch` is its 1-based number from the training run's start (a
+   * resumed run continues the count): dropout's masks depend on it. `progress(examplesDone)` is
+   * called now and then (at most every PROGRESS_INTERVAL_MS) during the epoch. With `stopBefore`,
+   * only mini-batches [0, stopBefore) run.
    */
-  runEpoch(order: Int32Array, eta: number, progress?: (examplesDone: number) => void, stopBefore?: number): Promise<EpochOutcome>;
+  runEpoch(order: Int32Array, epoch: number, eta: number, progress?: (examplesDone: number) => void, stopBefore?: number): Promise<EpochOutcome>;
   /**
    * Replaces the parameters being trained, and with momentum their velocities (to replay an epoch
    * up to its last good step, or to resume a checkpoint).

@@ -8,6 +8,7 @@ import { randomSeed, type DType, type NetworkSpec } from "../core/network.js";
 import { chooseParallelism, chooseThreads, inputDensity, type ThreadChoice, type Workload } from "./auto-threads.js";
 import { checkEarlyStopping, checkEtaSchedule, monitorFlags, type EarlyStopping, type EtaSchedule, type Monitor, type MonitorFlag, type StopReason } from "../core/schedule.js";
 import { checkMomentum } from "../core/sgd.js";
+import { checkDropout } from "../core/dropout.js";
 
 /** Options of {@link train}. `epochs`, `miniBatchSize` and `eta` are required, as in network.py's SGD. */
 export interface TrainOptions {
@@ -28,7 +29,16 @@ export interface TrainOptions {
    * decay first: w ← (1 − ηλ/n)·w + v. The velocities are kept in checkpoints.
    */
   momentum?: number;
-  /** Seed of the per-epoch shuffle (default: random; the seed used is reported in the result). */
+  /**
+   * Dropout rate p in [0, 1) (default 0: none; chapter 3 uses 0.5): for each mini-batch, every
+   * neuron of every hidden layer is dropped with probability p (its activation is 0 for the whole
+   * batch, so its weights and bias get no gradient) and a kept one's activation is scaled by
+   * 1/(1 − p), so evaluation and predictions use the whole network unchanged. Which neurons drop is
+   * drawn from `seed`, the epoch and the mini-batch: the same at any thread count and after
+   * `resume`. Not with parallelism "neurons".
+   */
+  dropout?: number;
+  /** Seed of the per-epoch shuffle and of dropout's masks (default: random; the seed used is reported in the result). */
   seed?: number;
   /** Shuffle the examples each epoch (default true); false keeps the data order. */
   shuffle?: boolean;
@@ -180,6 +190,8 @@ export interface RunPlan {
   readonly lambda: number;
   /** Momentum's μ (0: none). */
   readonly momentum: number;
+  /** Dropout's rate p (0: none). */
+  readonly dropout: number;
   readonly seed: number;
   readonly shuffle: boolean;
   readonly threads: number;
@@ -200,7 +212,7 @@ export interface RunPlan {
 
 /** Every key of TrainOptions (the type makes this list complete). */
 const trainOptionKeys: Record<keyof TrainOptions, true> = {
-  epochs: true, miniBatchSize: true, eta: true, lambda: true, momentum: true, seed: true, shuffle: true, threads: true, pool: true, kernel: true, parallelism: true, testData: true,
+  epochs: true, miniBatchSize: true, eta: true, lambda: true, momentum: true, dropout: true, seed: true, shuffle: true, threads: true, pool: true, kernel: true, parallelism: true, testData: true,
   validationData: true, etaSchedule: true, earlyStopping: true, monitor: true, onEpoch: true, onProgress: true, signal: true, checkpoint: true, resume: true,
 };
 
@@ -218,7 +230,7 @@ export interface RunShape {
  * `"auto"` (the default) the cost model's choice for this network, batch and kernel on this
  * machine (auto-threads.ts). Unchecked: planRun refuses a count that is no good.
  */
-export function threadChoice(options: Pick<TrainOptions, "threads" | "pool" | "kernel" | "miniBatchSize" | "parallelism">, shape: RunShape): ThreadChoice {
+export function threadChoice(options: Pick<TrainOptions, "threads" | "pool" | "kernel" | "miniBatchSize" | "parallelism" | "dropout">, shape: RunShape): ThreadChoice {
   const threads = options.threads ?? "auto";
   const kernel = options.kernel === "js" || options.kernel === "wasm" ? options.kernel : shape.dtype === "float32" && threads !== 0 ? "wasm" : "js";
   const asked = options.parallelism ?? "auto";
@@ -226,7 +238,7 @@ export function threadChoice(options: Pick<TrainOptions, "threads" | "pool" | "k
   const work = (): Workload => ({
     sizes: shape.sizes, miniBatchSize: options.miniBatchSize, kernel, inputDensity: inputDensity(shape.data),
     // the cost model's neuron split is the wasm kernel's (measured); the TypeScript kernel's runs when asked for
-    neuronSplit: asked !== "examples" && kernel === "wasm" && neuronSplitRuns(shape.sizes, kernel, layers, options.miniBatchSize),
+    neuronSplit: asked !== "examples" && kernel === "wasm" && neuronSplitRuns(shape.sizes, kernel, layers, options.miniBatchSize, options.dropout),
   });
   // a count given (or the pool's): shared as asked, or as the model predicts is faster on that many
   const fixed = (count: number, reason: string): ThreadChoice => ({
@@ -246,8 +258,11 @@ type Layers = Pick<NetworkSpec, "activation" | "outputActivation" | "cost">;
 /** network.py's: what a shape that names no layers has. */
 const networkPyLayers: Layers = { activation: "sigmoid", outputActivation: "sigmoid", cost: "quadratic" };
 
-/** Why the neuron split cannot run a network of these sizes and layers on this kernel and batch, or undefined when it can. */
-export function neuronSplitRefusal(sizes: readonly number[], kernel: KernelName, layers: Layers, miniBatchSize: number): string | undefined {
+/**
+ * Why the neuron split cannot run a network of these sizes and layers on this kernel and batch (with
+ * this dropout rate), or undefined when it can.
+ */
+export function neuronSplitRefusal(sizes: readonly number[], kernel: KernelName, layers: Layers, miniBatchSize: number, dropout = 0): string | undefined {
   const output = layers.outputActivation ?? layers.activation;
   if (sizes.length !== 3) return `parallelism neurons takes networks of one hidden layer, this one is ${sizes.join("-")}`;
   // the TypeScript kernel's split takes any layers and cost; the wasm kernel's runs the output layer and BP1 in wasm
@@ -255,12 +270,13 @@ export function neuronSplitRefusal(sizes: readonly number[], kernel: KernelName,
     return `parallelism neurons on the wasm kernel takes network.py's sigmoid layers and quadratic cost, this network has ${layers.activation} / ${output} layers and the ${layers.cost} cost (kernel "js" takes them)`;
   }
   if (miniBatchSize > NEURON_MAX_BATCH) return `parallelism neurons takes mini-batches of at most ${NEURON_MAX_BATCH}, got ${miniBatchSize}`;
+  if (dropout > 0) return `parallelism neurons does not take dropout (its kernels have no masks): use parallelism examples, or leave it out`;
   return undefined;
 }
 
-/** Whether the neuron split can run a network of these sizes and layers on this kernel and batch. */
-export function neuronSplitRuns(sizes: readonly number[], kernel: KernelName, layers: Layers, miniBatchSize: number): boolean {
-  return neuronSplitRefusal(sizes, kernel, layers, miniBatchSize) === undefined;
+/** Whether the neuron split can run a network of these sizes and layers on this kernel and batch (with this dropout rate). */
+export function neuronSplitRuns(sizes: readonly number[], kernel: KernelName, layers: Layers, miniBatchSize: number, dropout = 0): boolean {
+  return neuronSplitRefusal(sizes, kernel, layers, miniBatchSize, dropout) === undefined;
 }
 
 /** "in process" (threads 0), "1 thread", "2 threads". */
@@ -280,6 +296,8 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
   check(typeof lambda === "number" && Number.isFinite(lambda) && lambda >= 0, `lambda must be a finite number ≥ 0, got ${show(lambda)}`);
   const momentum = options.momentum ?? 0;
   checkMomentum(momentum);
+  const dropout = options.dropout ?? 0;
+  checkDropout(dropout);
   const seed = options.seed ?? randomSeed();
   checkInteger("seed", seed, 0);
   const shuffle = options.shuffle ?? true;
@@ -321,7 +339,7 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
   check(!flags.includes("test-cost") || options.testData !== undefined, "monitor test-cost needs testData");
   check(!flags.includes("validation-cost") || options.validationData !== undefined, "monitor validation-cost needs validationData");
   checkOneOf("parallelism", options.parallelism ?? "auto", ["auto", "examples", "neurons"]);
-  const choice = threadChoice(options, shape);
+  const choice = threadChoice({ ...options, dropout }, shape);
   check(kernel !== "wasm" || dtype === "float32", `kernel wasm needs a float32 network, this one is ${dtype}`);
   check(kernel !== "wasm" || threads !== 0, "kernel wasm runs on worker threads; threads 0 is the in-process TypeScript path");
   // threads 0 runs the TypeScript kernel whatever the dtype: record that, so a checkpoint says what really ran
@@ -329,7 +347,7 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
   const parallelism = choice.parallelism;
   if (options.parallelism === "neurons") {
     check(choice.threads !== 0, "parallelism neurons runs on worker threads; threads 0 is the in-process path");
-    const refusal = neuronSplitRefusal(shape.sizes, chosen, shape.layers ?? networkPyLayers, options.miniBatchSize);
+    const refusal = neuronSplitRefusal(shape.sizes, chosen, shape.layers ?? networkPyLayers, options.miniBatchSize, dropout);
     check(refusal === undefined, refusal ?? "");
   }
   return {
@@ -339,6 +357,7 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
     eta: options.eta,
     lambda,
     momentum,
+    dropout,
     seed,
     shuffle,
     threads: choice.threads,
@@ -367,7 +386,7 @@ function watchedAccuracy(options: Pick<TrainOptions, "etaSchedule" | "earlyStopp
 
 /**
  * {@link planRun} for a run resumed from `resume`: options left out are the checkpoint's, and one
- * that would change the weights (batch, η, shuffle, seed, kernel) must equal the checkpoint's.
+ * that would change the weights (batch, η, λ, μ, dropout, shuffle, seed, kernel, schedule) must equal the checkpoint's.
  */
 export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resume: Checkpoint, shape: RunShape): RunPlan {
   const o = resume.options;
@@ -385,6 +404,7 @@ export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resum
       eta: options.eta ?? o.eta,
       lambda: options.lambda ?? o.lambda ?? 0,
       momentum: options.momentum ?? o.momentum ?? 0,
+      dropout: options.dropout ?? o.dropout ?? 0,
       shuffle: options.shuffle ?? o.shuffle,
       seed: options.seed ?? resume.seed,
       threads,
@@ -395,7 +415,7 @@ export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resum
     shape,
   );
   const recorded = {
-    miniBatchSize: o.miniBatchSize, eta: o.eta, lambda: o.lambda ?? 0, momentum: o.momentum ?? 0, shuffle: o.shuffle, seed: resume.seed, kernel: o.kernel,
+    miniBatchSize: o.miniBatchSize, eta: o.eta, lambda: o.lambda ?? 0, momentum: o.momentum ?? 0, dropout: o.dropout ?? 0, shuffle: o.shuffle, seed: resume.seed, kernel: o.kernel,
     etaSchedule: o.etaSchedule, earlyStopping: o.earlyStopping,
   };
   for (const key of Object.keys(recorded) as (keyof typeof recorded)[]) {

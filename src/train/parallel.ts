@@ -30,7 +30,10 @@ export async function parallelEngine(
   const lease = await pool.lease();
   let run;
   try {
-    run = createSharedRun(net.spec, net.params, train, test, { threads, miniBatchSize, kernel, privateWeights, parallelism, momentum: plan.momentum }, lease.held);
+    run = createSharedRun(net.spec, net.params, train, test, {
+      threads, miniBatchSize, kernel, privateWeights, parallelism, momentum: plan.momentum,
+      ...(plan.dropout > 0 && { dropout: { rate: plan.dropout, seed: plan.seed } }),
+    }, lease.held);
   } catch (error) {
     await lease.release();
     throw error;
@@ -43,12 +46,12 @@ export async function parallelEngine(
   let closed: Promise<void> | undefined;
 
   return {
-    async runEpoch(order, eta, progress, stopBefore = 0x7fffffff): Promise<EpochOutcome> {
+    async runEpoch(order, trainingEpoch, eta, progress, stopBefore = 0x7fffffff): Promise<EpochOutcome> {
       views.order.set(order);
       beginEpoch(views.control, stopBefore);
       epoch++;
       const tasks = Array.from({ length: threads }, (_, worker) =>
-        lease.runEpoch(run, { worker, epoch, eta, decay: weightDecay(eta, plan.lambda, train.count) }).catch((error: unknown) => {
+        lease.runEpoch(run, { worker, epoch, trainingEpoch, eta, decay: weightDecay(eta, plan.lambda, train.count) }).catch((error: unknown) => {
           markFailed(views.control); // a dead or failed worker must not leave the others at a barrier
           throw new TrainingThreadError(worker, error);
         }),

@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { backprop, createScratch } from "../core/backprop.js";
 import { fillTarget, type Dataset } from "../core/dataset.js";
+import { Dropout } from "../core/dropout.js";
 import { countCorrect } from "../core/evaluate.js";
 import type { Network } from "../core/network.js";
 import { descend, weightDecay } from "../core/sgd.js";
@@ -20,6 +21,7 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
   const gradient = params instanceof Float32Array ? new Float32Array(params.length) : new Float64Array(params.length);
   const momentum = plan.momentum > 0 ? { velocity: gradient.slice(), mu: plan.momentum } : undefined;
   const scratch = createScratch(net.sizes);
+  const dropout = plan.dropout > 0 ? new Dropout(net.sizes, { rate: plan.dropout, seed: plan.seed }) : undefined;
   const { miniBatchSize } = plan;
   // kept across epochs, so many short epochs still give the event loop a turn every YIELD_EVERY_MS
   let lastTurn = performance.now();
@@ -35,7 +37,7 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
   };
 
   return {
-    async runEpoch(order, eta, progress, stopBefore = Infinity): Promise<EpochOutcome> {
+    async runEpoch(order, epoch, eta, progress, stopBefore = Infinity): Promise<EpochOutcome> {
       const started = performance.now();
       let lastProgress = started;
       let costSum = 0;
@@ -43,10 +45,11 @@ export function serialEngine(net: Network, train: Dataset, test: Dataset | undef
       for (let start = 0; start < order.length && start / miniBatchSize < stopBefore; start += miniBatchSize) {
         const end = Math.min(start + miniBatchSize, order.length);
         let batchCost = 0;
+        dropout?.draw(epoch, start / miniBatchSize);
         for (let p = start; p < end; p++) {
           const i = order[p]!;
           fillTarget(train, i, scratch.y);
-          batchCost += backprop(arch, params, train.inputs, i * train.inputSize, gradient, scratch);
+          batchCost += backprop(arch, params, train.inputs, i * train.inputSize, gradient, scratch, dropout);
         }
         costSum += batchCost;
         if (!Number.isFinite(batchCost)) {

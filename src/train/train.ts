@@ -108,6 +108,7 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
       const eta = schedule.eta;
       const outcome = await engine.runEpoch(
         order,
+        epoch,
         eta,
         onProgress && ((examplesDone) => onProgress({ epoch, examplesDone, examples: order.length })),
       );
@@ -117,7 +118,7 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
           // The failing step's update was applied: replay the epoch (deterministic) up to the step before it.
           engine.load(epochStart, epochStartVelocities);
           network.params.set(epochStart);
-          if (outcome.divergedAt > 0) await engine.runEpoch(order, eta, undefined, outcome.divergedAt);
+          if (outcome.divergedAt > 0) await engine.runEpoch(order, epoch, eta, undefined, outcome.divergedAt);
         }
         throw new DivergenceError(epoch, outcome.divergedAt + 1, eta);
       }
@@ -150,13 +151,13 @@ async function runEpochs(network: Network, trainingData: Dataset, options: Train
       if (restoreBest && next.improved) best = network.params.slice();
       const every = options.checkpoint?.every ?? 1;
       if (options.checkpoint && (epoch % every === 0 || epoch === plan.epochs || schedule.stopped !== undefined)) {
-        const { epochs, miniBatchSize, eta: eta0, lambda, momentum, shuffle, threads, kernel, etaSchedule, earlyStopping } = plan;
+        const { epochs, miniBatchSize, eta: eta0, lambda, momentum, dropout, shuffle, threads, kernel, etaSchedule, earlyStopping } = plan;
         const metadata = options.checkpoint.metadata ?? resume?.metadata;
         await saveCheckpoint(options.checkpoint.path, {
           network, epoch, seed: plan.seed, rngState: rng.state(), order,
           options: {
             epochs, miniBatchSize, eta: eta0, shuffle, threads, kernel,
-            ...(lambda > 0 && { lambda }), ...(momentum > 0 && { momentum }), ...(etaSchedule && { etaSchedule }), ...(earlyStopping && { earlyStopping }),
+            ...(lambda > 0 && { lambda }), ...(momentum > 0 && { momentum }), ...(dropout > 0 && { dropout }), ...(etaSchedule && { etaSchedule }), ...(earlyStopping && { earlyStopping }),
           },
           ...(momentum > 0 && { velocities: engine.velocities()! }),
           ...(metadata !== undefined && { metadata }),

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { Dropout } from "../dropout.js";
 import type { Architecture, Layout, Params } from "../network.js";
 import { share, weightedShare } from "../share.js";
 import { abi } from "./abi.js";
@@ -323,15 +324,18 @@ export class WasmKernel {
 
   /**
    * Forward pass, BP1 and BP2 for training example i with target y: leaves where its non-zero
-   * inputs are, its activations and its δs in example slot `s`, and returns its cost.
+   * inputs are, its activations and its δs in example slot `s`, and returns its cost. With
+   * `dropout`, under its current mask, as backprop.ts's forwardAndDeltas: the slot holds the masked
+   * hidden activations (rounded to float32), and BP2's δ_j is ((w^T δ)_j ⊙ σ'(z_j)) · c_j with σ' at
+   * the unscaled activation, in TypeScript over float32 views.
    */
-  forwardAndDeltas(i: number, y: Float64Array, s: number): number {
+  forwardAndDeltas(i: number, y: Float64Array, s: number, dropout?: Dropout): number {
     const { wasm, kernel, arch, int32 } = this;
     const slot = this.slots[s]!;
     const { offsets, indices, values } = this.at.inputs;
     const first = int32[(offsets >> 2) + i]!;
     const count = int32[(offsets >> 2) + i + 1]! - first;
-    const output = this.feedforward(indices + 4 * first, values + 4 * first, count, slot);
+    const output = this.feedforward(indices + 4 * first, values + 4 * first, count, slot, dropout);
     const last = kernel.padded.length - 1;
     // BP1: δ^L = ∇_a C ⊙ σ'(z^L), and the cost
     let cost: number;
@@ -344,16 +348,23 @@ export class WasmKernel {
     }
     for (let l = last; l > 0; l--) {
       // BP2: δ^(l−1) = ((w^l)^T δ^l) ⊙ σ'(z^(l−1))
-      const activations = this.wasmHidden ? slot.a[l - 1]! : 0; // backward applies σ' = a(1 − a); 0: done below, in TypeScript
+      // backward applies σ' = a(1 − a); 0: done below, in TypeScript (with dropout, from the unscaled a)
+      const activations = this.wasmHidden && !dropout ? slot.a[l - 1]! : 0;
       const weights = this.at.params + 4 * kernel.weightOffsets[l]!;
       wasm.backward(weights, kernel.sizes[l]!, slot.delta[l]!, slot.delta[l - 1]!, kernel.padded[l]!, activations);
-      if (!this.wasmHidden) arch.hidden.scaleByDerivative(this.zView[l - 1]!, slot.aView[l - 1]!, slot.deltaView[l - 1]!);
+      if (dropout) {
+        arch.hidden.scaleByDerivative(this.zView[l - 1]!, dropout.unscaled[l - 1]!, slot.deltaView[l - 1]!);
+        dropout.scaleDelta(l - 1, slot.deltaView[l - 1]!); // · c_j: a dropped neuron's δ is 0
+      } else if (!this.wasmHidden) arch.hidden.scaleByDerivative(this.zView[l - 1]!, slot.aView[l - 1]!, slot.deltaView[l - 1]!);
     }
     return cost;
   }
 
-  /** z^l = w^l a^(l−1) + b^l, a^l = σ(z^l) from the non-zero inputs (idx, val, count), into `slot`. */
-  private feedforward(idx: number, val: number, count: number, slot: Slot): Float32Array {
+  /**
+   * z^l = w^l a^(l−1) + b^l, a^l = σ(z^l) from the non-zero inputs (idx, val, count), into `slot`;
+   * with `dropout`, each hidden a^l masked (a_j ← a_j · c_j) before the next layer reads it.
+   */
+  private feedforward(idx: number, val: number, count: number, slot: Slot, dropout?: Dropout): Float32Array {
     const { wasm, kernel, arch, int32 } = this;
     int32[(slot.inputs + abi.slotPositions) >> 2] = idx;
     int32[(slot.inputs + abi.slotValues) >> 2] = val;
@@ -366,6 +377,7 @@ export class WasmKernel {
       // sigmoid, the default, in wasm (the same values as its TypeScript apply, without a Math.exp call per neuron)
       if (activation.name === "sigmoid") wasm.sigmoid(this.z[l]!, slot.a[l]!, kernel.sizes[l + 1]!);
       else activation.apply(this.zView[l]!, slot.aView[l]!);
+      if (dropout && l < last) dropout.scale(l, slot.aView[l]!);
       idx = this.identity;
       val = slot.a[l]!;
       count = kernel.sizes[l + 1]!;

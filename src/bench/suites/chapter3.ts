@@ -3,7 +3,7 @@
  * rule reaches, the epochs it ran and its wall-clock time, as the README's "Chapter 3" section
  * quotes them. For each dataset (the bundled digits, 8,000 / 2,000, and Fashion-MNIST, 60,000 /
  * 10,000) a 784-100-10 network of sigmoids with the cross-entropy cost, η 0.5, batch 10, seed 1, is
- * trained plain, with L2 (λ 5), with momentum (μ 0.5), with both, and with early stopping on a
+ * trained plain, with L2 (λ 5), with momentum (μ 0.5), with both, with dropout (p 0.5), and with early stopping on a
  * validation set held out of the training set. Then network2.py's overfitting run: 784-30-10 on
  * the first 1,000 digits for many epochs, without and with λ 0.1, training and test accuracy per
  * epoch, drawn as the plot beside the results file.
@@ -36,6 +36,7 @@ const rules: readonly Rule[] = [
   { name: "L2, λ 5", options: { lambda: 5 }, flags: " --lambda 5" },
   { name: "momentum, μ 0.5", options: { momentum: 0.5 }, flags: " --momentum 0.5" },
   { name: "L2 λ 5 + momentum μ 0.5", options: { lambda: 5, momentum: 0.5 }, flags: " --lambda 5 --momentum 0.5" },
+  { name: "dropout, p 0.5", options: { dropout: 0.5 }, flags: " --dropout 0.5" },
   {
     name: "L2 λ 5, early stopping (patience 10, best kept)",
     options: { lambda: 5 }, flags: " --lambda 5 --early-stopping 10 --keep-best", validation: true,
@@ -46,7 +47,7 @@ export const chapter3 = defineSuite({
   name: "chapter3",
   script: "bench:chapter3",
   section: "chapter3",
-  summary: "chapter 3's rules (L2, momentum, early stopping) on the digits and Fashion-MNIST: accuracy, epochs, time; and the overfitting L2 prevents",
+  summary: "chapter 3's rules (L2, momentum, dropout, early stopping) on the digits and Fashion-MNIST: accuracy, epochs, time; and the overfitting L2 prevents",
   options: {
     data: { type: "string", default: "digits,fashion-mnist", quick: "digits", help: `datasets: ${datasets.join(", ")}` },
     epochs: { type: "string", default: "30", quick: "2", help: "epochs of each run (early stopping may take twice as many)" },

@@ -9,6 +9,7 @@ import { Dropout, dropoutDraw, isDropped } from "../src/core/dropout.js";
 import { createDataset, createPool, DivergenceError, loadCheckpoint, Network, sliceDataset, train, ValidationError, type TrainOptions } from "../src/index.js";
 import { neuronSplitRuns } from "../src/train/options.js";
 import { someDigits } from "./fixtures/digits.js";
+import { expectCliRule, expectJobSpecRule } from "./fixtures/training-rules.js";
 
 const pools = [2, 3, 4].map((threads) => createPool({ threads }));
 afterAll(() => Promise.all(pools.map((p) => p.close())));
@@ -233,48 +234,10 @@ describe("dropout", () => {
 
 describe("dropout from the command line and in job specs", () => {
   it("shoal train --dropout trains the library's bits, records p, and --resume continues it bit-identically", async () => {
-    const { shoal } = await import("./fixtures/cli-helpers.js");
-    const { loadModel, loadMnistDigits } = await import("../src/index.js");
-    const out = join(dir, "cli-dropout.json");
-    const checkpoint = join(dir, "cli-dropout.ckpt.json");
-    const args = ["train", "--limit", "200", "--test-limit", "50", "--hidden", "10", "--eta", "1", "--dropout", "0.5", "--seed", "4", "--threads", "1", "--out", out];
-    const first = await shoal([...args, "--epochs", "1", "--checkpoint", checkpoint]);
-    expect(first.code, first.stderr).toBe(0);
-    const refused = await shoal(["train", "--resume", checkpoint, "--epochs", "2", "--dropout", "0.2"]);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain("--dropout cannot be given with it");
-    const resumed = await shoal(["train", "--resume", checkpoint, "--epochs", "2"]);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    const { network, metadata } = await loadModel(out);
-    expect(metadata).toMatchObject({ dropout: 0.5 });
-    const digits = await loadMnistDigits();
-    const net = Network.create([784, 10, 10], { seed: 4 });
-    await train(net, sliceDataset(digits.train, 0, 200), { epochs: 2, miniBatchSize: 10, eta: 1, dropout: 0.5, seed: 4, threads: 1, testData: sliceDataset(digits.test, 0, 50) });
-    expect(Array.from(network.params)).toEqual(Array.from(net.params));
-    for (const value of ["1", "-0.5", "x"]) {
-      const bad = await shoal(["train", "--dropout", value, "--epochs", "1"]);
-      expect(bad.code).toBe(2);
-      expect(bad.stderr).toContain(`--dropout must be a number in [0, 1), got ${value}`);
-    }
+    await expectCliRule({ option: "dropout", value: 0.5, flag: "--dropout" }, dir, ["1", "-0.5", "x"], "a number in [0, 1)");
   }, 60_000);
 
   it("a job spec's dropout trains as the library does; a bad one is refused at submit", async () => {
-    const { createBackgroundTrainer } = await import("../src/service/index.js");
-    const { parseModel } = await import("../src/io/model-format.js");
-    const { loadMnistDigits } = await import("../src/index.js");
-    const trainer = await createBackgroundTrainer();
-    try {
-      const spec = { data: { name: "mnist" as const, limit: 200, testLimit: 50 }, layers: [784, 10, 10], epochs: 2, miniBatchSize: 10, eta: 1, dropout: 0.5, seed: 4, threads: 1 };
-      const job = await trainer.submit(spec);
-      for await (const _ of trainer.events(job.id));
-      expect(trainer.job(job.id)?.status).toBe("done");
-      const digits = await loadMnistDigits();
-      const net = Network.create([784, 10, 10], { seed: 4 });
-      await train(net, sliceDataset(digits.train, 0, 200), { epochs: 2, miniBatchSize: 10, eta: 1, dropout: 0.5, seed: 4, threads: 1 });
-      expect(Array.from(parseModel(await trainer.model(job.id), "job").network.params)).toEqual(Array.from(net.params));
-      await expect(trainer.submit({ ...spec, dropout: 1 })).rejects.toThrow("dropout must be a number in [0, 1), got 1");
-    } finally {
-      await trainer.close();
-    }
+    await expectJobSpecRule({ option: "dropout", value: 0.5, flag: "--dropout" }, 1, "dropout must be a number in [0, 1), got 1");
   }, 60_000);
 });

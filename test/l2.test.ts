@@ -9,6 +9,7 @@ import { backprop, createScratch } from "../src/core/backprop.js";
 import { fillTarget } from "../src/core/dataset.js";
 import { createDataset, createPool, loadCheckpoint, Network, train, ValidationError, type TrainOptions } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
+import { expectCliRule, expectJobSpecRule } from "./fixtures/training-rules.js";
 
 const pools = [2, 3, 4].map((threads) => createPool({ threads }));
 afterAll(() => Promise.all(pools.map((p) => p.close())));
@@ -119,40 +120,11 @@ describe("L2 regularisation", () => {
 });
 
 describe("λ from the command line and in job specs", () => {
-  it("shoal train --lambda trains the library's bits and records λ; a negative one is a usage error", async () => {
-    const { shoal } = await import("./fixtures/cli-helpers.js");
-    const { loadModel, loadMnistDigits, sliceDataset } = await import("../src/index.js");
-    const out = join(dir, "cli-l2.json");
-    const run = await shoal(["train", "--limit", "200", "--test-limit", "50", "--hidden", "10", "--epochs", "2", "--lambda", "5", "--seed", "4", "--threads", "1", "--out", out]);
-    expect(run.code, run.stderr).toBe(0);
-    const { network, metadata } = await loadModel(out);
-    expect(metadata).toMatchObject({ lambda: 5 });
-    const digits = await loadMnistDigits();
-    const net = Network.create([784, 10, 10], { seed: 4 });
-    await train(net, sliceDataset(digits.train, 0, 200), { epochs: 2, miniBatchSize: 10, eta: 3, lambda: 5, seed: 4, threads: 1, testData: sliceDataset(digits.test, 0, 50) });
-    expect(Array.from(network.params)).toEqual(Array.from(net.params));
-    const bad = await shoal(["train", "--lambda", "-1", "--epochs", "1"]);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("--lambda must be a number ≥ 0, got -1");
+  it("shoal train --lambda trains the library's bits, records λ, and --resume continues it bit-identically; a negative one is a usage error", async () => {
+    await expectCliRule({ option: "lambda", value: 5, flag: "--lambda" }, dir, ["-1"], "a number ≥ 0");
   }, 60_000);
 
   it("a job spec's lambda trains as the library does; a bad one is refused at submit", async () => {
-    const { createBackgroundTrainer } = await import("../src/service/index.js");
-    const { parseModel } = await import("../src/io/model-format.js");
-    const { loadMnistDigits, sliceDataset } = await import("../src/index.js");
-    const trainer = await createBackgroundTrainer();
-    try {
-      const spec = { data: { name: "mnist" as const, limit: 200, testLimit: 50 }, layers: [784, 10, 10], epochs: 2, miniBatchSize: 10, eta: 3, lambda: 5, seed: 4, threads: 1 };
-      const job = await trainer.submit(spec);
-      for await (const _ of trainer.events(job.id));
-      expect(trainer.job(job.id)?.status).toBe("done");
-      const digits = await loadMnistDigits();
-      const net = Network.create([784, 10, 10], { seed: 4 });
-      await train(net, sliceDataset(digits.train, 0, 200), { epochs: 2, miniBatchSize: 10, eta: 3, lambda: 5, seed: 4, threads: 1 });
-      expect(Array.from(parseModel(await trainer.model(job.id), "job").network.params)).toEqual(Array.from(net.params));
-      await expect(trainer.submit({ ...spec, lambda: -2 })).rejects.toThrow("lambda must be a finite number ≥ 0, got -2");
-    } finally {
-      await trainer.close();
-    }
+    await expectJobSpecRule({ option: "lambda", value: 5, flag: "--lambda" }, -2, "lambda must be a finite number ≥ 0, got -2");
   }, 60_000);
 });

@@ -9,6 +9,7 @@ import { backprop, createScratch } from "../src/core/backprop.js";
 import { fillTarget } from "../src/core/dataset.js";
 import { createDataset, createPool, DivergenceError, loadCheckpoint, Network, sliceDataset, train, ValidationError, type TrainOptions } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
+import { expectCliRule, expectJobSpecRule } from "./fixtures/training-rules.js";
 
 const pools = [2, 3, 4].map((threads) => createPool({ threads }));
 afterAll(() => Promise.all(pools.map((p) => p.close())));
@@ -193,46 +194,11 @@ describe("momentum", () => {
 
 describe("momentum from the command line, in job specs and in checkpoint files", () => {
   it("shoal train --momentum trains the library's bits, records μ, and --resume continues it bit-identically", async () => {
-    const { shoal } = await import("./fixtures/cli-helpers.js");
-    const { loadModel, loadMnistDigits, sliceDataset: slice } = await import("../src/index.js");
-    const out = join(dir, "cli-momentum.json");
-    const checkpoint = join(dir, "cli-momentum.ckpt.json");
-    const args = ["train", "--limit", "200", "--test-limit", "50", "--hidden", "10", "--eta", "1", "--momentum", "0.9", "--seed", "4", "--threads", "1", "--out", out];
-    const first = await shoal([...args, "--epochs", "1", "--checkpoint", checkpoint]);
-    expect(first.code, first.stderr).toBe(0);
-    const resumed = await shoal(["train", "--resume", checkpoint, "--epochs", "2"]);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    const { network, metadata } = await loadModel(out);
-    expect(metadata).toMatchObject({ momentum: 0.9 });
-    const digits = await loadMnistDigits();
-    const net = Network.create([784, 10, 10], { seed: 4 });
-    await train(net, slice(digits.train, 0, 200), { epochs: 2, miniBatchSize: 10, eta: 1, momentum: 0.9, seed: 4, threads: 1, testData: slice(digits.test, 0, 50) });
-    expect(Array.from(network.params)).toEqual(Array.from(net.params));
-    for (const value of ["1", "-0.5", "x"]) {
-      const bad = await shoal(["train", "--momentum", value, "--epochs", "1"]);
-      expect(bad.code).toBe(2);
-      expect(bad.stderr).toContain(`--momentum must be a number in [0, 1), got ${value}`);
-    }
+    await expectCliRule({ option: "momentum", value: 0.9, flag: "--momentum" }, dir, ["1", "-0.5", "x"], "a number in [0, 1)");
   }, 60_000);
 
   it("a job spec's momentum trains as the library does; a bad one is refused at submit", async () => {
-    const { createBackgroundTrainer } = await import("../src/service/index.js");
-    const { parseModel } = await import("../src/io/model-format.js");
-    const { loadMnistDigits } = await import("../src/index.js");
-    const trainer = await createBackgroundTrainer();
-    try {
-      const spec = { data: { name: "mnist" as const, limit: 200, testLimit: 50 }, layers: [784, 10, 10], epochs: 2, miniBatchSize: 10, eta: 1, momentum: 0.5, seed: 4, threads: 1 };
-      const job = await trainer.submit(spec);
-      for await (const _ of trainer.events(job.id));
-      expect(trainer.job(job.id)?.status).toBe("done");
-      const digits = await loadMnistDigits();
-      const net = Network.create([784, 10, 10], { seed: 4 });
-      await train(net, sliceDataset(digits.train, 0, 200), { epochs: 2, miniBatchSize: 10, eta: 1, momentum: 0.5, seed: 4, threads: 1 });
-      expect(Array.from(parseModel(await trainer.model(job.id), "job").network.params)).toEqual(Array.from(net.params));
-      await expect(trainer.submit({ ...spec, momentum: 1 })).rejects.toThrow("momentum must be a number in [0, 1), got 1");
-    } finally {
-      await trainer.close();
-    }
+    await expectJobSpecRule({ option: "momentum", value: 0.5, flag: "--momentum" }, 1, "momentum must be a number in [0, 1), got 1");
   }, 60_000);
 
   it("a version 3 checkpoint (before momentum) loads and resumes as a run without it", async () => {

@@ -153,7 +153,7 @@ describe("invalid options are rejected before any thread starts", () => {
     [
       "a misspelt option",
       { minibatchSize: 5 },
-      'unknown train option "minibatchSize" (did you mean miniBatchSize?); known: epochs, miniBatchSize, eta, lambda, seed, shuffle, threads, pool, ' +
+      'unknown train option "minibatchSize" (did you mean miniBatchSize?); known: epochs, miniBatchSize, eta, lambda, momentum, dropout, seed, shuffle, threads, pool, ' +
         "kernel, parallelism, testData, validationData, etaSchedule, earlyStopping, monitor, onEpoch, onProgress, signal, checkpoint, resume",
     ],
   ];

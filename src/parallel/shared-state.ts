@@ -449,30 +449,19 @@ export function mapRun(run: SharedRun): RunViews {
   };
 }
 
-/** Copies a network's parameters into the run (converting to the kernel layout for wasm). */
-export function writeParams(run: SharedRun, views: RunViews, layout: Layout, params: Params): void {
+/** What the coordinator copies in and out of a run: its parameters, or (with momentum) their velocities, each in the parameters' layout. */
+export type RunValues = "params" | "velocities";
+
+/** Copies a network's parameters (or velocities) into the run, converting to the kernel layout for wasm. */
+export function writeParams(run: SharedRun, views: RunViews, layout: Layout, values: Params, into: RunValues = "params"): void {
   const kernel = kernelLayoutOfRun(run);
-  if (kernel) pack(layout, params, kernel, views.params as Float32Array);
-  else views.params.set(params);
+  if (kernel) pack(layout, values, kernel, views[into] as Float32Array);
+  else views[into].set(values);
 }
 
-/** Copies the run's parameters back into a network's parameter vector. */
-export function readParams(run: SharedRun, views: RunViews, layout: Layout, params: Params): void {
+/** Copies the run's parameters (or velocities) back into a vector in the network's layout. */
+export function readParams(run: SharedRun, views: RunViews, layout: Layout, values: Params, from: RunValues = "params"): void {
   const kernel = kernelLayoutOfRun(run);
-  if (kernel) unpack(kernel, views.params as Float32Array, layout, params);
-  else params.set(views.params);
-}
-
-/** Copies velocities in the network's layout into a momentum run (converting as writeParams does). */
-export function writeVelocities(run: SharedRun, views: RunViews, layout: Layout, velocities: Params): void {
-  const kernel = kernelLayoutOfRun(run);
-  if (kernel) pack(layout, velocities, kernel, views.velocities as Float32Array);
-  else views.velocities.set(velocities);
-}
-
-/** Copies a momentum run's velocities back into the network's layout. */
-export function readVelocities(run: SharedRun, views: RunViews, layout: Layout, velocities: Params): void {
-  const kernel = kernelLayoutOfRun(run);
-  if (kernel) unpack(kernel, views.velocities as Float32Array, layout, velocities);
-  else velocities.set(views.velocities);
+  if (kernel) unpack(kernel, views[from] as Float32Array, layout, values);
+  else values.set(views[from]);
 }

@@ -5,7 +5,7 @@ import type { Network } from "../core/network.js";
 import { beginEpoch, markFailed, requestAbort, stepsDone } from "../parallel/barrier.js";
 import type { EpochShareResult, StepPhases } from "../parallel/epoch-share.js";
 import { TrainingPool } from "../parallel/pool.js";
-import { createSharedRun, mapRun, readParams, readVelocities, writeParams, writeVelocities } from "../parallel/shared-state.js";
+import { createSharedRun, mapRun, readParams, writeParams } from "../parallel/shared-state.js";
 import { PROGRESS_INTERVAL_MS, type Engine, type EpochOutcome } from "./engine.js";
 import type { RunPlan } from "./options.js";
 
@@ -83,12 +83,12 @@ export async function parallelEngine(
     },
     load(params, velocities) {
       writeParams(run, views, net.architecture.layout, params);
-      if (run.momentum > 0 && velocities) writeVelocities(run, views, net.architecture.layout, velocities);
+      if (run.momentum > 0 && velocities) writeParams(run, views, net.architecture.layout, velocities, "velocities");
     },
     velocities() {
       if (run.momentum === 0) return undefined;
       const velocities = net.params.slice().fill(0);
-      readVelocities(run, views, net.architecture.layout, velocities);
+      readParams(run, views, net.architecture.layout, velocities, "velocities");
       return velocities;
     },
     close() {

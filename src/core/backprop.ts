@@ -75,17 +75,8 @@ export function feedforward(
   const { sizes, weightOffsets, biasOffsets } = arch.layout;
   const last = sizes.length - 2;
 
-  // Layer 1 visits only the non-zero inputs: a zero input adds nothing to z (forward) nor to ∂C/∂w
-  // (BP4), and about 80% of MNIST pixels are 0. Exact, not an approximation.
   const { xIndex, xValue } = scratch;
-  let count = 0;
-  for (let k = 0; k < sizes[0]!; k++) {
-    const v = inputs[offset + k]!;
-    if (v !== 0) {
-      xIndex[count] = k;
-      xValue[count++] = v;
-    }
-  }
+  const count = nonZeroInputs(inputs, offset, sizes[0]!, xIndex, xValue);
   scratch.xCount[0] = count;
 
   let prev: Float64Array | undefined;
@@ -108,6 +99,23 @@ export function feedforward(
     prev = a;
   }
   return prev!;
+}
+
+/**
+ * The non-zero values of inputs[offset … offset + n) and their positions, in order, into xValue and
+ * xIndex; returns how many. Layer 1 visits only these: a zero input adds nothing to z (forward) nor
+ * to ∂C/∂w (BP4), and about 80% of MNIST pixels are 0. Exact, not an approximation.
+ */
+export function nonZeroInputs(inputs: ArrayLike<number>, offset: number, n: number, xIndex: Int32Array, xValue: Float64Array): number {
+  let count = 0;
+  for (let k = 0; k < n; k++) {
+    const v = inputs[offset + k]!;
+    if (v !== 0) {
+      xIndex[count] = k;
+      xValue[count++] = v;
+    }
+  }
+  return count;
 }
 
 /**

@@ -46,13 +46,16 @@ function mixIn(h: number, word: number): number {
  * with seed `seed` (an integer, up to 2⁵³). The neuron drops when it is below p.
  */
 export function dropoutDraw(seed: number, epoch: number, step: number, layer: number, neuron: number): number {
+  return mixIn(hashPrefix(seed, epoch, step, layer), neuron) / 0x100000000;
+}
+
+/** The hash of (seed, epoch, step, layer): what every neuron of a layer's draw in a mini-batch starts from. */
+function hashPrefix(seed: number, epoch: number, step: number, layer: number): number {
   let h = mixIn(0x2545f491, seed % 0x100000000);
   h = mixIn(h, Math.floor(seed / 0x100000000));
   h = mixIn(h, epoch);
   h = mixIn(h, step);
-  h = mixIn(h, layer);
-  h = mixIn(h, neuron);
-  return h / 0x100000000;
+  return mixIn(h, layer);
 }
 
 /** Whether that neuron drops at rate p (see {@link dropoutDraw}). */
@@ -89,9 +92,12 @@ export class Dropout {
   /** Draws the mask of mini-batch `step` (0-based) of epoch `epoch` (1-based, from the run's start). */
   draw(epoch: number, step: number): void {
     const { rate, seed } = this.plan;
-    this.factors.forEach((c, l) => {
-      for (let j = 0; j < c.length; j++) c[j] = isDropped(rate, seed, epoch, step, l + 1, j) ? 0 : this.keep;
-    });
+    for (let l = 0; l < this.factors.length; l++) {
+      const c = this.factors[l]!;
+      // dropoutDraw's hash up to the layer, once per layer; then one more word per neuron (the same values)
+      const prefix = hashPrefix(seed, epoch, step, l + 1);
+      for (let j = 0; j < c.length; j++) c[j] = mixIn(prefix, j) / 0x100000000 < rate ? 0 : this.keep;
+    }
   }
 
   /**

@@ -6,6 +6,11 @@ export function weightDecay(eta: number, lambda: number, trainingExamples: numbe
   return lambda === 0 ? 1 : 1 - (eta * lambda) / trainingExamples;
 }
 
+/** Refuses an L2 λ that is not a finite number ≥ 0 (`name` as the message should call it). */
+export function checkLambda(lambda: unknown, name = "lambda"): void {
+  check(typeof lambda === "number" && Number.isFinite(lambda) && lambda >= 0, `${name} must be a finite number ≥ 0, got ${show(lambda)}`);
+}
+
 /** Refuses a momentum μ outside [0, 1) (at 1 the velocities never decay; above, they grow). */
 export function checkMomentum(momentum: unknown): void {
   check(typeof momentum === "number" && momentum >= 0 && momentum < 1, `momentum must be a number in [0, 1), got ${show(momentum)}`);

@@ -1,7 +1,7 @@
 import fsp from "node:fs/promises";
 import { check, checkInteger, ModelFileError, show, ValidationError } from "../core/errors.js";
 import { Network } from "../core/network.js";
-import { checkMomentum } from "../core/sgd.js";
+import { checkLambda, checkMomentum } from "../core/sgd.js";
 import { checkDropout } from "../core/dropout.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { parseModel, toModelJson, type ModelJson } from "./model-format.js";
@@ -139,7 +139,7 @@ function parseCheckpoint(value: unknown, path: string): Checkpoint {
   check(typeof o.shuffle === "boolean", "options.shuffle must be a boolean");
   checkInteger("options.threads", o.threads, 0);
   check(o.kernel === "js" || o.kernel === "wasm", `options.kernel must be js or wasm, got ${show(o.kernel)}`);
-  check(o.lambda === undefined || (typeof o.lambda === "number" && Number.isFinite(o.lambda) && o.lambda >= 0), `options.lambda must be a number ≥ 0, got ${show(o.lambda)}`);
+  if (o.lambda !== undefined) checkLambda(o.lambda, "options.lambda");
   if (o.momentum !== undefined) checkMomentum(o.momentum);
   const momentum = o.momentum ?? 0;
   if (o.dropout !== undefined) checkDropout(o.dropout);

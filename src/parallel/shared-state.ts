@@ -321,7 +321,6 @@ export function createSharedRun(
     throw new Error("privateWeights needs the wasm kernel, no momentum, and every mini-batch to fit in the example slots");
   }
   // planRun refuses it first (neuronSplitRefusal): the neuron split's kernel has no masks
-  if (settings.parallelism === "neurons" && settings.dropout) throw new Error("the neuron split does not take dropout");
   const needsGradients = !wasmLayout || !batchInSlots || settings.privateWeights;
   const gradientStride = needsGradients ? Math.ceil(paramBytes / CACHE_LINE) * CACHE_LINE : 0;
   const gradients = arena.take(threads * gradientStride, CACHE_LINE);
@@ -331,6 +330,11 @@ export function createSharedRun(
   const scratchStride = wasmLayout ? Math.ceil(threadScratchBytes(wasmLayout, slotCount, mostInputs) / CACHE_LINE) * CACHE_LINE : 0;
   const scratch = arena.take(threads * scratchStride, CACHE_LINE);
   const batch = Math.min(settings.miniBatchSize, train.count);
+  if (settings.parallelism === "neurons") {
+    if (settings.dropout) throw new Error("the neuron split does not take dropout");
+    if (spec.sizes.length !== 3) throw new Error("the neuron split takes networks of one hidden layer");
+    if (batch > NEURON_MAX_BATCH) throw new Error(`the neuron split takes mini-batches of at most ${NEURON_MAX_BATCH}`);
+  }
   const neurons = settings.parallelism !== "neurons" ? undefined
     : wasmLayout ? planNeurons(arena, spec.sizes, threads, batch, mostInputs, momentum > 0)
     : planJsNeurons(arena, spec.sizes, batch);
@@ -371,8 +375,6 @@ export function createSharedRun(
  * the hidden layer's padded width, in blocks of 4 neurons (the kernel's SIMD width).
  */
 function planNeurons(arena: Arena, sizes: readonly number[], threads: number, slotCount: number, mostInputs: number, momentum: boolean): NeuronRegions {
-  if (sizes.length !== 3) throw new Error("the neuron split takes networks of one hidden layer");
-  if (slotCount > NEURON_MAX_BATCH) throw new Error(`the neuron split takes mini-batches of at most ${NEURON_MAX_BATCH}`);
   const [n0, n1, n2] = sizes as [number, number, number];
   const kernel = kernelLayoutOf(sizes);
   const [np1, np2] = kernel.padded as [number, number];
@@ -415,8 +417,6 @@ function planNeurons(arena: Arena, sizes: readonly number[], threads: number, sl
  * neurons' working values and its copy of the output layer in its own memory (neuron-split-js.ts).
  */
 function planJsNeurons(arena: Arena, sizes: readonly number[], slotCount: number): NeuronRegions {
-  if (sizes.length !== 3) throw new Error("the neuron split takes networks of one hidden layer");
-  if (slotCount > NEURON_MAX_BATCH) throw new Error(`the neuron split takes mini-batches of at most ${NEURON_MAX_BATCH}`);
   const stride = Math.ceil((8 * sizes[1]!) / CACHE_LINE) * CACHE_LINE;
   const exchange: [number, number] = [arena.take(slotCount * stride, CACHE_LINE), arena.take(slotCount * stride, CACHE_LINE)];
   return { stride, slotCount, exchange, parts: [] };

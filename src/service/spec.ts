@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import type { DatasetInit } from "../core/dataset.js";
 import type { NetworkOptions } from "../core/network.js";
-import { checkMomentum } from "../core/sgd.js";
+import { checkLambda, checkMomentum } from "../core/sgd.js";
 import { checkDropout } from "../core/dropout.js";
 import type { ValidationSplit } from "../core/hold-out.js";
 import type { TrainOptions } from "../train/options.js";
@@ -184,7 +184,7 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
   }
   const hasValidation = spec.validation !== undefined;
   if (spec.parallelism !== undefined) checkField("parallelism", spec.parallelism, fields.parallelism);
-  check(spec.lambda === undefined || (typeof spec.lambda === "number" && Number.isFinite(spec.lambda) && spec.lambda >= 0), `lambda must be a finite number ≥ 0, got ${show(spec.lambda)}`);
+  if (spec.lambda !== undefined) checkLambda(spec.lambda);
   if (spec.momentum !== undefined) checkMomentum(spec.momentum);
   if (spec.dropout !== undefined) checkDropout(spec.dropout);
   if (spec.etaSchedule !== undefined) checkEtaSchedule(spec.etaSchedule);
@@ -205,7 +205,7 @@ export function prepareSpec(value: unknown, limits: SpecLimits = defaultSpecLimi
   const { data, summary: dataSummary, dataset, shape, examples } = prepareData(spec.data, limits, transfer);
   // a file's examples are counted when the job loads it (then the trainer checks again, exactly)
   checkJobWork(spec.epochs, examples ?? 1, limits.maxJobWork, examples !== undefined);
-  // a file's examples are counted when the job loads it (then holdOut checks)
+  // known now (named or inline data): refused at submit; a file's, by holdOut when the job loads it
   if (hasValidation && examples !== undefined) check(spec.validation! < examples, `validation ${spec.validation} leaves no training examples: the training set has ${examples}`);
   if (shape) {
     const out = sizes[sizes.length - 1]!;

@@ -7,7 +7,7 @@ import { check, checkInteger, checkKnownKeys, checkOneOf, checkPositive, show } 
 import { randomSeed, type DType, type NetworkSpec } from "../core/network.js";
 import { chooseParallelism, chooseThreads, inputDensity, type ThreadChoice, type Workload } from "./auto-threads.js";
 import { checkEarlyStopping, checkEtaSchedule, monitorFlags, type EarlyStopping, type EtaSchedule, type Monitor, type MonitorFlag, type StopReason } from "../core/schedule.js";
-import { checkMomentum } from "../core/sgd.js";
+import { checkLambda, checkMomentum } from "../core/sgd.js";
 import { checkDropout } from "../core/dropout.js";
 
 /** Options of {@link train}. `epochs`, `miniBatchSize` and `eta` are required, as in network.py's SGD. */
@@ -293,7 +293,7 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
   checkInteger("miniBatchSize", options.miniBatchSize);
   checkPositive("eta", options.eta);
   const lambda = options.lambda ?? 0;
-  check(typeof lambda === "number" && Number.isFinite(lambda) && lambda >= 0, `lambda must be a finite number ≥ 0, got ${show(lambda)}`);
+  checkLambda(lambda);
   const momentum = options.momentum ?? 0;
   checkMomentum(momentum);
   const dropout = options.dropout ?? 0;

@@ -1,7 +1,7 @@
 import type { Dataset } from "../core/dataset.js";
 import { TrainingThreadError } from "../core/errors.js";
 import { weightDecay } from "../core/sgd.js";
-import type { Network } from "../core/network.js";
+import { allocateParams, type Network } from "../core/network.js";
 import { beginEpoch, markFailed, requestAbort, stepsDone } from "../parallel/barrier.js";
 import type { EpochShareResult, StepPhases } from "../parallel/epoch-share.js";
 import { TrainingPool } from "../parallel/pool.js";
@@ -87,7 +87,7 @@ export async function parallelEngine(
     },
     velocities() {
       if (run.momentum === 0) return undefined;
-      const velocities = net.params.slice().fill(0);
+      const velocities = allocateParams(net.spec.dtype, net.params.length);
       readParams(run, views, net.architecture.layout, velocities, "velocities");
       return velocities;
     },

@@ -250,6 +250,9 @@ export class WasmKernel {
   private readonly rows: { from: number; to: number }[];
   /** Per layer, what accumulate and step pass the kernel for this thread's rows (byte offsets). */
   private readonly parts: LayerPart[];
+  /** What the kernel's steps take for momentum: the bytes from a parameter to its velocity (0: no momentum), and μ. */
+  private readonly vgap: number;
+  private readonly mu: number;
 
   constructor(
     private readonly arch: Architecture,
@@ -291,6 +294,8 @@ export class WasmKernel {
       l === 0 ? weightedShare(this.inputRowWork(), part.index, part.count) : share(kernel.sizes[l]! + 1, part.index, part.count),
     );
     const own = this.own; // every slot has the same layout
+    this.vgap = at.momentum ? at.momentum.velocities - at.params : 0;
+    this.mu = at.momentum?.mu ?? 0;
     this.parts = this.rows.map(({ from, to }, l) => {
       const nIn = kernel.sizes[l]!;
       return {
@@ -411,7 +416,7 @@ export class WasmKernel {
    */
   step(count: number, scale: number, decay = 1): boolean {
     const { wasm, at } = this;
-    const [vgap, mu] = this.momentum();
+    const { vgap, mu } = this;
     let bad = 0;
     for (const p of this.parts) {
       bad |= wasm.stepLayer(
@@ -427,8 +432,7 @@ export class WasmKernel {
    * the gradient. False if a new weight is not finite.
    */
   update(scale: number, decay = 1): boolean {
-    const { wasm, kernel, at } = this;
-    const [vgap, mu] = this.momentum();
+    const { wasm, kernel, at, vgap, mu } = this;
     let bad = 0;
     for (let l = 0; l < kernel.padded.length; l++) {
       const { from, to } = this.rows[l]!;
@@ -441,11 +445,5 @@ export class WasmKernel {
       if (from <= nIn && nIn < to) bad |= wasm.update(at.params + offset(nIn), at.gradient + offset(nIn), 1, np, scale, 1, vgap, mu);
     }
     return bad === 0;
-  }
-
-  /** What the kernel's steps take for momentum: the bytes from a parameter to its velocity (0: no momentum), and μ. */
-  private momentum(): [vgap: number, mu: number] {
-    const m = this.at.momentum;
-    return m ? [m.velocities - this.at.params, m.mu] : [0, 0];
   }
 }

@@ -61,6 +61,7 @@ export const ab = defineSuite({
     pairs: { type: "string", default: "10", quick: "1", help: "runs (each: A and B, 3 rounds measured)" },
     "b-lambda": { type: "string", default: "0", help: "B trains with this L2 λ (A without): what the rule costs, with --a and --b the same checkout" },
     "b-momentum": { type: "string", default: "0", help: "B trains with this momentum μ (A without)" },
+    "b-dropout": { type: "string", default: "0", help: "B trains with this dropout rate p (A without)" },
   },
   async run(values, { quick, command }) {
     if (values.a === undefined) throw new Error("--a <checkout> is required (see the comment at the top of src/bench/suites/ab.ts)");
@@ -68,10 +69,12 @@ export const ab = defineSuite({
     const miniBatchSize = arg.integer("batch", values.batch);
     const threads = arg.integer("threads", values.threads);
     const pairs = arg.integer("pairs", values.pairs);
-    const rule = { lambda: Number(values["b-lambda"]), momentum: Number(values["b-momentum"]) };
-    if (!(rule.lambda >= 0) || !(rule.momentum >= 0 && rule.momentum < 1)) throw new Error("--b-lambda must be ≥ 0 and --b-momentum in [0, 1)");
+    const rule = { lambda: Number(values["b-lambda"]), momentum: Number(values["b-momentum"]), dropout: Number(values["b-dropout"]) };
+    if (!(rule.lambda >= 0) || !(rule.momentum >= 0 && rule.momentum < 1) || !(rule.dropout >= 0 && rule.dropout < 1)) {
+      throw new Error("--b-lambda must be ≥ 0, --b-momentum and --b-dropout in [0, 1)");
+    }
     // only rules B is given, so an A from before them still runs
-    const bOptions = { ...(rule.lambda > 0 && { lambda: rule.lambda }), ...(rule.momentum > 0 && { momentum: rule.momentum }) };
+    const bOptions = Object.fromEntries(Object.entries(rule).filter(([, value]) => value > 0));
     const { rounds, warmUp, machineMs, pauseMs } = pace(quick);
     const checkouts = { A: values.a, B: values.b };
     const builds = { A: await loadBuild(checkouts.A), B: await loadBuild(checkouts.B) };

@@ -174,7 +174,7 @@ describe("shoal worker × 2 behind shoal serve --redis", () => {
     expect(stderr).toContain("4 jobs");
     expect(code).toBe(0);
     const lines = stdout.trim().split("\n");
-    expect(lines[0]).toMatch(/^rank\s+layers\s+eta\s+lambda\s+momentum\s+seed\s+accuracy/);
+    expect(lines[0]).toMatch(/^rank\s+layers\s+eta\s+lambda\s+momentum\s+dropout\s+seed\s+accuracy/);
     expect(lines).toHaveLength(5);
     const accuracies = lines.slice(1).map((l) => Number(/(\d+\.\d+)%/.exec(l)![1]));
     expect([...accuracies].sort((a, b) => b - a)).toEqual(accuracies);
@@ -205,7 +205,7 @@ describe("shoal sweep without Redis", () => {
     const lines = stdout.trim().split("\n");
     expect(lines).toHaveLength(3);
     // 29.00% from the default scaled-gaussian weights (N(0,1) weights, the default before issue 14, gave 25.00%)
-    expect(lines[1]).toMatch(/^1\s+784-10-10\s+3\s+0\s+0\s+1\s+29\.00%.*in-process$/);
+    expect(lines[1]).toMatch(/^1\s+784-10-10\s+3\s+0\s+0\s+0\s+1\s+29\.00%.*in-process$/);
   });
 
   it("sweeps λ too: each value a job whose spec carries it, in the table and the JSON rows", async () => {
@@ -225,20 +225,21 @@ describe("shoal sweep without Redis", () => {
     expect(bad.stderr).toContain("--lambda must be a number ≥ 0, got -1");
   });
 
-  it("sweeps momentum too: each μ a job whose spec carries it, in the table and the JSON rows", async () => {
-    const args = ["sweep", "--eta", "1", "--momentum", "0,0.5", "--layers", "784,10,10", "--seed", "1", "--epochs", "1", "--limit", "500", "--test-limit", "100", "--threads", "1"];
+  it("sweeps momentum and dropout too: each combination a job whose spec carries them, in the table and the JSON rows", async () => {
+    const args = ["sweep", "--eta", "1", "--momentum", "0,0.5", "--dropout", "0,0.5", "--layers", "784,10,10", "--seed", "1", "--epochs", "1", "--limit", "500", "--test-limit", "100", "--threads", "1"];
     const { code, stdout, stderr } = await runShoal([...args, "--json"]);
     expect(code, stderr).toBe(0);
-    expect(stderr).toContain("2 jobs");
+    expect(stderr).toContain("4 jobs");
     expect(stderr).toMatch(/eta 1 momentum 0\.5 layers 784-10-10 seed 1: done/);
-    const rows = JSON.parse(stdout) as { momentum: number; accuracy: number }[];
-    expect(rows.map((r) => r.momentum).sort()).toEqual([0, 0.5]);
+    expect(stderr).toMatch(/eta 1 momentum 0\.5 dropout 0\.5 layers 784-10-10 seed 1: done/);
+    const rows = JSON.parse(stdout) as { momentum: number; dropout: number; accuracy: number }[];
+    expect(rows.map((r) => `${r.momentum}/${r.dropout}`).sort()).toEqual(["0.5/0", "0.5/0.5", "0/0", "0/0.5"]);
     // the μ = 0.5 job is the library's run with momentum 0.5
     const { loadMnistDigits, Network, sliceDataset, train } = await import("../src/index.js");
     const digits = await loadMnistDigits();
     const net = Network.create([784, 10, 10], { seed: 1 });
     await train(net, sliceDataset(digits.train, 0, 500), { epochs: 1, miniBatchSize: 10, eta: 1, momentum: 0.5, seed: 1, threads: 1 });
-    expect(rows.find((r) => r.momentum === 0.5)!.accuracy).toBe(net.evaluate(sliceDataset(digits.test, 0, 100)).accuracy);
+    expect(rows.find((r) => r.momentum === 0.5 && r.dropout === 0)!.accuracy).toBe(net.evaluate(sliceDataset(digits.test, 0, 100)).accuracy);
     const bad = await runShoal(["sweep", "--momentum", "1"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--momentum must be a number in [0, 1), got 1");

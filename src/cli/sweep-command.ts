@@ -7,10 +7,11 @@ import type { SweepCommandOptions } from "./sweep-run.js";
 export function addSweepCommand(program: Command): Command {
   const sweep = program
     .command("sweep")
-    .description("train a grid of jobs (every eta × lambda × momentum × layers × seed) and print their results, best first; over Redis with --redis")
+    .description("train a grid of jobs (every eta × lambda × momentum × dropout × layers × seed) and print their results, best first; over Redis with --redis")
     .addOption(new Option("--eta <list>", "learning rates, comma-separated").default([3]).argParser(list(positiveNumber("--eta"))))
     .addOption(new Option("--lambda <list>", "L2 regularisation λ values, comma-separated (0: none)").default([0]).argParser(list(nonNegativeNumber("--lambda"))))
     .addOption(new Option("--momentum <list>", "momentum μ values in [0, 1), comma-separated (0: none)").default([0]).argParser(list(fraction("--momentum"))))
+    .addOption(new Option("--dropout <list>", "dropout rates p in [0, 1), comma-separated (0: none)").default([0]).argParser(list(fraction("--dropout"))))
     .addOption(new Option("--layers <list>", "networks, colon-separated: 784,30,10:784,100,10").default([[784, 30, 10]]).argParser((v: string) => v.split(":").map(sizeList("--layers"))))
     .addOption(new Option("--seed <list>", "seeds, comma-separated").default([1]).argParser(list(integer("--seed", 0))))
     .addOption(new Option("--data <name>", "mnist or fashion-mnist").default("mnist").argParser(oneOf("--data", ["mnist", "fashion-mnist"] as const)))

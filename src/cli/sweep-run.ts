@@ -6,6 +6,7 @@ export interface SweepCommandOptions {
   eta: number[];
   lambda: number[];
   momentum: number[];
+  dropout: number[];
   layers: number[][];
   seed: number[];
   data: "mnist" | "fashion-mnist";
@@ -22,7 +23,7 @@ export interface SweepCommandOptions {
 /** `shoal sweep`: the grid's jobs, then the table (or JSON) on stdout; a line per finished job on stderr. */
 export async function sweepCommand(options: SweepCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const data = { name: options.data, ...(options.limit === undefined ? {} : { limit: options.limit }), ...(options.testLimit === undefined ? {} : { testLimit: options.testLimit }) };
-  const specs = sweepSpecs({ eta: options.eta, lambda: options.lambda, momentum: options.momentum, layers: options.layers, seed: options.seed, data, epochs: options.epochs, miniBatchSize: options.batch, threads: options.threads });
+  const specs = sweepSpecs({ eta: options.eta, lambda: options.lambda, momentum: options.momentum, dropout: options.dropout, layers: options.layers, seed: options.seed, data, epochs: options.epochs, miniBatchSize: options.batch, threads: options.threads });
   process.stderr.write(`shoal sweep: ${specs.length} jobs${options.redis ? ` on queue ${options.queue} at ${options.redis}` : ", in process"}\n`);
   const controller = new AbortController();
   const onInt = (): void => controller.abort();

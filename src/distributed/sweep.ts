@@ -3,13 +3,13 @@ import { PoolSet } from "../train/pool-set.js";
 import { trainSpec } from "./run-job.js";
 import { createRedisJobQueue } from "./redis-job-queue.js";
 
-/** A hyperparameter grid: every combination of `eta`, `lambda`, `momentum`, `layers` and `seed` becomes one job. */
-export interface SweepGrid {
+/** The training rules a sweep may vary besides η: L2's λ, momentum's μ and dropout's p (0: the rule is off). */
+export const sweepRules = ["lambda", "momentum", "dropout"] as const;
+export type SweepRule = (typeof sweepRules)[number];
+
+/** A hyperparameter grid: every combination of `eta`, the rules' values, `layers` and `seed` becomes one job. */
+export interface SweepGrid extends Partial<Record<SweepRule, number[]>> {
   eta: number[];
-  /** L2's λ values (default [0]: no L2). */
-  lambda?: number[];
-  /** Momentum's μ values (default [0]: none). */
-  momentum?: number[];
   layers: number[][];
   seed: number[];
   data: NamedData;
@@ -18,11 +18,9 @@ export interface SweepGrid {
   threads: number | "auto";
 }
 
-/** One finished (or failed) job of a sweep. */
-export interface SweepRow {
+/** One finished (or failed) job of a sweep (its rules' values: 0 when off). */
+export interface SweepRow extends Record<SweepRule, number> {
   eta: number;
-  lambda: number;
-  momentum: number;
   layers: number[];
   seed: number;
   status: "done" | "failed" | "cancelled";
@@ -34,20 +32,21 @@ export interface SweepRow {
   error?: string;
 }
 
-/** The grid's job specs, layers outermost, then eta, then lambda, then momentum, then seed. */
+/** The grid's job specs, layers outermost, then eta, then each rule's values (λ, μ, p), then seed. */
 export function sweepSpecs(grid: SweepGrid): JobSpec[] {
+  // every combination of the rules' values, λ varying slowest
+  let settings: Record<SweepRule, number>[] = [{ lambda: 0, momentum: 0, dropout: 0 }];
+  for (const rule of sweepRules) settings = settings.flatMap((set) => (grid[rule] ?? [0]).map((value) => ({ ...set, [rule]: value })));
   const specs: JobSpec[] = [];
   for (const layers of grid.layers) {
     for (const eta of grid.eta) {
-      for (const lambda of grid.lambda ?? [0]) {
-        for (const momentum of grid.momentum ?? [0]) {
-          for (const seed of grid.seed) {
-            const name = `sweep ${rowName({ eta, lambda, momentum, layers })} seed=${seed}`;
-            specs.push({
-              data: grid.data, layers, eta, ...(lambda > 0 && { lambda }), ...(momentum > 0 && { momentum }), seed,
-              epochs: grid.epochs, miniBatchSize: grid.miniBatchSize, threads: grid.threads, name,
-            });
-          }
+      for (const set of settings) {
+        const on = Object.fromEntries(Object.entries(set).filter(([, value]) => value > 0));
+        for (const seed of grid.seed) {
+          specs.push({
+            data: grid.data, layers, eta, ...on, seed, epochs: grid.epochs, miniBatchSize: grid.miniBatchSize, threads: grid.threads,
+            name: `sweep ${rowName({ eta, ...set, layers })} seed=${seed}`,
+          });
         }
       }
     }
@@ -55,10 +54,10 @@ export function sweepSpecs(grid: SweepGrid): JobSpec[] {
   return specs;
 }
 
-/** A row's hyperparameters as `eta=3 lambda=5 momentum=0.9 layers=784-30-10` (λ and μ only when set), for job names and progress lines. */
-export function rowName(row: Pick<SweepRow, "eta" | "lambda" | "momentum" | "layers">, equals = "="): string {
-  const set = (name: string, value: number): string => (value > 0 ? ` ${name}${equals}${value}` : "");
-  return `eta${equals}${row.eta}${set("lambda", row.lambda)}${set("momentum", row.momentum)} layers${equals}${row.layers.join("-")}`;
+/** A row's hyperparameters as `eta=3 lambda=5 momentum=0.9 layers=784-30-10` (a rule only when set), for job names and progress lines. */
+export function rowName(row: Pick<SweepRow, "eta" | SweepRule | "layers">, equals = "="): string {
+  const set = sweepRules.map((rule) => (row[rule] > 0 ? ` ${rule}${equals}${row[rule]}` : "")).join("");
+  return `eta${equals}${row.eta}${set} layers${equals}${row.layers.join("-")}`;
 }
 
 /** Options of {@link runSweep}. */
@@ -74,7 +73,9 @@ export interface SweepOptions {
 /** Runs every spec (all enqueued together with Redis) and resolves with the rows, best test accuracy first. */
 export async function runSweep(specs: JobSpec[], options: SweepOptions = {}): Promise<SweepRow[]> {
   const rows: SweepRow[] = [];
-  const base = (spec: JobSpec): SweepRow => ({ eta: spec.eta, lambda: spec.lambda ?? 0, momentum: spec.momentum ?? 0, layers: spec.layers, seed: spec.seed!, status: "done" });
+  const base = (spec: JobSpec): SweepRow => ({
+    eta: spec.eta, lambda: spec.lambda ?? 0, momentum: spec.momentum ?? 0, dropout: spec.dropout ?? 0, layers: spec.layers, seed: spec.seed!, status: "done",
+  });
   /** One spec trained here: its row (a failure is a row too, unless the sweep was aborted). */
   const trainRow = async (spec: JobSpec, pools: PoolSet): Promise<SweepRow> => {
     const started = performance.now();
@@ -133,13 +134,12 @@ function sortRows(rows: SweepRow[]): SweepRow[] {
 
 /** The results as a text table, best first. */
 export function sweepTable(rows: readonly SweepRow[]): string {
-  const header = ["rank", "layers", "eta", "lambda", "momentum", "seed", "accuracy", "cost", "seconds", "worker"];
+  const header = ["rank", "layers", "eta", ...sweepRules, "seed", "accuracy", "cost", "seconds", "worker"];
   const body = rows.map((r, i) => [
     String(i + 1),
     r.layers.join("-"),
     String(r.eta),
-    String(r.lambda),
-    String(r.momentum),
+    ...sweepRules.map((rule) => String(r[rule])),
     String(r.seed),
     r.status !== "done" ? r.status : r.accuracy === undefined ? "–" : `${(r.accuracy * 100).toFixed(2)}%`,
     r.cost === undefined ? "–" : r.cost.toFixed(4),

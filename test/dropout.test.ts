@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Dropout, dropoutDraw, isDropped } from "../src/core/dropout.js";
-import { createDataset, createPool, DivergenceError, loadCheckpoint, Network, sliceDataset, train, ValidationError, type TrainOptions } from "../src/index.js";
+import { createDataset, createPool, loadCheckpoint, Network, train, ValidationError, type TrainOptions } from "../src/index.js";
 import { neuronSplitRuns } from "../src/train/options.js";
 import { someDigits } from "./fixtures/digits.js";
-import { expectCliRule, expectJobSpecRule } from "./fixtures/training-rules.js";
+import { expectCliRule, expectJobSpecRule, expectReplayToLastGoodStep } from "./fixtures/training-rules.js";
 
 const pools = [2, 3, 4].map((threads) => createPool({ threads }));
 afterAll(() => Promise.all(pools.map((p) => p.close())));
@@ -201,19 +201,7 @@ describe("dropout", () => {
   });
 
   it("a diverging run replays its epoch with the same masks: the network is that of the last good step", async () => {
-    const { train: data } = await someDigits(400);
-    const options = { miniBatchSize: 10, eta: 1, momentum: 0.9, dropout: 0.5, seed: 2, shuffle: false } as const;
-    const create = (dtype: "float32" | "float64"): Network => Network.create([784, 30, 10], { seed: 1, dtype, activation: "identity" });
-    for (const [dtype, threads] of [["float32", 2], ["float64", 2]] as const) {
-      const net = create(dtype);
-      const error = await train(net, data, { ...options, epochs: 2, threads }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(DivergenceError);
-      const { epoch, miniBatch } = error as DivergenceError;
-      expect([epoch, miniBatch > 2]).toEqual([1, true]);
-      const reference = create(dtype);
-      await train(reference, sliceDataset(data, 0, (miniBatch - 1) * 10), { ...options, epochs: 1, threads });
-      expect(Array.from(net.params)).toEqual(Array.from(reference.params));
-    }
+    await expectReplayToLastGoodStep({ momentum: 0.9, dropout: 0.5, seed: 2 }, [["float32", 2], ["float64", 2]]);
   });
 
   it("the neuron split refuses dropout on either kernel: \"neurons\" asked is a ValidationError, \"auto\" shares by examples", async () => {

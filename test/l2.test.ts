@@ -9,7 +9,7 @@ import { backprop, createScratch } from "../src/core/backprop.js";
 import { fillTarget } from "../src/core/dataset.js";
 import { createDataset, createPool, loadCheckpoint, Network, train, ValidationError, type TrainOptions } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
-import { expectCliRule, expectJobSpecRule } from "./fixtures/training-rules.js";
+import { expectChunkedBatchBits, expectCliRule, expectJobSpecRule } from "./fixtures/training-rules.js";
 
 const pools = [2, 3, 4].map((threads) => createPool({ threads }));
 afterAll(() => Promise.all(pools.map((p) => p.close())));
@@ -85,15 +85,7 @@ describe("L2 regularisation", () => {
   });
 
   it("a batch larger than the example split's slots (summed in chunks, the update applied after the last) decays the same", async () => {
-    const { train: data } = await someDigits(600);
-    const run = async (threads: number, parallelism: "examples" | "neurons" = "examples"): Promise<number[]> => {
-      const net = Network.create([784, 12, 10], { seed: 4 });
-      await train(net, data, { epochs: 1, miniBatchSize: 300, eta: 3, lambda: 5, seed: 2, threads, parallelism });
-      return Array.from(net.params);
-    };
-    const one = await run(1);
-    expect(await run(2)).toEqual(one);
-    expect(await run(2, "neurons")).toEqual(one);
+    await expectChunkedBatchBits({ epochs: 1, lambda: 5 });
   });
 
   it("a checkpoint records λ: the run resumes bit-identically, and another λ is refused", async () => {

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { backprop, createScratch } from "../src/core/backprop.js";
 import { fillTarget } from "../src/core/dataset.js";
-import { createDataset, createPool, DivergenceError, loadCheckpoint, Network, sliceDataset, train, ValidationError, type TrainOptions } from "../src/index.js";
+import { createDataset, createPool, loadCheckpoint, Network, train, ValidationError, type TrainOptions } from "../src/index.js";
 import { someDigits } from "./fixtures/digits.js";
-import { expectCliRule, expectJobSpecRule } from "./fixtures/training-rules.js";
+import { expectChunkedBatchBits, expectCliRule, expectJobSpecRule, expectReplayToLastGoodStep } from "./fixtures/training-rules.js";
 
 const pools = [2, 3, 4].map((threads) => createPool({ threads }));
 afterAll(() => Promise.all(pools.map((p) => p.close())));
@@ -114,15 +114,7 @@ describe("momentum", () => {
   });
 
   it("a batch larger than the example split's slots (summed in chunks, the update applied after the last) gives the same bits", async () => {
-    const { train: data } = await someDigits(600);
-    const run = async (threads: number, parallelism: "examples" | "neurons" = "examples"): Promise<number[]> => {
-      const net = Network.create([784, 12, 10], { seed: 4 });
-      await train(net, data, { epochs: 2, miniBatchSize: 300, eta: 3, momentum: 0.7, seed: 2, threads, parallelism });
-      return Array.from(net.params);
-    };
-    const one = await run(1);
-    expect(await run(2)).toEqual(one);
-    expect(await run(2, "neurons")).toEqual(one);
+    await expectChunkedBatchBits({ epochs: 2, momentum: 0.7 });
   });
 
   it("a checkpoint keeps the velocities: resuming mid-run is bit-identical on each kernel; another μ is refused", async () => {
@@ -165,21 +157,7 @@ describe("momentum", () => {
   });
 
   it("a diverging run replays its epoch from the velocities it started with: the network is that of the last good step", async () => {
-    const { train: data } = await someDigits(400);
-    // identity layers (as divergence.test.ts): with momentum η = 1 blows the weights up within a few mini-batches
-    const options = { miniBatchSize: 10, eta: 1, momentum: 0.9, shuffle: false } as const;
-    const create = (dtype: "float32" | "float64"): Network => Network.create([784, 30, 10], { seed: 1, dtype, activation: "identity" });
-    for (const [dtype, threads] of [["float32", 2], ["float64", 0], ["float64", 2]] as const) {
-      const net = create(dtype);
-      const error = await train(net, data, { ...options, epochs: 2, threads }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(DivergenceError);
-      const { epoch, miniBatch } = error as DivergenceError;
-      expect([epoch, miniBatch > 2]).toEqual([1, true]);
-      // the reference: the first epoch's good steps alone, from zero velocities, i.e. a run on their examples
-      const reference = create(dtype);
-      await train(reference, sliceDataset(data, 0, (miniBatch - 1) * 10), { ...options, epochs: 1, threads });
-      expect(Array.from(net.params)).toEqual(Array.from(reference.params));
-    }
+    await expectReplayToLastGoodStep({ momentum: 0.9 }, [["float32", 2], ["float64", 0], ["float64", 2]]);
   });
 
   it("μ outside [0, 1) or not a number is refused before any thread starts", async () => {

@@ -105,8 +105,9 @@ describe("what a run's threads come to, and why (threadChoice, TrainResult.threa
     const auto = chooseThreads({ sizes: shape.sizes, miniBatchSize: 10, kernel: "wasm", inputDensity: density, neuronSplit: true });
     expect(threadChoice({ ...options, threads: "auto" }, shape)).toEqual(auto);
     expect(threadChoice(options, shape)).toEqual(auto);
-    // float64 runs the TypeScript kernel
-    expect(threadChoice(options, { ...shape, dtype: "float64" })).toEqual(chooseThreads({ sizes: shape.sizes, miniBatchSize: 10, kernel: "js", inputDensity: density }));
+    // float64 runs its own wasm kernel, split by examples (the wasm neuron split is float32's), or the TypeScript one split by neurons if asked
+    expect(threadChoice(options, { ...shape, dtype: "float64" })).toEqual(chooseThreads({ sizes: shape.sizes, miniBatchSize: 10, kernel: "wasm", dtype: "float64", inputDensity: density, neuronSplit: false }));
+    expect(threadChoice({ ...options, parallelism: "neurons" }, { ...shape, dtype: "float64" })).toMatchObject({ parallelism: "neurons" });
   });
 
   it("train() reports the count and its reason: auto, as asked, in process", async () => {

@@ -28,7 +28,7 @@ describe("checkpoints and exact resume", () => {
         .catch((e: unknown) => expect((e as Error).name).toBe("AbortError"));
       const checkpoint = await loadCheckpoint(path);
       expect(checkpoint.epoch).toBe(2);
-      expect(checkpoint.options).toMatchObject({ epochs: 4, miniBatchSize: 10, eta: 3, threads, kernel: threads === 0 || dtype === "float64" ? "js" : "wasm" });
+      expect(checkpoint.options).toMatchObject({ epochs: 4, miniBatchSize: 10, eta: 3, threads, kernel: threads === 0 ? "js" : "wasm" });
 
       const resumed = Network.create([784, 20, 10], { seed: 99, dtype }); // its own weights are replaced
       const result = await train(resumed, data, { ...settings, threads: resumeThreads, seed: undefined, epochs: 4, resume: checkpoint });

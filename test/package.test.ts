@@ -31,7 +31,7 @@ describe("the packed package, installed into an empty project", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("ships the compiled library, its workers, the wasm kernel and the command, not the sources", () => {
-    for (const f of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/main.js", "dist/workers/trainer.js", "dist/src/core/wasm/kernel.wasm", "dist/src/data/mnist-digits.bin", "dist/src/service/trainer-thread.js", "dist/src/cli/bench-run.js", "dist/src/bench/peers/numpy_w1.py", "dist/src/bench/peers/torch_w1.py", "dist/src/bench/peers/w1_common.py", "dist/src/dashboard/index.html", "dist/src/dashboard/app.js", "dist/src/dashboard/style.css", "dist/src/dashboard/icon.svg", "dist/src/data/centre-digit.js", "src/cli/bin.js", "package.json", "README.md"]) {
+    for (const f of ["dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/main.js", "dist/workers/trainer.js", "dist/src/core/wasm/kernel.wasm", "dist/src/core/wasm/kernel64.wasm", "dist/src/data/mnist-digits.bin", "dist/src/service/trainer-thread.js", "dist/src/cli/bench-run.js", "dist/src/bench/peers/numpy_w1.py", "dist/src/bench/peers/torch_w1.py", "dist/src/bench/peers/w1_common.py", "dist/src/dashboard/index.html", "dist/src/dashboard/app.js", "dist/src/dashboard/style.css", "dist/src/dashboard/icon.svg", "dist/src/data/centre-digit.js", "src/cli/bin.js", "package.json", "README.md"]) {
       expect(files).toContain(f);
     }
     // bin.js runs TypeScript from source when main.ts sits beside it: the package must not ship it.

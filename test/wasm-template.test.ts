@@ -33,6 +33,15 @@ describe("kernel.wat's template (each repeated block written once)", () => {
     ]);
   });
 
+  it("keeps a part marked @if NAME … @endif only where the constant NAME is not 0, and fills in text constants", () => {
+    const source = ["a {f}", ";; @if float32", "b", ";; @endif", ";; @if float64", "c {v}.add", ";; @endif", "d"].join("\n");
+    expect(expandTemplate(source, { f: "f32", v: "f32x4", float32: 1, float64: 0 }).split("\n")).toEqual(["a f32", "", "b", "", "", "", "", "d"]);
+    expect(expandTemplate(source, { f: "f64", v: "f64x2", float32: 0, float64: 1 }).split("\n")).toEqual(["a f64", "", "", "", "", "c f64x2.add", "", "d"]);
+    expect(() => expandTemplate(";; @if float32\nb", { float32: 1 })).toThrow("kernel.wat:1: @if float32 without ;; @endif");
+    expect(() => expandTemplate("b\n;; @endif", {})).toThrow("kernel.wat:2: @endif without @if");
+    expect(() => expandTemplate(";; @if f\n;; @endif", { f: "f32" })).toThrow('kernel.wat:1: @if needs a number constant, "f" is not one');
+  });
+
   it("names the line of a mistake", () => {
     expect(() => expandTemplate("x\n(i32.const {nope})", {})).toThrow('kernel.wat:2: unknown name "nope" in {nope}');
     expect(() => expandTemplate("  @lane (x)", {})).toThrow("kernel.wat:1: @lane (x) outside an @unroll");

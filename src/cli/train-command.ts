@@ -11,7 +11,7 @@ import type { Parallelism } from "../parallel/shared-state.js";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { loadCheckpoint, type Checkpoint } from "../io/checkpoint.js";
 import { loadModel, saveNetwork } from "../io/model-file.js";
-import { neuronSplitRuns, threadChoice } from "../train/options.js";
+import { kernelChoice, neuronSplitRuns, threadChoice } from "../train/options.js";
 import { chooseThreads, type ThreadChoice } from "../train/auto-threads.js";
 import { mnistDigitsSplit } from "../data/mnist.js";
 import { startDefaultPool, train } from "../train/train.js";
@@ -434,10 +434,11 @@ function threadsBeforeLoading(flags: TrainFlags, resumed: boolean): number | und
   if (flags.data !== "mnist" || resumed || flags.initModel !== undefined) return undefined;
   const { inputSize, classes, inputDensity } = mnistDigitsSplit;
   const sizes = flags.layers ?? [inputSize, ...(flags.hidden ?? defaultHidden), classes];
-  const kernel = (flags.dtype ?? "float32") === "float32" ? "wasm" : "js";
+  const dtype = flags.dtype ?? "float32";
+  const kernel = kernelChoice(undefined, dtype, "auto", flags.parallelism);
   const layers = { activation: flags.activation ?? "sigmoid", outputActivation: flags.outputActivation ?? flags.activation ?? "sigmoid", cost: flags.cost ?? "quadratic" } as const;
-  const neuronSplit = flags.parallelism !== "examples" && neuronSplitRuns(sizes, kernel, layers, flags.batch, flags.dropout);
-  return chooseThreads({ sizes, miniBatchSize: flags.batch, kernel, inputDensity, neuronSplit }).threads;
+  const neuronSplit = flags.parallelism !== "examples" && neuronSplitRuns(sizes, kernel, layers, flags.batch, flags.dropout, dtype);
+  return chooseThreads({ sizes, miniBatchSize: flags.batch, kernel, dtype, inputDensity, neuronSplit }).threads;
 }
 
 /** `mnist` → mnist.shoal.json; `data/iris.csv` → iris.shoal.json; an IDX folder → its name. */

@@ -15,7 +15,7 @@ export interface SharedRun {
   readonly spec: NetworkSpec;
   readonly threads: number;
   readonly miniBatchSize: number;
-  /** Which kernel the workers run: the TypeScript one, or the float32 WebAssembly SIMD one. */
+  /** Which kernel the workers run: the TypeScript one, or the WebAssembly SIMD one of the network's dtype. */
   readonly kernel: KernelName;
   /** How the threads share a step: by examples (epoch-share.ts) or by the hidden layer's neurons (neuron-share.ts). */
   readonly parallelism: Parallelism;
@@ -29,7 +29,7 @@ export interface SharedRun {
   readonly regions: Regions;
   readonly train: SharedDataset;
   readonly test: SharedDataset | undefined;
-  /** The wasm kernel, compiled once by the coordinator for every thread (wasm runs only). */
+  /** The wasm kernel of the network's dtype, compiled once by the coordinator for every thread (wasm runs only). */
   readonly module: WebAssembly.Module | undefined;
   /**
    * Benchmark-only (bench/ceiling.ts, through a pool made with this variant), and the trained
@@ -168,12 +168,13 @@ class Arena {
   }
 }
 
-function planDataset(arena: Arena, data: Dataset, sparse = false): SharedDataset {
+/** Plans a dataset's regions: its inputs dense, or (`valueBytes`: the wasm kernel's float size) by their non-zeros. */
+function planDataset(arena: Arena, data: Dataset, valueBytes?: 4 | 8): SharedDataset {
   const t = data.targets;
   return {
     count: data.count,
     inputSize: data.inputSize,
-    inputs: sparse ? planSparse(arena, data) : arena.take(data.inputs.byteLength),
+    inputs: valueBytes ? planSparse(arena, data, valueBytes) : arena.take(data.inputs.byteLength),
     targets:
       t.kind === "labels"
         ? { kind: "labels", labels: arena.take(t.labels.byteLength), classes: t.classes }
@@ -181,7 +182,7 @@ function planDataset(arena: Arena, data: Dataset, sparse = false): SharedDataset
   };
 }
 
-function planSparse(arena: Arena, data: Dataset): SparseInputs {
+function planSparse(arena: Arena, data: Dataset, valueBytes: 4 | 8): SparseInputs {
   let nonZeros = 0;
   let most = 0;
   for (let i = 0; i < data.count; i++) {
@@ -190,7 +191,7 @@ function planSparse(arena: Arena, data: Dataset): SparseInputs {
     nonZeros += row;
     most = Math.max(most, row);
   }
-  return { count: data.count, most, offsets: arena.take(4 * (data.count + 1)), indices: arena.take(4 * nonZeros), values: arena.take(4 * nonZeros) };
+  return { count: data.count, most, valueBytes, offsets: arena.take(4 * (data.count + 1)), indices: arena.take(4 * nonZeros), values: arena.take(valueBytes * nonZeros) };
 }
 
 /** Takes the same ranges of `arena` as planning `shared`'s dataset did (which took them from an arena at the same point). */
@@ -200,19 +201,21 @@ function replan(arena: Arena, buffer: ArrayBufferLike, shared: SharedDataset): S
   const nonZeros = typeof shared.inputs === "number" ? 0 : new Int32Array(buffer, shared.inputs.offsets, n + 1)[n]!;
   const inputs = typeof shared.inputs === "number"
     ? arena.take(4 * n * shared.inputSize)
-    : { ...shared.inputs, offsets: arena.take(4 * (n + 1)), indices: arena.take(4 * nonZeros), values: arena.take(4 * nonZeros) };
+    : { ...shared.inputs, offsets: arena.take(4 * (n + 1)), indices: arena.take(4 * nonZeros), values: arena.take(shared.inputs.valueBytes * nonZeros) };
   const targets = t.kind === "labels" ? { ...t, labels: arena.take(4 * n) } : { ...t, vectors: arena.take(4 * n * t.size) };
   return { ...shared, inputs, targets };
 }
 
 /**
  * Whether the shared dataset `shared` in `buffer` holds exactly `data` (shape, every input and
- * target), stored sparse or dense as `sparse` asks: then a pool's next run need not copy it again.
+ * target), stored dense or (`valueBytes`) sparse with floats of that size as asked: then a pool's
+ * next run need not copy it again.
  */
-function holds(buffer: ArrayBufferLike, shared: SharedDataset, data: Dataset, sparse: boolean): boolean {
+function holds(buffer: ArrayBufferLike, shared: SharedDataset, data: Dataset, valueBytes?: 4 | 8): boolean {
   const t = shared.targets;
   const d = data.targets;
-  if (shared.count !== data.count || shared.inputSize !== data.inputSize || (typeof shared.inputs !== "number") !== sparse) return false;
+  if (shared.count !== data.count || shared.inputSize !== data.inputSize) return false;
+  if ((typeof shared.inputs === "number" ? undefined : shared.inputs.valueBytes) !== valueBytes) return false;
   if (t.kind === "labels" ? d.kind !== "labels" || d.classes !== t.classes : d.kind !== "vectors" || d.size !== t.size) return false;
   const bytes = (view: ArrayBufferView): Buffer => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
   const targets = d.kind === "labels" ? d.labels : d.vectors;
@@ -222,13 +225,13 @@ function holds(buffer: ArrayBufferLike, shared: SharedDataset, data: Dataset, sp
   // sparse: walk the dense rows beside the stored non-zeros
   const offsets = new Int32Array(buffer, shared.inputs.offsets, data.count + 1);
   const indices = new Int32Array(buffer, shared.inputs.indices, offsets[data.count]!);
-  const values = new Float32Array(buffer, shared.inputs.values, offsets[data.count]!);
+  const values = sparseValues(buffer, shared.inputs, offsets[data.count]!);
   let at2 = 0;
   for (let i = 0; i < data.count; i++) {
     if (offsets[i] !== at2) return false;
     for (let k = 0, row = i * data.inputSize; k < data.inputSize; k++) {
       const v = data.inputs[row + k]!;
-      if (v !== 0 && (indices[at2] !== k || values[at2++] !== Math.fround(v))) return false;
+      if (v !== 0 && (indices[at2] !== k || values[at2++] !== (values instanceof Float32Array ? Math.fround(v) : v))) return false;
     }
   }
   return offsets[data.count] === at2;
@@ -237,7 +240,7 @@ function holds(buffer: ArrayBufferLike, shared: SharedDataset, data: Dataset, sp
 function copySparse(buffer: ArrayBufferLike, into: SparseInputs, from: Dataset): void {
   const offsets = new Int32Array(buffer, into.offsets, from.count + 1);
   const indices = new Int32Array(buffer, into.indices);
-  const values = new Float32Array(buffer, into.values);
+  const values = sparseValues(buffer, into);
   let at = 0;
   for (let i = 0; i < from.count; i++) {
     offsets[i] = at;
@@ -250,6 +253,11 @@ function copySparse(buffer: ArrayBufferLike, into: SparseInputs, from: Dataset):
     }
   }
   offsets[from.count] = at;
+}
+
+/** The non-zero values of sparse inputs: `count` of them, or as many as fit to the end of the memory. */
+function sparseValues(buffer: ArrayBufferLike, inputs: SparseInputs, count = Math.floor((buffer.byteLength - inputs.values) / inputs.valueBytes)): Params {
+  return allocateParams(inputs.valueBytes === 4 ? "float32" : "float64", count, buffer, inputs.values);
 }
 
 /**
@@ -276,7 +284,7 @@ function copyDataset(buffer: ArrayBufferLike, shared: SharedDataset, into: Datas
 
 /** The kernel layout of a wasm run (undefined for the JS kernel). */
 export function kernelLayoutOfRun(run: SharedRun): KernelLayout | undefined {
-  return run.kernel === "wasm" ? kernelLayoutOf(run.spec.sizes) : undefined;
+  return run.kernel === "wasm" ? kernelLayoutOf(run.spec.sizes, run.spec.dtype) : undefined;
 }
 
 /**
@@ -295,8 +303,9 @@ export function createSharedRun(
   previous?: SharedRun,
 ): SharedRun {
   const { threads, kernel } = settings;
-  const wasmLayout = kernel === "wasm" ? kernelLayoutOf(spec.sizes) : undefined;
-  const sparse = wasmLayout !== undefined;
+  const wasmLayout = kernel === "wasm" ? kernelLayoutOf(spec.sizes, spec.dtype) : undefined;
+  // the wasm kernel reads the training inputs by their non-zeros, as floats of its own type
+  const sparse = wasmLayout?.bytes;
   const paramCount = wasmLayout ? wasmLayout.paramCount : params.length;
   const paramBytes = paramCount * params.BYTES_PER_ELEMENT;
   const arena = new Arena();
@@ -306,7 +315,7 @@ export function createSharedRun(
   const keepTrain = old !== undefined && holds(old, previous!.train, train, sparse);
   const sharedTrain = keepTrain ? replan(arena, old, previous!.train) : planDataset(arena, train, sparse);
   const sharedTest = test && planDataset(arena, test);
-  const keepTest = keepTrain && test !== undefined && previous!.test !== undefined && previous!.test.inputs === sharedTest!.inputs && holds(old, previous!.test, test, false);
+  const keepTest = keepTrain && test !== undefined && previous!.test !== undefined && previous!.test.inputs === sharedTest!.inputs && holds(old, previous!.test, test);
   const dataEnd = arena.size;
   const order = arena.take(train.count * 4);
   const paramsAt = arena.take(paramBytes);
@@ -334,6 +343,7 @@ export function createSharedRun(
     if (settings.dropout) throw new Error("the neuron split does not take dropout");
     if (spec.sizes.length !== 3) throw new Error("the neuron split takes networks of one hidden layer");
     if (batch > NEURON_MAX_BATCH) throw new Error(`the neuron split takes mini-batches of at most ${NEURON_MAX_BATCH}`);
+    if (wasmLayout && wasmLayout.dtype !== "float32") throw new Error("the wasm kernel's neuron split takes float32 networks");
   }
   const neurons = settings.parallelism !== "neurons" ? undefined
     : wasmLayout ? planNeurons(arena, spec.sizes, threads, batch, mostInputs, momentum > 0)
@@ -352,7 +362,7 @@ export function createSharedRun(
     regions: { control, order, params: paramsAt, paramCount, velocities, gradients, gradientStride, slots, slotStride, slotCount, costs, scratch, scratchStride },
     train: sharedTrain,
     test: sharedTest,
-    module: wasmLayout ? kernelModule() : undefined,
+    module: wasmLayout ? kernelModule(wasmLayout.dtype) : undefined,
     ...(neurons && { neurons }),
   };
   const buffer = run.memory.buffer;
@@ -431,7 +441,7 @@ function dataStart(shared: SharedDataset | undefined): number | undefined {
 export function mapRun(run: SharedRun): RunViews {
   const buffer = run.memory.buffer;
   const { regions, spec } = run;
-  const dtype = run.kernel === "wasm" ? "float32" : spec.dtype;
+  const { dtype } = spec;
   const gradients: Params[] = [];
   for (let k = 0; k < run.threads; k++) {
     const length = regions.gradientStride === 0 ? 0 : regions.paramCount;
@@ -455,13 +465,13 @@ export type RunValues = "params" | "velocities";
 /** Copies a network's parameters (or velocities) into the run, converting to the kernel layout for wasm. */
 export function writeParams(run: SharedRun, views: RunViews, layout: Layout, values: Params, into: RunValues = "params"): void {
   const kernel = kernelLayoutOfRun(run);
-  if (kernel) pack(layout, values, kernel, views[into] as Float32Array);
+  if (kernel) pack(layout, values, kernel, views[into]);
   else views[into].set(values);
 }
 
 /** Copies the run's parameters (or velocities) back into a vector in the network's layout. */
 export function readParams(run: SharedRun, views: RunViews, layout: Layout, values: Params, from: RunValues = "params"): void {
   const kernel = kernelLayoutOfRun(run);
-  if (kernel) unpack(kernel, views[from] as Float32Array, layout, values);
+  if (kernel) unpack(kernel, views[from], layout, values);
   else values.set(views[from]);
 }

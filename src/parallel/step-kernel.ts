@@ -100,7 +100,7 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
     // fits in the slots (createSharedRun checks), is this worker's own weights, copied at each epoch's start.
     paramsAt = gradientAt;
   }
-  if (run.module) adoptKernelModule(run.module);
+  if (run.module) adoptKernelModule(run.module, kernel.dtype);
   const wasm = new WasmKernel(arch, kernel, {
     memory: run.memory,
     inputs: run.train.inputs,
@@ -113,7 +113,7 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
   }, part);
   const y = new Float64Array(run.spec.sizes[run.spec.sizes.length - 1]!);
   const testInputs = run.test?.inputs;
-  const rowBytes = 4 * train.inputSize;
+  const rowBytes = 4 * train.inputSize; // the test inputs stay float32, dense (gather reads them)
   return {
     dropoutMask,
     forwardAndDeltas(i, s) {

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import type { Dataset } from "../core/dataset.js";
+import type { DType } from "../core/network.js";
 import { MAX_THREADS } from "../parallel/pool.js";
 import type { KernelName, Parallelism } from "../parallel/shared-state.js";
 
@@ -20,10 +21,10 @@ import type { KernelName, Parallelism } from "../parallel/shared-state.js";
  * cache, clock). Fewer threads win unless more are at least {@link referenceCosts}.minGain faster.
  */
 export interface CostModel {
-  /** µs per example of a step on one thread, besides its multiply-adds (dispatch, activations, claiming it). */
-  readonly perExample: Readonly<Record<KernelName, number>>;
-  /** ns per multiply-add of an example's passes and gradient, on one thread. */
-  readonly perMultiplyAdd: Readonly<Record<KernelName, number>>;
+  /** µs per example of a step on one thread, besides its multiply-adds (dispatch, activations, claiming it), per kernel. */
+  readonly perExample: Readonly<Record<CostedKernel, number>>;
+  /** ns per multiply-add of an example's passes and gradient, on one thread, per kernel. */
+  readonly perMultiplyAdd: Readonly<Record<CostedKernel, number>>;
   /** Speed of each of ≥ 2 busy threads ÷ one thread's alone. */
   readonly efficiency: number;
   /** µs of one barrier of 2 threads. */
@@ -58,8 +59,8 @@ export interface CostModel {
  * in bench/RESULTS.md (2026-12-01): its steps are long enough that every core pays off.
  */
 export const referenceCosts: CostModel = {
-  perExample: { wasm: 1.68, js: 22.6 },
-  perMultiplyAdd: { wasm: 0.13, js: 5.4 },
+  perExample: { wasm: 1.68, wasm64: 1.68, js: 22.6 },
+  perMultiplyAdd: { wasm: 0.13, wasm64: 0.26, js: 5.4 },
   efficiency: 0.72,
   barrier: 4.75,
   barrierPerExtraThread: 0.5,
@@ -71,6 +72,14 @@ export const referenceCosts: CostModel = {
   neuronShare: 0.65,
 };
 
+/** The kernels the model has costs for: "wasm" is the float32 wasm kernel, "wasm64" the float64 one. */
+export type CostedKernel = KernelName | "wasm64";
+
+/** The costs that apply to a workload's kernel and dtype. */
+export function costedKernel(work: Pick<Workload, "kernel" | "dtype">): CostedKernel {
+  return work.kernel === "wasm" && work.dtype === "float64" ? "wasm64" : work.kernel;
+}
+
 /** What the thread count's payoff depends on. */
 export interface Workload {
   /** Layer sizes, input layer first. */
@@ -78,6 +87,8 @@ export interface Workload {
   readonly miniBatchSize: number;
   /** The worker threads' kernel. */
   readonly kernel: KernelName;
+  /** The network's dtype (default float32): the wasm kernel has one of each. */
+  readonly dtype?: DType;
   /** Share of the training inputs that are not zero (layer 1 skips zeros), 0 … 1. */
   readonly inputDensity: number;
   /** Whether the neuron split can run it (wasm kernel, one hidden layer, sigmoid, quadratic cost, a batch it takes). */
@@ -134,7 +145,8 @@ export function exampleWork(work: Pick<Workload, "sizes" | "inputDensity">): { m
 
 /** A step's predicted µs of work (each thread's share) and of synchronisation (barriers, weights crossing cores). */
 function stepParts(work: Workload, threads: number, costs: CostModel): { compute: number; sync: number } {
-  const { miniBatchSize: m, kernel } = work;
+  const { miniBatchSize: m } = work;
+  const kernel = costedKernel(work);
   const { multiplyAdds, params } = exampleWork(work);
   const one = m * (costs.perExample[kernel] + (costs.perMultiplyAdd[kernel] * multiplyAdds) / 1000);
   if (threads === 1) return { compute: one, sync: 0 };
@@ -157,7 +169,8 @@ export function chooseThreads(work: Workload, cores: number = availableParalleli
   // the neuron split's times, where it can run (1 thread: the example split's)
   const neuronTimes = times.map((t, i) => (work.neuronSplit && i > 0 ? neuronStepMicros(work, i + 1, costs) : Infinity));
   const fastest = Math.min(...times, ...neuronTimes);
-  const step = `a ${work.sizes.join("-")} step at batch ${work.miniBatchSize} (${work.kernel} kernel) is ~${micros(times[0]!)} on 1 thread`;
+  const kernel = costedKernel(work) === "wasm64" ? "float64 wasm" : work.kernel;
+  const step = `a ${work.sizes.join("-")} step at batch ${work.miniBatchSize} (${kernel} kernel) is ~${micros(times[0]!)} on 1 thread`;
   const modelled = most > 2 ? ` (modelled beyond 2 threads: fitted on 2 cores, extrapolated to this machine's ${most})` : "";
   // the fewest threads within minGain of the fastest, by examples or, if faster there, by neurons
   const threads = times.findIndex((t, i) => Math.min(t, neuronTimes[i]!) <= fastest * costs.minGain) + 1;

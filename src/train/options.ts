@@ -55,9 +55,10 @@ export interface TrainOptions {
    */
   pool?: TrainingPool;
   /**
-   * The worker threads' kernel: `"wasm"` (WebAssembly SIMD, float32 networks only), `"js"`
-   * (TypeScript), or `"auto"` (default: wasm for float32, js for float64). threads: 0 always runs
-   * the TypeScript kernel in process.
+   * The worker threads' kernel: `"wasm"` (WebAssembly SIMD, of the network's dtype), `"js"`
+   * (TypeScript), or `"auto"` (default: wasm, except js for a float64 network split by neurons).
+   * threads: 0 always runs the TypeScript kernel in process. On float64 the two kernels give the
+   * same bits; on float32 each has its own.
    */
   kernel?: "auto" | KernelName;
   /**
@@ -232,13 +233,13 @@ export interface RunShape {
  */
 export function threadChoice(options: Pick<TrainOptions, "threads" | "pool" | "kernel" | "miniBatchSize" | "parallelism" | "dropout">, shape: RunShape): ThreadChoice {
   const threads = options.threads ?? "auto";
-  const kernel = options.kernel === "js" || options.kernel === "wasm" ? options.kernel : shape.dtype === "float32" && threads !== 0 ? "wasm" : "js";
+  const kernel = kernelChoice(options.kernel, shape.dtype, threads, options.parallelism);
   const asked = options.parallelism ?? "auto";
   const layers = shape.layers ?? networkPyLayers;
   const work = (): Workload => ({
-    sizes: shape.sizes, miniBatchSize: options.miniBatchSize, kernel, inputDensity: inputDensity(shape.data),
+    sizes: shape.sizes, miniBatchSize: options.miniBatchSize, kernel, dtype: shape.dtype, inputDensity: inputDensity(shape.data),
     // the cost model's neuron split is the wasm kernel's (measured); the TypeScript kernel's runs when asked for
-    neuronSplit: asked !== "examples" && kernel === "wasm" && neuronSplitRuns(shape.sizes, kernel, layers, options.miniBatchSize, options.dropout),
+    neuronSplit: asked !== "examples" && kernel === "wasm" && neuronSplitRuns(shape.sizes, kernel, layers, options.miniBatchSize, options.dropout, shape.dtype),
   });
   // a count given (or the pool's): shared as asked, or as the model predicts is faster on that many
   const fixed = (count: number, reason: string): ThreadChoice => ({
@@ -252,6 +253,17 @@ export function threadChoice(options: Pick<TrainOptions, "threads" | "pool" | "k
   return asked === "auto" || asked === choice.parallelism ? choice : { ...choice, parallelism: asked };
 }
 
+/**
+ * The kernel a run's `kernel` option comes to: the one given, or for "auto" the wasm kernel of the
+ * network's dtype on worker threads — but the TypeScript kernel in process (threads 0), and for a
+ * float64 network split by neurons, which only the TypeScript kernel's split does for float64 (with
+ * the same bits as the float64 wasm kernel's example split).
+ */
+export function kernelChoice(kernel: TrainOptions["kernel"], dtype: DType, threads: number | "auto", parallelism: TrainOptions["parallelism"]): KernelName {
+  if (kernel === "js" || kernel === "wasm") return kernel;
+  return threads === 0 || (dtype === "float64" && parallelism === "neurons") ? "js" : "wasm";
+}
+
 /** A network's activations and cost, as the neuron split needs to know them. */
 type Layers = Pick<NetworkSpec, "activation" | "outputActivation" | "cost">;
 
@@ -262,9 +274,10 @@ const networkPyLayers: Layers = { activation: "sigmoid", outputActivation: "sigm
  * Why the neuron split cannot run a network of these sizes and layers on this kernel and batch (with
  * this dropout rate), or undefined when it can.
  */
-export function neuronSplitRefusal(sizes: readonly number[], kernel: KernelName, layers: Layers, miniBatchSize: number, dropout = 0): string | undefined {
+export function neuronSplitRefusal(sizes: readonly number[], kernel: KernelName, layers: Layers, miniBatchSize: number, dropout = 0, dtype: DType = "float32"): string | undefined {
   const output = layers.outputActivation ?? layers.activation;
   if (sizes.length !== 3) return `parallelism neurons takes networks of one hidden layer, this one is ${sizes.join("-")}`;
+  if (kernel === "wasm" && dtype !== "float32") return `parallelism neurons on the wasm kernel takes float32 networks; kernel "js" splits a ${dtype} network by neurons (with the wasm kernel's bits)`;
   // the TypeScript kernel's split takes any layers and cost; the wasm kernel's runs the output layer and BP1 in wasm
   if (kernel === "wasm" && (layers.activation !== "sigmoid" || output !== "sigmoid" || layers.cost !== "quadratic")) {
     return `parallelism neurons on the wasm kernel takes network.py's sigmoid layers and quadratic cost, this network has ${layers.activation} / ${output} layers and the ${layers.cost} cost (kernel "js" takes them)`;
@@ -275,8 +288,8 @@ export function neuronSplitRefusal(sizes: readonly number[], kernel: KernelName,
 }
 
 /** Whether the neuron split can run a network of these sizes and layers on this kernel and batch (with this dropout rate). */
-export function neuronSplitRuns(sizes: readonly number[], kernel: KernelName, layers: Layers, miniBatchSize: number, dropout = 0): boolean {
-  return neuronSplitRefusal(sizes, kernel, layers, miniBatchSize, dropout) === undefined;
+export function neuronSplitRuns(sizes: readonly number[], kernel: KernelName, layers: Layers, miniBatchSize: number, dropout = 0, dtype: DType = "float32"): boolean {
+  return neuronSplitRefusal(sizes, kernel, layers, miniBatchSize, dropout, dtype) === undefined;
 }
 
 /** "in process" (threads 0), "1 thread", "2 threads". */
@@ -340,14 +353,13 @@ export function planRun(options: TrainOptions, shape: RunShape): RunPlan {
   check(!flags.includes("validation-cost") || options.validationData !== undefined, "monitor validation-cost needs validationData");
   checkOneOf("parallelism", options.parallelism ?? "auto", ["auto", "examples", "neurons"]);
   const choice = threadChoice({ ...options, dropout }, shape);
-  check(kernel !== "wasm" || dtype === "float32", `kernel wasm needs a float32 network, this one is ${dtype}`);
   check(kernel !== "wasm" || threads !== 0, "kernel wasm runs on worker threads; threads 0 is the in-process TypeScript path");
   // threads 0 runs the TypeScript kernel whatever the dtype: record that, so a checkpoint says what really ran
-  const chosen = kernel === "auto" ? (dtype === "float32" && threads !== 0 ? "wasm" : "js") : kernel;
+  const chosen = kernelChoice(kernel, dtype, threads, options.parallelism);
   const parallelism = choice.parallelism;
   if (options.parallelism === "neurons") {
     check(choice.threads !== 0, "parallelism neurons runs on worker threads; threads 0 is the in-process path");
-    const refusal = neuronSplitRefusal(shape.sizes, chosen, shape.layers ?? networkPyLayers, options.miniBatchSize, dropout);
+    const refusal = neuronSplitRefusal(shape.sizes, chosen, shape.layers ?? networkPyLayers, options.miniBatchSize, dropout, dtype);
     check(refusal === undefined, refusal ?? "");
   }
   return {
@@ -386,12 +398,16 @@ function watchedAccuracy(options: Pick<TrainOptions, "etaSchedule" | "earlyStopp
 
 /**
  * {@link planRun} for a run resumed from `resume`: options left out are the checkpoint's, and one
- * that would change the weights (batch, η, λ, μ, dropout, shuffle, seed, kernel, schedule) must equal the checkpoint's.
+ * that would change the weights (batch, η, λ, μ, dropout, shuffle, seed, schedule, and a float32
+ * network's kernel) must equal the checkpoint's. A float64 run may resume on either kernel, in
+ * process or on threads: they give the same bits.
  */
 export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resume: Checkpoint, shape: RunShape): RunPlan {
   const o = resume.options;
   const threads = options.threads ?? o.threads;
-  const kernel = options.kernel === undefined || options.kernel === "auto" ? o.kernel : options.kernel;
+  const float64 = shape.dtype === "float64";
+  // float64: "auto" picks again (both kernels have the same bits); float32: the checkpoint's kernel
+  const kernel = options.kernel === undefined || options.kernel === "auto" ? (float64 ? "auto" : o.kernel) : options.kernel;
   check(
     !(kernel === "wasm" && threads === 0),
     "threads 0 runs the in-process TypeScript kernel, but the checkpoint's run used the wasm kernel: resume it on threads ≥ 1 to continue it bit-identically",
@@ -415,7 +431,8 @@ export function planResumedRun(options: TrainOptions | ResumeTrainOptions, resum
     shape,
   );
   const recorded = {
-    miniBatchSize: o.miniBatchSize, eta: o.eta, lambda: o.lambda ?? 0, momentum: o.momentum ?? 0, dropout: o.dropout ?? 0, shuffle: o.shuffle, seed: resume.seed, kernel: o.kernel,
+    miniBatchSize: o.miniBatchSize, eta: o.eta, lambda: o.lambda ?? 0, momentum: o.momentum ?? 0, dropout: o.dropout ?? 0, shuffle: o.shuffle, seed: resume.seed,
+    kernel: float64 ? plan.kernel : o.kernel,
     etaSchedule: o.etaSchedule, earlyStopping: o.earlyStopping,
   };
   for (const key of Object.keys(recorded) as (keyof typeof recorded)[]) {

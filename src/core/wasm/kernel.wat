@@ -1,21 +1,28 @@
-;; shoal's WebAssembly SIMD kernel: the linear algebra of backpropagation on float32, four lanes at
-;; a time, the sigmoid and its derivative, and BP1 with the quadratic cost (Nielsen's default
-;; network, whole in wasm). Other activations and costs stay in TypeScript (they are O(neurons),
-;; this is O(weights)).
+;; shoal's WebAssembly SIMD kernels: the linear algebra of backpropagation, assembled twice from
+;; this one text, once per element type: on float32, four lanes a vector (f32x4), with the
+;; sigmoid, its derivative and BP1 with the quadratic cost in wasm too (Nielsen's default network,
+;; whole in wasm); on float64, two lanes a vector (f64x2), where every O(neurons) step (activations,
+;; σ', BP1, the cost) stays in TypeScript, so a float64 run makes the very operations of backprop.ts
+;; and sgd.ts in the same order, and has their bits. Other activations and costs stay in TypeScript
+;; on float32 too (they are O(neurons), this is O(weights)).
 ;;
 ;; Weights are stored transposed and padded ("kernel layout"): layer l's matrix is n_in rows of
 ;; `np` floats, row k holding w_jk for every neuron j (np = n_out rounded up to 4, pads are 0).
 ;; Then both the forward pass and the weight gradient walk whole rows — one per non-zero input —
-;; with f32x4 operations, and the ~80% zero pixels of MNIST are skipped exactly.
-;; All pointers are byte offsets into the shared memory; `np` counts floats.
+;; with SIMD operations, and the ~80% zero pixels of MNIST are skipped exactly. Each lane adds its
+;; terms in the order the TypeScript kernel does, so the vectors change no bit.
+;; All pointers are byte offsets into the shared memory; `np` counts floats (of either type).
 ;;
 ;; This file is a template, expanded by template.ts before it is assembled (`npm run build:wasm`):
-;; each unrolled part is written once and repeated for 8, 4 and 1 four-float sums, and the offsets
-;; of the example slots and row lists are named from abi.ts, the one table the TypeScript side uses too.
+;; placeholders name the vector type, the element type and log2 of its bytes; some parts are
+;; marked as one kernel's only; each unrolled part is written once and repeated for 8, 4 and 1
+;; vector sums; and the offsets of the example slots and row lists are named from abi.ts, the one
+;; table the TypeScript side uses too.
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
-;; Writes the positions (i32) and values (f32) of the non-zero x[0..n) to idx and val; returns how many.
+;; Writes the positions (i32) and values ({f}, exactly) of the non-zero float32 x[0..n) to idx and val;
+;; returns how many.
   (func (export "gather") (param $x i32) (param $n i32) (param $idx i32) (param $val i32) (result i32)
     (local $k i32) (local $count i32) (local $v f32)
     (block $done
@@ -25,7 +32,12 @@
         (if (f32.ne (local.get $v) (f32.const 0))
           (then
             (i32.store (i32.add (local.get $idx) (i32.shl (local.get $count) (i32.const 2))) (local.get $k))
+            ;; @if float32
             (f32.store (i32.add (local.get $val) (i32.shl (local.get $count) (i32.const 2))) (local.get $v))
+            ;; @endif
+            ;; @if float64
+            (f64.store (i32.add (local.get $val) (i32.shl (local.get $count) (i32.const 3))) (f64.promote_f32 (local.get $v)))
+            ;; @endif
             (local.set $count (i32.add (local.get $count) (i32.const 1)))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $next)))
@@ -39,7 +51,7 @@
                            (param $z i32) (param $np i32)
     (local $j i32) (local $end i32) (local $t i32) (local $row i32) (local $s v128)
     (local $z0 v128) (local $z1 v128) (local $z2 v128) (local $z3 v128) (local $z4 v128) (local $z5 v128) (local $z6 v128) (local $z7 v128)
-    (local.set $end (i32.shl (local.get $np) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $np) (i32.const {shift})))
     ;; @unroll 8 4:once 1
     (block $done
       ({loop} $next
@@ -51,8 +63,8 @@
             (br_if $rowsdone (i32.ge_u (local.get $t) (local.get $count)))
             (local.set $row (i32.add (i32.add (local.get $wt) (local.get $j))
               (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))) (local.get $end))))
-            (local.set $s (f32x4.splat (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2))))))
-            @lane (local.set $z{i} (f32x4.add (local.get $z{i}) (f32x4.mul (local.get $s) (v128.load offset={16*i} (local.get $row)))))
+            (local.set $s ({v}.splat ({f}.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const {shift}))))))
+            @lane (local.set $z{i} ({v}.add (local.get $z{i}) ({v}.mul (local.get $s) (v128.load offset={16*i} (local.get $row)))))
             (local.set $t (i32.add (local.get $t) (i32.const 1)))
             (br $rows)))
         @lane (v128.store offset={16*i} (i32.add (local.get $z) (local.get $j)) (local.get $z{i}))
@@ -61,6 +73,7 @@
     ;; @end
   )
 
+  ;; @if float32
   ;; a = σ(z) = 1 / (1 + e^(−z)) for the n floats at $z, into $a. Computed in double precision, two
   ;; at a time, as the TypeScript kernel does with Math.exp, then rounded to float32: the two agree
   ;; to the last bit but for exp's last-bit differences that survive rounding (none in the tests).
@@ -120,19 +133,20 @@
           (else (v128.store32_lane 0 (local.get $at) (local.get $p))))
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br $pairs))))
+  ;; @endif
 
   ;; BP3 and BP4: ∂C/∂w_jk += a_k δ_j as row idx[t] += val[t] · δ of the transposed gradient, and, if
   ;; $bias is not 0, ∂C/∂b += δ (a thread that owns only some rows of a layer may not own its biases).
   (func $accumulate (param $gt i32) (param $gb i32) (param $idx i32) (param $val i32) (param $count i32)
                               (param $delta i32) (param $np i32) (param $bias i32)
     (local $j i32) (local $end i32) (local $t i32) (local $row i32) (local $s v128)
-    (local.set $end (i32.shl (local.get $np) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $np) (i32.const {shift})))
     (if (i32.eqz (local.get $bias)) (then (local.set $j (local.get $end))))
     (block $biased
       (loop $bias
         (br_if $biased (i32.ge_u (local.get $j) (local.get $end)))
         (v128.store (i32.add (local.get $gb) (local.get $j))
-          (f32x4.add (v128.load (i32.add (local.get $gb) (local.get $j))) (v128.load (i32.add (local.get $delta) (local.get $j)))))
+          ({v}.add (v128.load (i32.add (local.get $gb) (local.get $j))) (v128.load (i32.add (local.get $delta) (local.get $j)))))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $bias)))
     (block $done
@@ -140,14 +154,14 @@
         (br_if $done (i32.ge_u (local.get $t) (local.get $count)))
         (local.set $row (i32.add (local.get $gt)
           (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))) (local.get $end))))
-        (local.set $s (f32x4.splat (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2))))))
+        (local.set $s ({v}.splat ({f}.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const {shift}))))))
         (local.set $j (i32.const 0))
         (block $rowdone
           (loop $lanes
             (br_if $rowdone (i32.ge_u (local.get $j) (local.get $end)))
             (v128.store (i32.add (local.get $row) (local.get $j))
-              (f32x4.add (v128.load (i32.add (local.get $row) (local.get $j)))
-                         (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $delta) (local.get $j))))))
+              ({v}.add (v128.load (i32.add (local.get $row) (local.get $j)))
+                         ({v}.mul (local.get $s) (v128.load (i32.add (local.get $delta) (local.get $j))))))
             (local.set $j (i32.add (local.get $j) (i32.const 16)))
             (br $lanes)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
@@ -188,19 +202,20 @@
             (local.set $stop (call $lowerBound (local.get $idx) (local.get $n) (local.get $end)))
             (call $accumulate (local.get $g) (local.get $gb)
               (i32.add (local.get $idx) (i32.shl (local.get $first) (i32.const 2)))
-              (i32.add (i32.load offset={slotValues} (local.get $slot)) (i32.shl (local.get $first) (i32.const 2)))
+              (i32.add (i32.load offset={slotValues} (local.get $slot)) (i32.shl (local.get $first) (i32.const {shift})))
               (i32.sub (local.get $stop) (local.get $first))
               (i32.add (local.get $slot) (local.get $delta)) (local.get $np) (local.get $bias)))
           (else
             (call $accumulate (local.get $g) (local.get $gb)
               (i32.add (local.get $identity) (i32.shl (local.get $from) (i32.const 2)))
-              (i32.add (i32.add (local.get $slot) (local.get $prev)) (i32.shl (local.get $from) (i32.const 2)))
+              (i32.add (i32.add (local.get $slot) (local.get $prev)) (i32.shl (local.get $from) (i32.const {shift})))
               (select (i32.sub (local.get $end) (local.get $from)) (i32.const 0) (i32.gt_s (local.get $end) (local.get $from)))
               (i32.add (local.get $slot) (local.get $delta)) (local.get $np) (local.get $bias))))
         (local.set $slot (i32.add (local.get $slot) (local.get $stride)))
         (local.set $s (i32.add (local.get $s) (i32.const 1)))
         (br $each))))
 
+  ;; @if float32
   ;; BP2's product: out[k] = ((w^l)^T δ^l)_k = row k of the transposed weights · δ, for k < n. If $a
   ;; is not 0 (activations are in example slots, never at byte 0), the sigmoid's σ'(z) = a(1 − a) of
   ;; the n activations there is applied too (BP2's "⊙ σ'(z^(l−1))"), in double precision on the
@@ -254,6 +269,35 @@
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $each)))
     (f64.mul (f64.const 0.5) (local.get $sum)))
+  ;; @endif
+
+  ;; @if float64
+  ;; BP2's product: out[k] = ((w^l)^T δ^l)_k = row k of the transposed weights · δ, for k < n, each a
+  ;; sum over j = 0, 1, … in order from 0, as backprop.ts makes it (a vector of lanes would add in
+  ;; another order); σ' is applied by the caller, so $a must be 0. O(n_l · n_(l+1)), small beside
+  ;; layer 1's rows.
+  (func (export "backward") (param $wt i32) (param $n i32) (param $delta i32) (param $out i32) (param $np i32) (param $a i32)
+    (local $k i32) (local $j i32) (local $end i32) (local $row i32) (local $sum f64)
+    (if (local.get $a) (then (unreachable)))
+    (local.set $end (i32.shl (local.get $np) (i32.const 3)))
+    (local.set $row (local.get $wt))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
+        (local.set $sum (f64.const 0))
+        (local.set $j (i32.const 0))
+        (block $rowdone
+          (loop $each
+            (br_if $rowdone (i32.ge_u (local.get $j) (local.get $end)))
+            (local.set $sum (f64.add (local.get $sum)
+              (f64.mul (f64.load (i32.add (local.get $row) (local.get $j))) (f64.load (i32.add (local.get $delta) (local.get $j))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 8)))
+            (br $each)))
+        (f64.store (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 3))) (local.get $sum))
+        (local.set $row (i32.add (local.get $row) (local.get $end)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $rows))))
+  ;; @endif
 
   ;; The SGD step of one row of `np` floats from a mini-batch, without writing its gradient anywhere:
   ;; g = Σ val · δ over the list of entries that starts at byte $list — each entry is 12 bytes: the
@@ -268,7 +312,7 @@
                  (result i32)
     (local $j i32) (local $end i32) (local $p i32) (local $d i32) (local $v v128) (local $w v128) (local $bad v128) (local $at i32)
     (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $g4 v128) (local $g5 v128) (local $g6 v128) (local $g7 v128)
-    (local.set $end (i32.shl (local.get $np) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $np) (i32.const {shift})))
     ;; 32 floats at a time (eight independent sums, so each example's eight products overlap), then
     ;; 16, then 4 (np is a multiple of 4; after the 32-wide loop the 16-wide part runs at most once)
     ;; @unroll 8 4:once 1
@@ -281,23 +325,23 @@
           (loop $each
             (br_if $listdone (i32.eqz (local.get $p)))
             (local.set $d (i32.add (i32.load offset={entryDelta} (local.get $p)) (local.get $j)))
-            (local.set $v (f32x4.splat (f32.load offset={entryValue} (local.get $p))))
-            @lane (local.set $g{i} (f32x4.add (local.get $g{i}) (f32x4.mul (local.get $v) (v128.load offset={16*i} (local.get $d)))))
+            (local.set $v ({v}.splat ({f}.load offset={entryValue} (local.get $p))))
+            @lane (local.set $g{i} ({v}.add (local.get $g{i}) ({v}.mul (local.get $v) (v128.load offset={16*i} (local.get $d)))))
             (local.set $p (i32.load offset={entryNext} (local.get $p)))
             (br $each)))
         (local.set $at (i32.add (local.get $row) (local.get $j)))
         (if (local.get $vgap)
           (then
-            @lane (local.set $v (f32x4.sub (f32x4.mul (local.get $mu) (v128.load offset={16*i} (i32.add (local.get $at) (local.get $vgap)))) (f32x4.mul (local.get $s) (local.get $g{i}))))
+            @lane (local.set $v ({v}.sub ({v}.mul (local.get $mu) (v128.load offset={16*i} (i32.add (local.get $at) (local.get $vgap)))) ({v}.mul (local.get $s) (local.get $g{i}))))
             @lane (v128.store offset={16*i} (i32.add (local.get $at) (local.get $vgap)) (local.get $v))
-            @lane (local.set $w (f32x4.add (f32x4.mul (local.get $dv) (v128.load offset={16*i} (local.get $at))) (local.get $v)))
+            @lane (local.set $w ({v}.add ({v}.mul (local.get $dv) (v128.load offset={16*i} (local.get $at))) (local.get $v)))
             @lane (v128.store offset={16*i} (local.get $at) (local.get $w))
-            @lane (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+            @lane (local.set $bad (v128.or (local.get $bad) ({v}.ne ({v}.sub (local.get $w) (local.get $w)) (v128.const i32x4 0 0 0 0))))
           )
           (else
-            @lane (local.set $w (f32x4.sub (f32x4.mul (local.get $dv) (v128.load offset={16*i} (local.get $at))) (f32x4.mul (local.get $s) (local.get $g{i}))))
+            @lane (local.set $w ({v}.sub ({v}.mul (local.get $dv) (v128.load offset={16*i} (local.get $at))) ({v}.mul (local.get $s) (local.get $g{i}))))
             @lane (v128.store offset={16*i} (local.get $at) (local.get $w))
-            @lane (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+            @lane (local.set $bad (v128.or (local.get $bad) ({v}.ne ({v}.sub (local.get $w) (local.get $w)) (v128.const i32x4 0 0 0 0))))
           ))
         (local.set $j (i32.add (local.get $j) (i32.const {16*W})))
         {again}))
@@ -309,26 +353,26 @@
   ;; μ · v). Returns 1 if a new weight is NaN or infinite, else 0.
   (func $untouchedRow (param $row i32) (param $np i32) (param $dv v128) (param $vgap i32) (param $mu v128) (result i32)
     (local $j i32) (local $end i32) (local $w v128) (local $v v128) (local $bad v128) (local $at i32)
-    (local.set $end (i32.shl (local.get $np) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $np) (i32.const {shift})))
     (block $done
       (loop $lanes
         (br_if $done (i32.ge_u (local.get $j) (local.get $end)))
         (local.set $at (i32.add (local.get $row) (local.get $j)))
-        (local.set $w (f32x4.mul (local.get $dv) (v128.load (local.get $at))))
+        (local.set $w ({v}.mul (local.get $dv) (v128.load (local.get $at))))
         (if (local.get $vgap)
           (then
-            (local.set $v (f32x4.mul (local.get $mu) (v128.load (i32.add (local.get $at) (local.get $vgap)))))
+            (local.set $v ({v}.mul (local.get $mu) (v128.load (i32.add (local.get $at) (local.get $vgap)))))
             (v128.store (i32.add (local.get $at) (local.get $vgap)) (local.get $v))
-            (local.set $w (f32x4.add (local.get $w) (local.get $v)))))
+            (local.set $w ({v}.add (local.get $w) (local.get $v)))))
         (v128.store (local.get $at) (local.get $w))
-        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+        (local.set $bad (v128.or (local.get $bad) ({v}.ne ({v}.sub (local.get $w) (local.get $w)) (v128.const i32x4 0 0 0 0))))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $lanes)))
     (v128.any_true (local.get $bad)))
 
   ;; Writes a list for $stepRow at $list of every one of `count` slots in slot order: δ at byte
   ;; $delta of the slot, value $v. Returns $list.
-  (func $slotList (param $list i32) (param $slots i32) (param $stride i32) (param $count i32) (param $delta i32) (param $v f32)
+  (func $slotList (param $list i32) (param $slots i32) (param $stride i32) (param $count i32) (param $delta i32) (param $v {f})
                   (result i32)
     (local $e i32) (local $s i32)
     (local.set $e (local.get $list))
@@ -336,7 +380,7 @@
       (loop $each
         (br_if $done (i32.ge_u (local.get $s) (local.get $count)))
         (i32.store offset={entryDelta} (local.get $e) (i32.add (i32.add (local.get $slots) (i32.mul (local.get $s) (local.get $stride))) (local.get $delta)))
-        (f32.store offset={entryValue} (local.get $e) (local.get $v))
+        ({f}.store offset={entryValue} (local.get $e) (local.get $v))
         (local.set $s (i32.add (local.get $s) (i32.const 1)))
         ;; the next entry, or 0 after the last
         (i32.store offset={entryNext} (local.get $e)
@@ -356,15 +400,15 @@
   ;; weight is not finite.
   (func (export "stepLayer") (param $wt i32) (param $wb i32) (param $slots i32) (param $stride i32)
         (param $count i32) (param $delta i32) (param $prev i32) (param $from i32) (param $end i32)
-        (param $np i32) (param $bias i32) (param $scale f32) (param $decay f32) (param $list i32) (param $heads i32)
-        (param $vgap i32) (param $mu f32) (result i32)
+        (param $np i32) (param $bias i32) (param $scale {f}) (param $decay {f}) (param $list i32) (param $heads i32)
+        (param $vgap i32) (param $mu {f}) (result i32)
     (local $s i32) (local $slot i32) (local $e i32) (local $t i32) (local $stop i32) (local $k i32) (local $h i32)
     (local $idx i32) (local $val i32) (local $n i32) (local $d i32) (local $bad i32) (local $rowBytes i32) (local $sv v128) (local $dv v128)
     (local $muv v128)
-    (local.set $sv (f32x4.splat (local.get $scale)))
-    (local.set $dv (f32x4.splat (local.get $decay)))
-    (local.set $muv (f32x4.splat (local.get $mu)))
-    (local.set $rowBytes (i32.shl (local.get $np) (i32.const 2)))
+    (local.set $sv ({v}.splat (local.get $scale)))
+    (local.set $dv ({v}.splat (local.get $decay)))
+    (local.set $muv ({v}.splat (local.get $mu)))
+    (local.set $rowBytes (i32.shl (local.get $np) (i32.const {shift})))
     (local.set $e (local.get $list))
     (if (i32.lt_s (local.get $prev) (i32.const 0))
       (then
@@ -386,7 +430,7 @@
                 (local.set $h (i32.add (local.get $heads)
                   (i32.shl (i32.sub (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))) (local.get $from)) (i32.const 2))))
                 (i32.store offset={entryDelta} (local.get $e) (local.get $d))
-                (f32.store offset={entryValue} (local.get $e) (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2)))))
+                ({f}.store offset={entryValue} (local.get $e) ({f}.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const {shift})))))
                 (i32.store offset={entryNext} (local.get $e) (i32.load (local.get $h)))
                 (i32.store (local.get $h) (local.get $e))
                 (local.set $e (i32.add (local.get $e) (i32.const {entryBytes})))
@@ -405,7 +449,7 @@
                     (local.get $np) (local.get $sv) (local.get $dv) (local.get $vgap) (local.get $muv))))
                 (i32.store (local.get $h) (i32.const 0)))
               ;; a row no example touched still decays under L2, and moves by its velocity under momentum
-              (else (if (i32.or (f32.ne (local.get $decay) (f32.const 1)) (i32.ne (local.get $vgap) (i32.const 0)))
+              (else (if (i32.or ({f}.ne (local.get $decay) ({f}.const 1)) (i32.ne (local.get $vgap) (i32.const 0)))
                 (then (local.set $bad (i32.or (local.get $bad)
                   (call $untouchedRow (i32.add (local.get $wt) (i32.mul (local.get $k) (local.get $rowBytes))) (local.get $np) (local.get $dv)
                     (local.get $vgap) (local.get $muv))))))))
@@ -415,18 +459,18 @@
       (else
         ;; a hidden layer's inputs are dense: every slot adds to every row, so one list serves
         ;; them all, with each row's inputs a_k^(l−1) written into it in turn
-        (drop (call $slotList (local.get $list) (local.get $slots) (local.get $stride) (local.get $count) (local.get $delta) (f32.const 0)))
+        (drop (call $slotList (local.get $list) (local.get $slots) (local.get $stride) (local.get $count) (local.get $delta) ({f}.const 0)))
         (local.set $k (local.get $from))
         (block $rowsdone
           (loop $rows
             (br_if $rowsdone (i32.ge_s (local.get $k) (local.get $end)))
             (local.set $e (local.get $list))
-            (local.set $slot (i32.add (i32.add (local.get $slots) (local.get $prev)) (i32.shl (local.get $k) (i32.const 2))))
+            (local.set $slot (i32.add (i32.add (local.get $slots) (local.get $prev)) (i32.shl (local.get $k) (i32.const {shift}))))
             (local.set $s (i32.const 0))
             (block $valued
               (loop $values
                 (br_if $valued (i32.ge_u (local.get $s) (local.get $count)))
-                (f32.store offset={entryValue} (local.get $e) (f32.load (local.get $slot)))
+                ({f}.store offset={entryValue} (local.get $e) ({f}.load (local.get $slot)))
                 (local.set $e (i32.add (local.get $e) (i32.const {entryBytes})))
                 (local.set $slot (i32.add (local.get $slot) (local.get $stride)))
                 (local.set $s (i32.add (local.get $s) (i32.const 1)))
@@ -443,8 +487,8 @@
       (then
         (local.set $bad (i32.or (local.get $bad)
           (call $stepRow (local.get $wb)
-            (call $slotList (local.get $list) (local.get $slots) (local.get $stride) (local.get $count) (local.get $delta) (f32.const 1))
-            (local.get $np) (local.get $sv) (v128.const f32x4 1 1 1 1) (local.get $vgap) (local.get $muv))))))  ;; biases do not decay
+            (call $slotList (local.get $list) (local.get $slots) (local.get $stride) (local.get $count) (local.get $delta) ({f}.const 1))
+            (local.get $np) (local.get $sv) ({v}.splat ({f}.const 1)) (local.get $vgap) (local.get $muv))))))  ;; biases do not decay
     (local.get $bad))
 
   ;; The SGD step over `rows` rows of `np` floats: w ← d · w − scale · g, then g = 0, where g is this
@@ -454,14 +498,14 @@
   ;; ($vgap ≠ 0: velocities $vgap bytes after the parameters) every row takes v ← μ · v − scale · g,
   ;; w ← d · w + v.
   ;; Returns 1 if any new weight is NaN or infinite (for the divergence guard), else 0.
-  (func (export "update") (param $params i32) (param $grads i32) (param $rows i32) (param $np i32) (param $scale f32)
-                          (param $decay f32) (param $vgap i32) (param $mu f32) (result i32)
+  (func (export "update") (param $params i32) (param $grads i32) (param $rows i32) (param $np i32) (param $scale {f})
+                          (param $decay {f}) (param $vgap i32) (param $mu {f}) (result i32)
     (local $end i32) (local $r i32) (local $j i32) (local $any v128) (local $s v128) (local $w v128) (local $bad v128) (local $dv v128)
     (local $v v128) (local $muv v128) (local $at i32)
-    (local.set $s (f32x4.splat (local.get $scale)))
-    (local.set $dv (f32x4.splat (local.get $decay)))
-    (local.set $muv (f32x4.splat (local.get $mu)))
-    (local.set $end (i32.shl (local.get $np) (i32.const 2)))
+    (local.set $s ({v}.splat (local.get $scale)))
+    (local.set $dv ({v}.splat (local.get $decay)))
+    (local.set $muv ({v}.splat (local.get $mu)))
+    (local.set $end (i32.shl (local.get $np) (i32.const {shift})))
     (block $done
       (loop $rowsloop
         (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
@@ -474,7 +518,7 @@
             (local.set $j (i32.add (local.get $j) (i32.const 16)))
             (br $scan)))
         ;; any bit set: a non-zero gradient (−0 too, harmlessly)
-        (if (i32.or (i32.or (v128.any_true (local.get $any)) (f32.ne (local.get $decay) (f32.const 1))) (i32.ne (local.get $vgap) (i32.const 0)))
+        (if (i32.or (i32.or (v128.any_true (local.get $any)) ({f}.ne (local.get $decay) ({f}.const 1))) (i32.ne (local.get $vgap) (i32.const 0)))
           (then
             (local.set $j (i32.const 0))
             (block $updated
@@ -483,18 +527,18 @@
                 (local.set $at (i32.add (local.get $params) (local.get $j)))
                 (if (local.get $vgap)
                   (then
-                    (local.set $v (f32x4.sub (f32x4.mul (local.get $muv) (v128.load (i32.add (local.get $at) (local.get $vgap))))
-                                             (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $grads) (local.get $j))))))
+                    (local.set $v ({v}.sub ({v}.mul (local.get $muv) (v128.load (i32.add (local.get $at) (local.get $vgap))))
+                                             ({v}.mul (local.get $s) (v128.load (i32.add (local.get $grads) (local.get $j))))))
                     (v128.store (i32.add (local.get $at) (local.get $vgap)) (local.get $v))
-                    (local.set $w (f32x4.add (f32x4.mul (local.get $dv) (v128.load (local.get $at))) (local.get $v))))
+                    (local.set $w ({v}.add ({v}.mul (local.get $dv) (v128.load (local.get $at))) (local.get $v))))
                   (else
-                    (local.set $w (f32x4.sub (f32x4.mul (local.get $dv) (v128.load (local.get $at)))
-                                             (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $grads) (local.get $j))))))))
+                    (local.set $w ({v}.sub ({v}.mul (local.get $dv) (v128.load (local.get $at)))
+                                             ({v}.mul (local.get $s) (v128.load (i32.add (local.get $grads) (local.get $j))))))))
                 (v128.store (local.get $at) (local.get $w))
                 (v128.store (i32.add (local.get $grads) (local.get $j)) (v128.const i32x4 0 0 0 0))
                 ;; w − w is 0 for a finite w and NaN for ±∞ or NaN, which is the only value not equal to itself
                 (local.set $bad (v128.or (local.get $bad)
-                  (f32x4.ne (f32x4.sub (local.get $w) (local.get $w)) (v128.const f32x4 0 0 0 0))))
+                  ({v}.ne ({v}.sub (local.get $w) (local.get $w)) (v128.const i32x4 0 0 0 0))))
                 (local.set $j (i32.add (local.get $j) (i32.const 16)))
                 (br $lanes)))))
         (local.set $params (i32.add (local.get $params) (local.get $end)))

@@ -7,11 +7,13 @@
  *   ;; @end                    `(br $next)`, or with `:once` (it runs at most once) `block` and nothing
  *   @lane <line>               inside @unroll: the line once per lane i = 0 … W−1 (consecutive
  *                              @lane lines are repeated together, lane by lane)
+ *   ;; @if NAME … ;; @endif    the lines between, only if the constant NAME is not 0 (one kernel's part)
  *   {expr}                     a number: names (W, i, and the constants given, e.g. the ABI's
- *                              offsets) joined by + and *, or the words loop and again
+ *                              offsets) joined by + and *; or the words loop and again; or a
+ *                              constant whose value is text (e.g. {f}: the element type)
  */
-export function expandTemplate(source: string, constants: Readonly<Record<string, number>>): string {
-  const lines = source.split("\n");
+export function expandTemplate(source: string, constants: Readonly<Record<string, number | string>>): string {
+  const lines = selected(source.split("\n"), constants);
   const out: string[] = [];
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]!;
@@ -51,17 +53,42 @@ export function expandTemplate(source: string, constants: Readonly<Record<string
 
 const isLane = (line: string): boolean => /^\s*@lane /.test(line);
 
+/**
+ * The lines outside `@if NAME` … `@endif` parts whose NAME is 0, the others without their
+ * directives; a dropped line stays as an empty one, so errors still name kernel.wat's own lines.
+ */
+function selected(lines: readonly string[], constants: Readonly<Record<string, number | string>>): string[] {
+  const open: { name: string; line: number; keep: boolean }[] = [];
+  const out = lines.map((line, n) => {
+    const start = /^\s*;; @if (\w+)\s*$/.exec(line);
+    if (start) {
+      const value = constants[start[1]!];
+      if (typeof value !== "number") throw new Error(`kernel.wat:${n + 1}: @if needs a number constant, "${start[1]}" is not one`);
+      open.push({ name: start[1]!, line: n + 1, keep: value !== 0 });
+      return "";
+    }
+    if (/^\s*;; @endif\s*$/.test(line)) {
+      if (!open.pop()) throw new Error(`kernel.wat:${n + 1}: @endif without @if`);
+      return "";
+    }
+    return open.every((part) => part.keep) ? line : "";
+  });
+  if (open.length) throw new Error(`kernel.wat:${open.at(-1)!.line}: @if ${open.at(-1)!.name} without ;; @endif`);
+  return out;
+}
+
 /** Replaces each {expr} of `line` (1-based line `n + 1` in errors). */
-function fill(line: string, scope: Readonly<Record<string, number>>, n: number, words: Readonly<Record<string, string>> = {}): string {
+function fill(line: string, scope: Readonly<Record<string, number | string>>, n: number, words: Readonly<Record<string, string>> = {}): string {
   return line.replace(/\{([^{}]*)\}/g, (_, expr: string) => {
     const text = expr.trim();
     if (text in words) return words[text]!;
+    if (typeof scope[text] === "string") return scope[text];
     const value = text.split("+").reduce((sum, term) => sum + term.split("*").reduce((product, factor) => product * valueOf(factor.trim()), 1), 0);
     return String(value);
     function valueOf(token: string): number {
       if (/^\d+$/.test(token)) return Number(token);
       const v = scope[token];
-      if (v === undefined) throw new Error(`kernel.wat:${n + 1}: unknown name "${token}" in {${expr}}`);
+      if (typeof v !== "number") throw new Error(`kernel.wat:${n + 1}: unknown name "${token}" in {${expr}}`);
       return v;
     }
   });

@@ -1,21 +1,26 @@
 import { readFileSync } from "node:fs";
 import type { Dropout } from "../dropout.js";
-import type { Architecture, Layout, Params } from "../network.js";
+import { allocateParams, type Architecture, type DType, type Layout, type Params } from "../network.js";
 import { share, weightedShare } from "../share.js";
-import { abi } from "./abi.js";
+import { abi, abis, kernelFiles } from "./abi.js";
 
 /**
- * The float32 WebAssembly SIMD kernel (kernel.wat) and its JavaScript side. The maths is the same
- * as backprop.ts — BP1–BP4, one example at a time — but the parameters live in shared wasm memory
- * in the "kernel layout": every layer's weights transposed to n_in rows of `np` floats (np = n_out
- * rounded up to a multiple of 4, pads zero), then its np biases. Gradients use the same layout, and
- * the SGD step is elementwise, so it does not care about the layout; only copying parameters in
- * and out of a run converts (pack/unpack).
+ * The WebAssembly SIMD kernels (kernel.wat: float32 and float64) and their JavaScript side. The
+ * maths is the same as backprop.ts — BP1–BP4, one example at a time — but the parameters live in
+ * shared wasm memory in the "kernel layout": every layer's weights transposed to n_in rows of `np`
+ * floats (np = n_out rounded up to a multiple of 4, pads zero), then its np biases. Gradients use
+ * the same layout, and the SGD step is elementwise, so it does not care about the layout; only
+ * copying parameters in and out of a run converts (pack/unpack). The float64 kernel leaves every
+ * O(neurons) step to the TypeScript kernel's own functions and makes its O(weights) sums in
+ * backprop.ts's order, so its runs have the TypeScript kernel's bits.
  */
 
 /** Where each layer lives in the kernel layout, in floats. */
 export interface KernelLayout {
   readonly sizes: readonly number[];
+  /** The element type, and its bytes. */
+  readonly dtype: DType;
+  readonly bytes: 4 | 8;
   /** n_out rounded up to a multiple of 4, per layer. */
   readonly padded: readonly number[];
   readonly weightOffsets: readonly number[];
@@ -24,8 +29,8 @@ export interface KernelLayout {
   readonly paramCount: number;
 }
 
-/** The kernel layout of a network with these layer sizes. */
-export function kernelLayoutOf(sizes: readonly number[]): KernelLayout {
+/** The kernel layout of a network with these layer sizes, of float32 or float64 elements. */
+export function kernelLayoutOf(sizes: readonly number[], dtype: DType = "float32"): KernelLayout {
   const padded: number[] = [];
   const weightOffsets: number[] = [];
   const biasOffsets: number[] = [];
@@ -38,11 +43,11 @@ export function kernelLayoutOf(sizes: readonly number[]): KernelLayout {
     biasOffsets.push(offset);
     offset += np;
   }
-  return { sizes, padded, weightOffsets, biasOffsets, paramCount: offset };
+  return { sizes, dtype, bytes: dtype === "float32" ? 4 : 8, padded, weightOffsets, biasOffsets, paramCount: offset };
 }
 
 /** Copies canonical parameters (row-major w_jk, then b) into kernel layout. */
-export function pack(layout: Layout, params: Params, kernel: KernelLayout, out: Float32Array): void {
+export function pack(layout: Layout, params: Params, kernel: KernelLayout, out: Params): void {
   out.fill(0);
   for (let l = 0; l < kernel.padded.length; l++) {
     const nIn = layout.sizes[l]!;
@@ -56,7 +61,7 @@ export function pack(layout: Layout, params: Params, kernel: KernelLayout, out: 
 }
 
 /** Copies kernel-layout parameters back into the canonical layout. */
-export function unpack(kernel: KernelLayout, from: Float32Array, layout: Layout, params: Params): void {
+export function unpack(kernel: KernelLayout, from: Params, layout: Layout, params: Params): void {
   for (let l = 0; l < kernel.padded.length; l++) {
     const nIn = layout.sizes[l]!;
     const nOut = layout.sizes[l + 1]!;
@@ -87,43 +92,50 @@ export interface KernelExports {
   ): number;
 }
 
-let compiled: WebAssembly.Module | undefined;
+const compiled: Partial<Record<DType, WebAssembly.Module>> = {};
 
 /**
- * Uses `module`, compiled by another thread of this process, as this thread's kernel module (a
- * compiled module crosses threads without being compiled again, and V8 shares its optimised code).
+ * Uses `module`, compiled by another thread of this process, as this thread's `dtype` kernel module
+ * (a compiled module crosses threads without being compiled again, and V8 shares its optimised code).
  */
-export function adoptKernelModule(module: WebAssembly.Module): void {
-  compiled ??= module;
+export function adoptKernelModule(module: WebAssembly.Module, dtype: DType = "float32"): void {
+  compiled[dtype] ??= module;
 }
 
-/** The compiled kernel module (built from kernel.wat by `npm run build:wasm`). */
-export function kernelModule(): WebAssembly.Module {
-  if (compiled === undefined) {
-    const file = new URL("./kernel.wasm", import.meta.url);
+/** The compiled float32 or float64 kernel module (built from kernel.wat by `npm run build:wasm`). */
+export function kernelModule(dtype: DType = "float32"): WebAssembly.Module {
+  let module = compiled[dtype];
+  if (module === undefined) {
+    const file = new URL(`./${kernelFiles[dtype]}`, import.meta.url);
     let bytes: Buffer;
     try {
       bytes = readFileSync(file);
     } catch (error) {
       throw new Error(`the WebAssembly kernel ${file.pathname} is missing: run \`npm run build:wasm\``, { cause: error });
     }
-    compiled = new WebAssembly.Module(bytes);
+    module = compiled[dtype] = new WebAssembly.Module(bytes);
   }
-  return compiled;
+  return module;
 }
 
-/** An instance of the kernel over `memory`, for code that drives its functions directly (the neuron split). */
-export function instantiateKernel(memory: WebAssembly.Memory): KernelExports {
-  return new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports as unknown as KernelExports;
+/**
+ * An instance of the `dtype` kernel over `memory`, for code that drives its functions directly (the
+ * neuron split). The float64 kernel has no `sigmoid` nor `quadraticSigmoidOutput`, and its
+ * `backward` takes no activations (a = 0).
+ */
+export function instantiateKernel(memory: WebAssembly.Memory, dtype: DType = "float32"): KernelExports {
+  return new WebAssembly.Instance(kernelModule(dtype), { env: { memory } }).exports as unknown as KernelExports;
 }
 
 const aligned = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /**
  * Inputs stored by their non-zero entries (compressed sparse rows): example i's are entries
- * [offsets[i], offsets[i + 1]), at positions `indices` (int32) with `values` (float32). Byte offsets.
+ * [offsets[i], offsets[i + 1]), at positions `indices` (int32) with `values` (the kernel's floats,
+ * `valueBytes` each). Byte offsets.
  */
 export interface SparseInputs {
+  readonly valueBytes: 4 | 8;
   /** How many examples (rows). */
   readonly count: number;
   /** The most non-zero entries of any one example. */
@@ -139,19 +151,20 @@ export interface SparseInputs {
  * example writes its slot, and after a barrier every thread reads all of them.
  */
 export function slotBytes(kernel: KernelLayout): number {
-  return abi.slotHeaderBytes + kernel.padded.reduce((sum, np) => sum + 2 * aligned(4 * np), 0);
+  return abis[kernel.dtype].slotHeaderBytes + kernel.padded.reduce((sum, np) => sum + 2 * aligned(kernel.bytes * np), 0);
 }
 
 /**
  * Bytes of per-thread private memory the kernel needs: z of every layer, index vectors, the target
- * (float64), one slot, and step's lists: a head per input, and a 12-byte entry per non-zero input of every slot
+ * (float64), one slot, and step's lists: a head per input, and an entry per non-zero input of every slot
  * (`mostInputs`: the most non-zero inputs of one training example).
  */
 export function threadScratchBytes(kernel: KernelLayout, slotCount: number, mostInputs: number): number {
   const widest = Math.max(...kernel.sizes);
   const n0 = kernel.sizes[0]!;
-  return kernel.padded.reduce((sum, np) => sum + aligned(4 * np), 0) + aligned(4 * widest) + 3 * aligned(4 * n0) + aligned(8 * kernel.sizes.at(-1)!) + slotBytes(kernel) +
-    aligned(abi.entryBytes * slotCount * Math.max(1, mostInputs));
+  const e = kernel.bytes;
+  return kernel.padded.reduce((sum, np) => sum + aligned(e * np), 0) + aligned(4 * widest) + 2 * aligned(4 * n0) + aligned(e * n0) + aligned(8 * kernel.sizes.at(-1)!) + slotBytes(kernel) +
+    aligned(abis[kernel.dtype].entryBytes * slotCount * Math.max(1, mostInputs));
 }
 
 /** One example's slot: byte offsets into the memory, and views for the activation functions. */
@@ -160,22 +173,23 @@ interface Slot {
   readonly inputs: number;
   readonly a: number[];
   readonly delta: number[];
-  readonly aView: Float32Array[];
-  readonly deltaView: Float32Array[];
+  readonly aView: Params[];
+  readonly deltaView: Params[];
 }
 
 /** The slot at byte offset `at`. Its memory must start zeroed (as fresh memory is): nothing writes the
  * pads of a and δ (past n), so the pads of z, ∂C/∂w and w stay 0 too. */
 function slotAt(buffer: ArrayBufferLike, kernel: KernelLayout, at: number): Slot {
   const slot: Slot = { inputs: at, a: [], delta: [], aView: [], deltaView: [] };
-  at += abi.slotHeaderBytes;
+  at += abis[kernel.dtype].slotHeaderBytes;
   kernel.padded.forEach((np, l) => {
     const n = kernel.sizes[l + 1]!;
+    const bytes = aligned(kernel.bytes * np);
     slot.a.push(at);
-    slot.delta.push(at + aligned(4 * np));
-    at += 2 * aligned(4 * np);
-    slot.aView.push(new Float32Array(buffer, slot.a[l]!, n));
-    slot.deltaView.push(new Float32Array(buffer, slot.delta[l]!, n));
+    slot.delta.push(at + bytes);
+    at += 2 * bytes;
+    slot.aView.push(allocateParams(kernel.dtype, n, buffer, slot.a[l]!));
+    slot.deltaView.push(allocateParams(kernel.dtype, n, buffer, slot.delta[l]!));
   });
   return slot;
 }
@@ -228,7 +242,7 @@ export class WasmKernel {
   private readonly wasm: KernelExports;
   private readonly identity: number;
   private readonly z: number[] = [];
-  private readonly zView: Float32Array[] = [];
+  private readonly zView: Params[] = [];
   private readonly slots: Slot[] = [];
   /** The private slot and non-zero lists that forward() uses for a dense example. */
   private readonly own: Slot;
@@ -241,10 +255,14 @@ export class WasmKernel {
   /** The example's target y (float64), where quadraticSigmoidOutput reads it. */
   private readonly y: number;
   private readonly yView: Float64Array;
-  /** Sigmoid output and quadratic cost (Nielsen's): BP1 and the cost in wasm, else in TypeScript. */
+  /** Bytes of a float (4 or 8). */
+  private readonly e: number;
+  /** Sigmoid output and quadratic cost (Nielsen's) on float32: BP1 and the cost in wasm, else in TypeScript. */
   private readonly wasmOutput: boolean;
-  /** Sigmoid hidden layers: BP2's σ'(z) applied in wasm, else in TypeScript. */
+  /** Sigmoid hidden layers on float32: BP2's σ'(z) applied in wasm, else in TypeScript. */
   private readonly wasmHidden: boolean;
+  /** Sigmoid in wasm (float32; the float64 kernel uses the TypeScript kernel's, for its bits). */
+  private readonly wasmSigmoid: boolean;
   private readonly slotStride: number;
   /** This thread's rows [from, to) of each layer (row n_in is the biases). */
   private readonly rows: { from: number; to: number }[];
@@ -261,7 +279,8 @@ export class WasmKernel {
     part: { readonly index: number; readonly count: number } = { index: 0, count: 1 },
   ) {
     const { memory } = at;
-    this.wasm = instantiateKernel(memory);
+    this.wasm = instantiateKernel(memory, kernel.dtype);
+    const e = (this.e = kernel.bytes);
     const buffer = memory.buffer;
     this.int32 = new Int32Array(buffer);
     const widest = Math.max(...kernel.sizes);
@@ -272,20 +291,21 @@ export class WasmKernel {
       return start;
     };
     kernel.padded.forEach((np, l) => {
-      this.z.push(take(4 * np));
-      this.zView.push(new Float32Array(buffer, this.z[l]!, kernel.sizes[l + 1]!));
+      this.z.push(take(e * np));
+      this.zView.push(allocateParams(kernel.dtype, kernel.sizes[l + 1]!, buffer, this.z[l]!));
     });
     this.identity = take(4 * widest);
     const identity = new Int32Array(buffer, this.identity, widest);
     for (let k = 0; k < widest; k++) identity[k] = k;
     this.ownIdx = take(4 * kernel.sizes[0]!);
-    this.ownVal = take(4 * kernel.sizes[0]!);
+    this.ownVal = take(e * kernel.sizes[0]!);
     this.heads = take(4 * kernel.sizes[0]!);
     const outputs = kernel.sizes.at(-1)!;
     this.y = take(8 * outputs);
     this.yView = new Float64Array(buffer, this.y, outputs);
-    this.wasmOutput = arch.output.name === "sigmoid" && arch.cost.name === "quadratic";
-    this.wasmHidden = arch.hidden.name === "sigmoid";
+    this.wasmSigmoid = kernel.dtype === "float32";
+    this.wasmOutput = this.wasmSigmoid && arch.output.name === "sigmoid" && arch.cost.name === "quadratic";
+    this.wasmHidden = this.wasmSigmoid && arch.hidden.name === "sigmoid";
     this.own = slotAt(buffer, kernel, take(slotBytes(kernel)));
     this.list = scratch; // last: its size depends on the data
     this.slotStride = slotBytes(kernel);
@@ -299,7 +319,7 @@ export class WasmKernel {
     this.parts = this.rows.map(({ from, to }, l) => {
       const nIn = kernel.sizes[l]!;
       return {
-        weights: 4 * kernel.weightOffsets[l]!, biases: 4 * kernel.biasOffsets[l]!, np: kernel.padded[l]!,
+        weights: e * kernel.weightOffsets[l]!, biases: e * kernel.biasOffsets[l]!, np: kernel.padded[l]!,
         from, end: Math.min(to, nIn), bias: from <= nIn && nIn < to ? 1 : 0,
         delta: own.delta[l]! - own.inputs,
         prev: l === 0 ? -1 : own.a[l - 1]! - own.inputs,
@@ -322,7 +342,7 @@ export class WasmKernel {
   }
 
   /** Forward pass of the dense example at byte offset `x`; returns a view of the output activations a^L. */
-  forward(x: number): Float32Array {
+  forward(x: number): Params {
     const count = this.wasm.gather(x, this.kernel.sizes[0]!, this.ownIdx, this.ownVal);
     return this.feedforward(this.ownIdx, this.ownVal, count, this.own);
   }
@@ -332,7 +352,7 @@ export class WasmKernel {
    * inputs are, its activations and its δs in example slot `s`, and returns its cost. With
    * `dropout`, under its current mask, as backprop.ts's forwardAndDeltas: the slot holds the masked
    * hidden activations (rounded to float32), and BP2's δ_j is ((w^T δ)_j ⊙ σ'(z_j)) · c_j with σ' at
-   * the unscaled activation, in TypeScript over float32 views.
+   * the unscaled activation, in TypeScript over views of the slot.
    */
   forwardAndDeltas(i: number, y: Float64Array, s: number, dropout?: Dropout): number {
     const { wasm, kernel, arch, int32 } = this;
@@ -340,7 +360,7 @@ export class WasmKernel {
     const { offsets, indices, values } = this.at.inputs;
     const first = int32[(offsets >> 2) + i]!;
     const count = int32[(offsets >> 2) + i + 1]! - first;
-    const output = this.feedforward(indices + 4 * first, values + 4 * first, count, slot, dropout);
+    const output = this.feedforward(indices + 4 * first, values + this.e * first, count, slot, dropout);
     const last = kernel.padded.length - 1;
     // BP1: δ^L = ∇_a C ⊙ σ'(z^L), and the cost
     let cost: number;
@@ -355,7 +375,7 @@ export class WasmKernel {
       // BP2: δ^(l−1) = ((w^l)^T δ^l) ⊙ σ'(z^(l−1))
       // backward applies σ' = a(1 − a); 0: done below, in TypeScript (with dropout, from the unscaled a)
       const activations = this.wasmHidden && !dropout ? slot.a[l - 1]! : 0;
-      const weights = this.at.params + 4 * kernel.weightOffsets[l]!;
+      const weights = this.at.params + this.e * kernel.weightOffsets[l]!;
       wasm.backward(weights, kernel.sizes[l]!, slot.delta[l]!, slot.delta[l - 1]!, kernel.padded[l]!, activations);
       if (dropout) {
         arch.hidden.scaleByDerivative(this.zView[l - 1]!, dropout.unscaled[l - 1]!, slot.deltaView[l - 1]!);
@@ -369,18 +389,19 @@ export class WasmKernel {
    * z^l = w^l a^(l−1) + b^l, a^l = σ(z^l) from the non-zero inputs (idx, val, count), into `slot`;
    * with `dropout`, each hidden a^l masked (a_j ← a_j · c_j) before the next layer reads it.
    */
-  private feedforward(idx: number, val: number, count: number, slot: Slot, dropout?: Dropout): Float32Array {
+  private feedforward(idx: number, val: number, count: number, slot: Slot, dropout?: Dropout): Params {
     const { wasm, kernel, arch, int32 } = this;
     int32[(slot.inputs + abi.slotPositions) >> 2] = idx;
     int32[(slot.inputs + abi.slotValues) >> 2] = val;
     int32[(slot.inputs + abi.slotCount) >> 2] = count;
     const last = kernel.padded.length - 1;
+    const { e } = this;
     const p = this.at.params;
     for (let l = 0; l <= last; l++) {
-      wasm.forward(p + 4 * kernel.weightOffsets[l]!, p + 4 * kernel.biasOffsets[l]!, idx, val, count, this.z[l]!, kernel.padded[l]!);
+      wasm.forward(p + e * kernel.weightOffsets[l]!, p + e * kernel.biasOffsets[l]!, idx, val, count, this.z[l]!, kernel.padded[l]!);
       const activation = l === last ? arch.output : arch.hidden;
-      // sigmoid, the default, in wasm (the same values as its TypeScript apply, without a Math.exp call per neuron)
-      if (activation.name === "sigmoid") wasm.sigmoid(this.z[l]!, slot.a[l]!, kernel.sizes[l + 1]!);
+      // float32's sigmoid, the default, in wasm (the same values as its TypeScript apply, without a Math.exp call per neuron)
+      if (this.wasmSigmoid && activation.name === "sigmoid") wasm.sigmoid(this.z[l]!, slot.a[l]!, kernel.sizes[l + 1]!);
       else activation.apply(this.zView[l]!, slot.aView[l]!);
       if (dropout && l < last) dropout.scale(l, slot.aView[l]!);
       idx = this.identity;
@@ -438,7 +459,7 @@ export class WasmKernel {
       const { from, to } = this.rows[l]!;
       const np = kernel.padded[l]!;
       const nIn = kernel.sizes[l]!;
-      const offset = (row: number): number => 4 * (kernel.weightOffsets[l]! + row * np);
+      const offset = (row: number): number => this.e * (kernel.weightOffsets[l]! + row * np);
       // weight rows [from, min(to, nIn)) decay; row nIn, the biases, does not
       const weightRows = Math.max(0, Math.min(to, nIn) - from);
       if (weightRows > 0) bad |= wasm.update(at.params + offset(from), at.gradient + offset(from), weightRows, np, scale, decay, vgap, mu);

@@ -29,7 +29,7 @@ if (!(Number.isInteger(steps) && steps >= 100)) throw new Error(`--steps must be
 
 const { train } = await loadMnistDigits();
 const examples = 2000;
-const xs = Array.from({ length: examples }, (_, i) => train.inputs.slice(i * train.inputSize, (i + 1) * train.inputSize));
+const xs = Array.from({ length: examples }, (_, i) => Float32Array.from(train.inputs.subarray(i * train.inputSize, (i + 1) * train.inputSize)));
 const quantile = (sorted: readonly number[], q: number): number => sorted[Math.floor(q * (sorted.length - 1))]!;
 const micro = (x: number): string => x.toFixed(1);
 

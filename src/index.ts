@@ -5,7 +5,7 @@
 export { Network, layoutOf, type NetworkOptions, type NetworkSpec, type Params, type DType, type Init, type Layout } from "./core/network.js";
 export type { ActivationName } from "./core/activations.js";
 export type { CostName } from "./core/costs.js";
-export { createDataset, sliceDataset, validateDataset, outputSize, type Dataset, type DatasetInit, type Targets } from "./core/dataset.js";
+export { createDataset, sliceDataset, validateDataset, outputSize, type Dataset, type DatasetInit, type DataValues, type Targets } from "./core/dataset.js";
 export type { Evaluation } from "./core/evaluate.js";
 export { Rng } from "./core/rng.js";
 export { ShoalError, ValidationError, ModelFileError, AbortError, TrainingThreadError, DivergenceError } from "./core/errors.js";

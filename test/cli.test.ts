@@ -38,7 +38,7 @@ function asBytes(pixels: Float32Array): Uint8Array {
 async function testDigit(i: number): Promise<{ bytes: Uint8Array; label: number }> {
   const { test } = await loadMnistDigits();
   const labels = test.targets.kind === "labels" ? test.targets.labels : new Int32Array();
-  return { bytes: asBytes(test.inputs.subarray(i * 784, (i + 1) * 784)), label: labels[i]! };
+  return { bytes: asBytes((test.inputs as Float32Array).subarray(i * 784, (i + 1) * 784)), label: labels[i]! };
 }
 
 function writePng(file: string, width: number, height: number, rgba: (x: number, y: number) => [number, number, number, number], colorType: 0 | 2 | 6): Promise<void> {

@@ -238,7 +238,7 @@ describe("train() with random options (fast-check)", () => {
       (!given(o.shuffle) || typeof o.shuffle === "boolean") &&
       (threads === "auto" || (isInt(threads, 0) && (threads as number) <= 256)) &&
       ["auto", "js", "wasm"].includes(kernel as string) &&
-      !(kernel === "wasm" && (dtype !== "float32" || threads === 0)) &&
+      !(kernel === "wasm" && threads === 0) &&
       (o.onEpoch === undefined || typeof o.onEpoch === "function") &&
       (o.onProgress === undefined || typeof o.onProgress === "function") &&
       (o.signal === undefined || o.signal instanceof AbortSignal) &&

@@ -320,7 +320,7 @@ describe("Fashion-MNIST from the Debian package", () => {
     }
     expect([min, max]).toEqual([0, 1]);
     // image 0 (an ankle boot): its bytes sum to 76247
-    const first = train.inputs.subarray(0, 784).reduce((s, v) => s + v, 0);
+    const first = Array.from(train.inputs.subarray(0, 784)).reduce((s, v) => s + v, 0);
     expect(first).toBeCloseTo(76247 / 255, 2);
     expect(fashionMnistClasses[trainLabels.labels[0]!]).toBe("Ankle boot");
   });

@@ -45,7 +45,7 @@ function rowsOfClass(data: Dataset, c: number): Float32Array[] {
   const labels = labelsOf(data);
   const rows: Float32Array[] = [];
   for (let i = 0; i < data.count; i++) {
-    if (labels[i] === c) rows.push(data.inputs.subarray(i * data.inputSize, (i + 1) * data.inputSize));
+    if (labels[i] === c) rows.push((data.inputs as Float32Array).subarray(i * data.inputSize, (i + 1) * data.inputSize));
   }
   return rows;
 }

@@ -2,12 +2,14 @@
 // order (every O(neurons) step is the TypeScript kernel's own function), so a float64 network has
 // one set of bits: in process, on the TypeScript kernel's threads and on the wasm kernel's, at any
 // thread count, split by examples or by neurons — with every rule, and through checkpoints.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createPool, DivergenceError, loadCheckpoint, Network, train, type Dataset, type NetworkOptions, type TrainOptions } from "../src/index.js";
+import { createDataset, createPool, DivergenceError, loadCheckpoint, loadModel, Network, train, type Dataset, type NetworkOptions, type TrainOptions } from "../src/index.js";
 import { kernelText } from "../src/core/wasm/build-kernel.js";
+import { loadSource } from "../src/data/source.js";
+import { shoal, writeIdxFolder } from "./fixtures/cli-helpers.js";
 import { someDigits } from "./fixtures/digits.js";
 
 const pools = [1, 2, 3].map((threads) => createPool({ threads }));
@@ -105,5 +107,84 @@ describe("the float64 kernel's text", () => {
     const text32 = await kernelText("float32");
     expect(text32).toMatch(/export "sigmoid"/);
     expect(text32).not.toMatch(/f64x2\.(add|mul) \(local\.get \$[zg]/);
+  });
+});
+
+describe("float64 data (issue 17 §3: a float64 run keeps its inputs in float64)", () => {
+  /** 60 examples of 5 inputs that float32 cannot hold exactly (0.1, 0.123 …), 3 classes. */
+  function decimals(): { rows: number[][]; labels: number[] } {
+    const rows = Array.from({ length: 60 }, (_, i) => Array.from({ length: 5 }, (_, k) => ((i * 7 + k * 13) % 1000) / 1000));
+    return { rows, labels: rows.map((_, i) => i % 3) };
+  }
+
+  it("createDataset keeps float64 rows, or a Float64Array, exactly; float32 is the default", () => {
+    const { rows, labels } = decimals();
+    const wide = createDataset({ inputs: rows, labels, dtype: "float64" });
+    expect(wide.inputs).toBeInstanceOf(Float64Array);
+    expect(Array.from(wide.inputs.subarray(0, 5))).toEqual(rows[0]);
+    expect(createDataset({ inputs: rows, labels }).inputs).toBeInstanceOf(Float32Array);
+    const flat = Float64Array.from(rows.flat());
+    expect(createDataset({ inputs: flat, inputSize: 5, labels }).inputs).toBe(flat);
+    expect(() => createDataset({ inputs: rows, labels, dtype: "float16" as never })).toThrow('dtype must be float32 or float64, got "float16"');
+    expect(() => createDataset({ inputs: [[0.5, Number.NaN]], labels: [0], dtype: "float64" })).toThrow("input 1 of example 0 is NaN, expected a finite number");
+  });
+
+  it("a float64 network trains on the float64 values — in process, on the wasm kernel and on the TypeScript one — and a float32 network on their float32 rounding", async () => {
+    const { rows, labels } = decimals();
+    const wide = createDataset({ inputs: rows, labels, dtype: "float64" });
+    const narrow = createDataset({ inputs: rows, labels });
+    const run = async (dtype: "float32" | "float64", data: Dataset, options: Partial<TrainOptions>): Promise<number[]> => {
+      const net = Network.create([5, 4, 3], { seed: 3, dtype });
+      await train(net, data, { epochs: 3, miniBatchSize: 4, eta: 2, seed: 1, ...options });
+      return Array.from(net.params);
+    };
+    const exact = await run("float64", wide, { threads: 0 });
+    expect(await run("float64", wide, { pool: pools[1]!, kernel: "wasm" })).toEqual(exact);
+    expect(await run("float64", wide, { pool: pools[1]!, kernel: "js" })).toEqual(exact);
+    // the unrounded values made a difference: the float32 data's run is another run
+    expect(await run("float64", narrow, { threads: 0 })).not.toEqual(exact);
+    // a float32 network: the float64 data's run is the float32 data's, in process and on threads
+    const rounded = await run("float32", narrow, { threads: 0 });
+    expect(await run("float32", wide, { threads: 0 })).toEqual(rounded);
+    const wasm = await run("float32", narrow, { pool: pools[1]!, kernel: "wasm" });
+    expect(await run("float32", wide, { pool: pools[1]!, kernel: "wasm" })).toEqual(wasm);
+    // a pool that last held the data as float32 copies it again as float64
+    expect(await run("float64", wide, { pool: pools[1]!, kernel: "wasm" })).toEqual(exact);
+  });
+
+  it("the loaders give float64 values exactly: bytes ÷ 255, the digits' three decimals, CSV cells", async () => {
+    const { train: digits } = await loadSource({ name: "mnist", limit: 50, dtype: "float64" });
+    const { train: digits32 } = await loadSource({ name: "mnist", limit: 50 });
+    expect(digits.inputs).toBeInstanceOf(Float64Array);
+    digits.inputs.forEach((v, i) => {
+      expect(Number.isInteger(Math.round(v * 1000)) && Math.round(v * 1000) / 1000 === v).toBe(true);
+      expect(Math.fround(v)).toBe(digits32.inputs[i]);
+    });
+    const folder = join(dir, "idx");
+    mkdirSync(folder);
+    await writeIdxFolder(folder, 6, 3);
+    const { train: bytes } = await loadSource({ idx: folder, dtype: "float64" });
+    const images = readFileSync(join(folder, "train-images-idx3-ubyte")).subarray(16);
+    expect(Array.from(bytes.inputs)).toEqual(Array.from(images, (b) => b / 255));
+    const csv = join(dir, "tenths.csv");
+    writeFileSync(csv, "label,a,b\n0,0.1,3\n1,0.7,9\n");
+    const { train: cells } = await loadSource({ csv, scale: 10, dtype: "float64" });
+    expect(Array.from(cells.inputs)).toEqual([0.1 / 10, 3 / 10, 0.7 / 10, 9 / 10]);
+  });
+
+  it("shoal train --dtype float64 trains on the CSV's float64 values, and --resume loads them so again", async () => {
+    const { rows, labels } = decimals();
+    const csv = join(dir, "decimals.csv");
+    writeFileSync(csv, ["label,a,b,c,d,e", ...rows.map((r, i) => [labels[i], ...r].join(","))].join("\n"));
+    const out = join(dir, "decimals.shoal.json");
+    const checkpoint = join(dir, "decimals.ckpt.json");
+    const args = ["train", "--data", csv, "--dtype", "float64", "--hidden", "4", "--batch", "4", "--eta", "2", "--seed", "3", "--threads", "2", "--out", out];
+    const first = await shoal([...args, "--epochs", "1", "--checkpoint", checkpoint]);
+    expect(first.code, first.stderr).toBe(0);
+    const resumed = await shoal(["train", "--resume", checkpoint, "--epochs", "3"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const library = Network.create([5, 4, 3], { seed: 3, dtype: "float64" });
+    await train(library, createDataset({ inputs: rows, labels, dtype: "float64" }), { epochs: 3, miniBatchSize: 4, eta: 2, seed: 3, threads: 0 });
+    expect(Array.from((await loadModel(out)).network.params)).toEqual(Array.from(library.params));
   });
 });

@@ -58,7 +58,7 @@ export async function loadDigits(): Promise<{ train: Digits; test: Digits }> {
   const split = await loadMnistDigits();
   const plain = (d: typeof split.train): Digits => {
     if (d.targets.kind !== "labels") throw new Error("expected labelled digits");
-    return { count: d.count, inputs: d.inputs, labels: d.targets.labels, inputSize: d.inputSize };
+    return { count: d.count, inputs: d.inputs as Float32Array, labels: d.targets.labels, inputSize: d.inputSize };
   };
   return { train: plain(split.train), test: plain(split.test) };
 }

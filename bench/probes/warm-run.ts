@@ -32,7 +32,7 @@ for (let i = 0; i < 9; i++) {
   time("density sample", () => inputDensity(data));
   time("createSharedRun, reused", () => (previous = createSharedRun(net.spec, net.params, data, undefined, settings, previous)));
   time("validateDataset", () => validateDataset(data, "digits"));
-  time("per-value isFinite scan", () => firstNonFiniteByValue(data.inputs));
+  time("per-value isFinite scan", () => firstNonFiniteByValue(data.inputs as Float32Array));
 }
 await pool.close();
 

@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { classCount } from "../core/classes.js";
 import { outputSize, targetClass, type Dataset } from "../core/dataset.js";
+import type { DType } from "../core/layout.js";
 import { holdOut as splitOff, type ValidationSplit } from "../core/hold-out.js";
 import { DataFileError } from "../data/errors.js";
 import { loadSource, type DataSource } from "../data/source.js";
@@ -16,6 +17,8 @@ import { UsageError } from "./errors.js";
  */
 export interface DataRequest {
   data: string;
+  /** The type the values come in (the network's): float32 (default) or float64, exact (see src/data/source.ts). */
+  dtype?: DType;
   /** Keep the first `limit` training examples. */
   limit?: number;
   /** Keep the first `testLimit` test examples. */
@@ -67,7 +70,7 @@ export async function loadData(request: DataRequest): Promise<LoadedData> {
         limit,
         testLimit,
       };
-  const { train, test, classNames } = await loadSource(source);
+  const { train, test, classNames } = await loadSource({ ...source, ...(request.dtype && { dtype: request.dtype }) });
   return withCount({ name: data, kind, train, ...(test && { test }), ...(classNames && { classNames }) });
 }
 

@@ -40,6 +40,7 @@ export async function evaluateCommand(flags: EvaluateFlags): Promise<number> {
   const modelNames = classNamesOf(metadata);
   const loaded = await loadData({
     data: source,
+    dtype: network.spec.dtype,
     labelColumn: flags.labelColumn ?? (isCsv ? defaults.labelColumn : undefined),
     scale: flags.scale ?? (isCsv ? defaults.scale : undefined),
     separator: flags.separator ?? (isCsv ? defaults.separator : undefined),

@@ -51,7 +51,7 @@ async function runCommand(argv: readonly string[]): Promise<number> {
     .addOption(choice("--output-activation <name>", "output layer's activation", activationNames, undefined, "default: as --activation; sigmoid with cross-entropy, softmax with log-likelihood"))
     .addOption(choice("--cost <name>", "cost function", costNames, "quadratic"))
     .addOption(choice("--weight-init <scheme>", "initial weights, N(0,1) as network.py or N(0,1/n_in) as network2.py", inits, defaultInit))
-    .addOption(choice("--dtype <type>", "parameter precision", dtypes, "float32"))
+    .addOption(choice("--dtype <type>", "parameter precision; float64 also loads the data as float64, exactly", dtypes, "float32"))
     .option("--init-model <model>", "start from this model file's parameters (ours or network2.py's JSON)")
     // --init-model's old name, which read like --weight-init's scheme: still taken (with a note), not listed
     .addOption(new Option("--init <model>").hideHelp().conflicts("initModel"))

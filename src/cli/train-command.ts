@@ -143,14 +143,17 @@ export async function trainCommand(flags: TrainFlags, given: readonly string[] =
   // data is here; else it decides once the data is loaded.
   const early = threadsBeforeLoading(flags, resumed !== undefined);
   if (early !== undefined && early > 0) startDefaultPool(early);
-  const loaded = await loadData(flags);
+  // the data comes in the network's dtype: a resumed run's or an --init-model's, else --dtype's
+  const initial = flags.initModel === undefined ? undefined : await loadModel(flags.initModel);
+  const dtype = (resumed?.checkpoint.network ?? initial?.network)?.spec.dtype ?? flags.dtype;
+  const loaded = await loadData({ ...flags, ...(dtype && { dtype }) });
   const seed = flags.seed ?? randomSeed();
   const { train: trainSet, validation } =
     flags.validation === undefined
       ? { train: loaded.train, validation: undefined }
       : holdOut(loaded.train, flags.validation, flags.validationSplit ?? "random", seed);
   warnMissingClasses(loaded, trainSet, validation, flags.validationSplit ?? "random");
-  const net = resumed ? resumed.checkpoint.network : await buildNetwork(flags, loaded, seed);
+  const net = resumed ? resumed.checkpoint.network : await buildNetwork(flags, loaded, seed, initial?.network);
   // what train() will make of --threads (the same function, so the header and metadata say what runs)
   const { activation, outputActivation, cost } = net.spec;
   const threads = threadChoice(
@@ -396,11 +399,10 @@ function warnMissingClasses(data: LoadedData, train: Dataset, validation: Datase
 }
 
 /** The network to train: the model --init-model names, or a new one with layers from the flags and the data. */
-async function buildNetwork(flags: TrainFlags, data: LoadedData, seed: number): Promise<Network> {
-  if (flags.initModel !== undefined) {
-    const { network } = await loadModel(flags.initModel);
-    checkModelFits(network.sizes, data, flags.initModel);
-    return network;
+async function buildNetwork(flags: TrainFlags, data: LoadedData, seed: number, initial?: Network): Promise<Network> {
+  if (flags.initModel !== undefined && initial !== undefined) {
+    checkModelFits(initial.sizes, data, flags.initModel);
+    return initial;
   }
   const inputs = data.train.inputSize;
   let sizes: number[];

@@ -1,35 +1,45 @@
 import { predictedClass } from "./classes.js";
 import { check, show, ValidationError } from "./errors.js";
+import type { DType } from "./layout.js";
+
+/** A dataset's values: float32 (the default), or float64 for a float64 network that should see its data unrounded. */
+export type DataValues = Float32Array | Float64Array;
 
 /**
- * Training or test examples. Inputs are one row-major Float32Array (count × inputSize), so a
+ * Training or test examples. Inputs are one row-major typed array (count × inputSize), so a
  * dataset can be copied into shared memory in one piece. Targets are either class labels
- * (turned into one-hot vectors on the fly) or explicit target vectors.
+ * (turned into one-hot vectors on the fly) or explicit target vectors. A Float64Array dataset
+ * keeps float64 values for a float64 network (a float32 network's run rounds them to float32).
  */
 export interface Dataset {
   readonly count: number;
   readonly inputSize: number;
   /** count × inputSize values, example i at [i·inputSize, (i+1)·inputSize). */
-  readonly inputs: Float32Array;
+  readonly inputs: DataValues;
   readonly targets: Targets;
 }
 
 /** Class labels 0 … classes−1, or count × size target vectors. */
 export type Targets =
   | { readonly kind: "labels"; readonly labels: Int32Array; readonly classes: number }
-  | { readonly kind: "vectors"; readonly vectors: Float32Array; readonly size: number };
+  | { readonly kind: "vectors"; readonly vectors: DataValues; readonly size: number };
 
 /** What {@link createDataset} accepts: arrays of rows or flat typed arrays, with labels or target vectors. */
 export interface DatasetInit {
   /** One row per example, or a flat row-major array (then `inputSize` is required). */
-  inputs: ArrayLike<number>[] | Float32Array;
+  inputs: ArrayLike<number>[] | DataValues;
   inputSize?: number;
+  /**
+   * The type rows are stored in: `"float32"` (default) or `"float64"` (exact for a float64
+   * network). A flat typed array keeps its own type.
+   */
+  dtype?: DType;
   /** Class label per example (give this or `targets`). */
   labels?: ArrayLike<number>;
   /** Number of classes (default: largest label + 1). */
   classes?: number;
   /** Target vector per example, or a flat row-major array (then `targetSize` is required). */
-  targets?: ArrayLike<number>[] | Float32Array;
+  targets?: ArrayLike<number>[] | DataValues;
   targetSize?: number;
 }
 
@@ -43,10 +53,13 @@ export function outputSize(data: Dataset): number {
 
 /**
  * Builds and validates a dataset; the error names the first bad example. Rows are copied into one
- * Float32Array; a flat Float32Array given as `inputs` or `targets` is used as it is, not copied.
+ * Float32Array (or Float64Array, with `dtype: "float64"`); a flat Float32Array or Float64Array given
+ * as `inputs` or `targets` is used as it is, not copied.
  */
 export function createDataset(init: DatasetInit): Dataset {
-  const [inputs, inputSize, count] = flatten("input", init.inputs, init.inputSize);
+  const dtype = init.dtype ?? "float32";
+  check(dtype === "float32" || dtype === "float64", `dtype must be float32 or float64, got ${show(dtype)}`);
+  const [inputs, inputSize, count] = flatten("input", init.inputs, init.inputSize, dtype);
   let targets: Targets;
   if (init.labels !== undefined) {
     check(init.targets === undefined, "give either labels or targets, not both");
@@ -62,7 +75,7 @@ export function createDataset(init: DatasetInit): Dataset {
     targets = { kind: "labels", labels, classes };
   } else {
     check(init.targets !== undefined, "a dataset needs labels or targets");
-    const [vectors, size] = flatten("target", init.targets, init.targetSize);
+    const [vectors, size] = flatten("target", init.targets, init.targetSize, dtype);
     targets = { kind: "vectors", vectors, size };
   }
   const data: Dataset = { count, inputSize, inputs, targets };
@@ -72,19 +85,20 @@ export function createDataset(init: DatasetInit): Dataset {
 
 function flatten(
   what: string,
-  rows: ArrayLike<number>[] | Float32Array,
+  rows: ArrayLike<number>[] | DataValues,
   width: number | undefined,
-): [Float32Array, number, number] {
-  if (rows instanceof Float32Array) {
+  dtype: DType,
+): [DataValues, number, number] {
+  if (rows instanceof Float32Array || rows instanceof Float64Array) {
     check(
       typeof width === "number" && Number.isInteger(width) && width > 0,
-      `${what}Size must be a positive integer when ${what}s is a flat Float32Array, got ${show(width)}`,
+      `${what}Size must be a positive integer when ${what}s is a flat ${rows.constructor.name}, got ${show(width)}`,
     );
     return [rows, width, rows.length / width];
   }
-  check(Array.isArray(rows), `${what}s must be an array of rows or a Float32Array`);
+  check(Array.isArray(rows), `${what}s must be an array of rows, a Float32Array or a Float64Array`);
   const size = width ?? rows[0]?.length ?? 0;
-  const flat = new Float32Array(rows.length * size);
+  const flat = dataValues(dtype, rows.length * size);
   rows.forEach((row, i) => {
     check(row != null && typeof row.length === "number", `${what}s of example ${i} is not an array`);
     check(row.length === size, `example ${i} has ${row.length} ${what}s, expected ${size}`);
@@ -100,10 +114,10 @@ function flatten(
 export function validateDataset(data: Dataset, name = "dataset"): void {
   check(data != null && typeof data === "object", `${name} must be a Dataset, got ${show(data)}`);
   const { count, inputSize, inputs, targets } = data;
-  check(inputs instanceof Float32Array, `${name}: inputs must be a Float32Array`);
+  check(isValues(inputs), `${name}: inputs must be a Float32Array or a Float64Array`);
   check(targets != null && typeof targets === "object", `${name}: targets must be labels or vectors, got ${show(targets)}`);
-  check(targets.kind === "labels" ? targets.labels instanceof Int32Array : targets.kind === "vectors" && targets.vectors instanceof Float32Array,
-    `${name}: targets must be { kind: "labels", labels: Int32Array } or { kind: "vectors", vectors: Float32Array }`);
+  check(targets.kind === "labels" ? targets.labels instanceof Int32Array : targets.kind === "vectors" && isValues(targets.vectors),
+    `${name}: targets must be { kind: "labels", labels: Int32Array } or { kind: "vectors", vectors: Float32Array or Float64Array }`);
   check(Number.isInteger(inputSize) && inputSize > 0, `${name}: inputSize must be a positive integer, got ${show(inputSize)}`);
   check(Number.isInteger(count) && count >= 0, `${name}: inputs length ${inputs.length} is not a multiple of inputSize ${inputSize}`);
   check(inputs.length === count * inputSize, `${name}: inputs hold ${inputs.length} values, expected ${count} × ${inputSize}`);
@@ -131,10 +145,35 @@ export function validateDataset(data: Dataset, name = "dataset"): void {
   }
 }
 
-function firstNonFinite(values: Float32Array): number {
+const isValues = (v: unknown): v is DataValues => v instanceof Float32Array || v instanceof Float64Array;
+
+/** A zeroed array of `length` values of this type. */
+export function dataValues(dtype: DType, length: number): DataValues {
+  return dtype === "float64" ? new Float64Array(length) : new Float32Array(length);
+}
+
+/** The type of a dataset's values. */
+export function dataType(data: Dataset): DType {
+  return data.inputs instanceof Float64Array ? "float64" : "float32";
+}
+
+/**
+ * The dataset with its values rounded to float32 (a copy), as a float32 network's run takes a
+ * float64 dataset: so that every path — in process, on threads, on either kernel — sees the same
+ * inputs. A float32 dataset is returned as it is.
+ */
+export function asFloat32(data: Dataset): Dataset {
+  if (dataType(data) === "float32" && (data.targets.kind === "labels" || data.targets.vectors instanceof Float32Array)) return data;
+  const t = data.targets;
+  const targets: Targets = t.kind === "labels" ? t : { ...t, vectors: Float32Array.from(t.vectors) };
+  return { ...data, inputs: Float32Array.from(data.inputs), targets };
+}
+
+function firstNonFinite(values: DataValues): number {
   // A sum of finite float32 values is finite in float64 (it cannot overflow), and a NaN or ±∞ makes
   // it NaN or ±∞: one quick pass (four independent sums, which pipeline: ~3× faster than testing
-  // each value), and the search for the first bad value only when there is one.
+  // each value), and the search for the first bad value only when there is one (float64 values
+  // can overflow the sum: then the search finds none).
   let a = 0, b = 0, c = 0, d = 0;
   const end = values.length - (values.length % 4);
   for (let i = 0; i < end; i += 4) {
@@ -190,10 +229,10 @@ export function sliceDataset(data: Dataset, start: number, end: number = data.co
 /** The examples at `indices`, in that order, as a new dataset sharing no memory with the original. */
 export function pickExamples(data: Dataset, indices: ArrayLike<number>): Dataset {
   const n = data.inputSize;
-  const inputs = new Float32Array(indices.length * n);
+  const inputs = dataValues(dataType(data), indices.length * n);
   const t = data.targets;
   const labels = t.kind === "labels" ? new Int32Array(indices.length) : undefined;
-  const vectors = t.kind === "vectors" ? new Float32Array(indices.length * t.size) : undefined;
+  const vectors = t.kind === "vectors" ? (t.vectors instanceof Float64Array ? new Float64Array(indices.length * t.size) : new Float32Array(indices.length * t.size)) : undefined;
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!;
     inputs.set(data.inputs.subarray(i * n, (i + 1) * n), k * n);

@@ -1,7 +1,7 @@
 import { parse, CsvError } from "csv-parse/sync";
-import { MAX_LABEL } from "../core/dataset.js";
-import { validateDataset, type Dataset } from "../core/dataset.js";
-import { check, checkInteger, checkPositive, show } from "../core/errors.js";
+import { dataValues, MAX_LABEL, validateDataset, type Dataset } from "../core/dataset.js";
+import { check, checkInteger, checkOneOf, checkPositive, show } from "../core/errors.js";
+import { dtypes, type DType } from "../core/layout.js";
 import { DataFileError, readDataFile } from "./errors.js";
 
 /** Options of {@link loadCsv} and {@link parseCsv}. */
@@ -10,6 +10,8 @@ export interface CsvOptions {
   labelColumn?: string | number;
   /** Every feature is divided by this (255 turns bytes into [0, 1]). Default 1. Labels are not scaled. */
   scale?: number;
+  /** The type the features are stored in: `"float32"` (default) or `"float64"` (each cell as parsed, then ÷ scale). */
+  dtype?: DType;
   /** Number of classes (default: largest label + 1, or the number of class names). A larger label is an error. */
   classes?: number;
   /**
@@ -66,8 +68,9 @@ export async function loadCsv(file: string, options: CsvOptions = {}): Promise<C
 
 /** {@link loadCsv} on text already in memory; `file` names it in error messages. */
 export function parseCsv(text: string, file: string, options: CsvOptions = {}): CsvDataset {
-  const { labelColumn = 0, scale = 1, classes, header = "auto", separator, classNames } = options;
+  const { labelColumn = 0, scale = 1, classes, header = "auto", separator, classNames, dtype = "float32" } = options;
   checkPositive("options.scale", scale);
+  checkOneOf("options.dtype", dtype, dtypes);
   if (classes !== undefined) checkInteger("options.classes", classes);
   check(header === "auto" || typeof header === "boolean", `options.header must be "auto", true or false, got ${show(header)}`);
   if (typeof labelColumn === "number") checkInteger("options.labelColumn", labelColumn, 0);
@@ -96,7 +99,7 @@ export function parseCsv(text: string, file: string, options: CsvOptions = {}): 
   }
 
   const inputSize = width - 1;
-  const inputs = new Float32Array(rows.length * inputSize);
+  const inputs = dataValues(dtype, rows.length * inputSize);
   rows.forEach(({ line, cells }, i) => {
     let k = i * inputSize;
     cells.forEach((cell, j) => {

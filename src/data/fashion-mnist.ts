@@ -1,6 +1,8 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { checkInteger } from "../core/errors.js";
+import type { DType } from "../core/layout.js";
+import { exactFloat64 } from "./exact-float64.js";
 import { DataFileError } from "./errors.js";
 import { findIdxFiles, loadIdxFolder, type IdxSplit } from "./idx.js";
 import { cachedSplit, folderKey } from "./split-cache.js";
@@ -35,6 +37,8 @@ export interface FashionMnistOptions {
    * decompressing the IDX files (default `$XDG_CACHE_HOME/shoal` or `~/.cache/shoal`); `false`: none.
    */
   cache?: string | false;
+  /** The type of the inputs: `"float32"` (default) or `"float64"` (each byte ÷ 255 exactly, for a float64 network). */
+  dtype?: DType;
 }
 
 /**
@@ -48,8 +52,8 @@ export async function loadFashionMnist(options: FashionMnistOptions = {}): Promi
     throw new DataFileError(dir, `Fashion-MNIST not found at ${dir}: install it with apt-get install dataset-fashion-mnist`);
   }
   const classes = fashionMnistClasses.length;
-  const { limit, testLimit, cache } = options;
-  if (cache === false) return loadIdxFolder(dir, { limit, testLimit, classes });
+  const { limit, testLimit, cache, dtype } = options;
+  if (cache === false) return loadIdxFolder(dir, { limit, testLimit, classes, dtype });
   if (limit !== undefined) checkInteger("options.limit", limit, 0);
   if (testLimit !== undefined) checkInteger("options.testLimit", testLimit, 0);
   // The copy is of these very files: a changed file (size or time) makes it again.
@@ -58,5 +62,7 @@ export async function loadFashionMnist(options: FashionMnistOptions = {}): Promi
     const { size, mtimeMs } = await stat(f);
     return `${path.basename(f)}:${size}:${mtimeMs}`;
   }))).join(" ");
-  return cachedSplit(`fashion-mnist-${folderKey(dir)}`, `fashion-mnist ${fingerprint}`, { train: limit, test: testLimit }, () => loadIdxFolder(dir, { classes }), cache);
+  // the compact copy holds float32 values; float64 ones are remade from them exactly
+  const split = await cachedSplit(`fashion-mnist-${folderKey(dir)}`, `fashion-mnist ${fingerprint}`, { train: limit, test: testLimit }, () => loadIdxFolder(dir, { classes }), cache);
+  return dtype === "float64" ? { train: exactFloat64(split.train, 255), test: exactFloat64(split.test, 255) } : split;
 }

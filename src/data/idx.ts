@@ -2,8 +2,9 @@ import { constants } from "node:buffer";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { createGunzip } from "node:zlib";
-import { withCommonClasses, type Dataset } from "../core/dataset.js";
-import { checkInteger } from "../core/errors.js";
+import { dataValues, withCommonClasses, type Dataset } from "../core/dataset.js";
+import { checkInteger, checkOneOf } from "../core/errors.js";
+import { dtypes, type DType } from "../core/layout.js";
 import { DataFileError, readDataFile } from "./errors.js";
 
 /**
@@ -61,6 +62,8 @@ export interface IdxDatasetOptions {
   classes?: number;
   /** Keep only the first `limit` examples (default: all). */
   limit?: number;
+  /** The type of the inputs: `"float32"` (default) or `"float64"` (each byte ÷ 255 exactly, for a float64 network). */
+  dtype?: DType;
 }
 
 /**
@@ -75,6 +78,7 @@ export async function loadIdxDataset(
 ): Promise<Dataset> {
   const { limit } = options;
   if (options.classes !== undefined) checkInteger("options.classes", options.classes);
+  if (options.dtype !== undefined) checkOneOf("options.dtype", options.dtype, dtypes);
   if (limit !== undefined) checkInteger("options.limit", limit, 0);
   const [images, labels] = await Promise.all([readIdxImages(imagesPath), readIdxLabels(labelsPath)]);
   if (images.count !== labels.count) {
@@ -94,7 +98,7 @@ export async function loadIdxDataset(
   }
   const count = Math.min(images.count, limit ?? images.count);
   const inputSize = images.rows * images.cols;
-  const inputs = new Float32Array(count * inputSize);
+  const inputs = dataValues(options.dtype ?? "float32", count * inputSize);
   for (let i = 0; i < inputs.length; i++) inputs[i] = images.pixels[i]! / 255;
   return {
     count,
@@ -129,6 +133,8 @@ export interface IdxFolderOptions {
   testLimit?: number;
   /** Number of classes (default: largest label in either label file + 1). */
   classes?: number;
+  /** The type of the inputs (see {@link IdxDatasetOptions.dtype}). */
+  dtype?: DType;
 }
 
 /** Finds the four standard IDX files in `dir`; the error lists what a folder must hold. */
@@ -168,8 +174,8 @@ export async function loadIdxFolder(dir: string, options: IdxFolderOptions = {})
   if (classes !== undefined) checkInteger("options.classes", classes);
   const files = await findIdxFiles(dir);
   const [train, test] = await Promise.all([
-    loadIdxDataset(files.trainImages, files.trainLabels, { classes, limit }),
-    loadIdxDataset(files.testImages, files.testLabels, { classes, limit: testLimit }),
+    loadIdxDataset(files.trainImages, files.trainLabels, { classes, limit, dtype: options.dtype }),
+    loadIdxDataset(files.testImages, files.testLabels, { classes, limit: testLimit, dtype: options.dtype }),
   ]);
   if (train.inputSize !== test.inputSize) {
     throw new DataFileError(

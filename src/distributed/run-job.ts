@@ -36,7 +36,7 @@ export interface TrainedJob {
 export async function trainSpec(spec: JobSpec, options: TrainSpecOptions = {}, metadata: Record<string, unknown> = {}): Promise<TrainedJob> {
   const { spec: prepared } = prepareSpec(spec, options.limits ?? defaultSpecLimits);
   const limits = options.limits ?? defaultSpecLimits;
-  const data = await loadJobData(prepared.data);
+  const data = await loadJobData(prepared.data, prepared.dtype);
   checkJobWork(prepared.epochs, data.train.count, limits.maxJobWork);
   if (options.signal?.aborted) throw new AbortError();
   const network = networkOfSpec(prepared);

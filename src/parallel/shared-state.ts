@@ -1,7 +1,7 @@
 import { exampleScratchBytes } from "../core/backprop.js";
 import type { Dataset, Targets } from "../core/dataset.js";
 import type { DropoutPlan } from "../core/dropout.js";
-import { allocateParams, layoutOf, type Layout, type NetworkSpec, type Params } from "../core/network.js";
+import { allocateParams, layoutOf, type DType, type Layout, type NetworkSpec, type Params } from "../core/network.js";
 import { kernelLayoutOf, kernelModule, pack, slotBytes, threadScratchBytes, unpack, type KernelLayout, type SparseInputs } from "../core/wasm/wasm-kernel.js";
 import { abi } from "../core/wasm/abi.js";
 
@@ -125,7 +125,12 @@ export interface SharedDataset {
   readonly count: number;
   readonly inputSize: number;
   /**
-   * Byte offset of count × inputSize float32 inputs — or, for a wasm run's training data, its
+   * The type its inputs and target vectors are stored in: the network's (a float64 run keeps
+   * float64 data exact and widens float32 data exactly; a float32 run's data is float32, see train()).
+   */
+  readonly dtype: DType;
+  /**
+   * Byte offset of count × inputSize inputs — or, for a wasm run's training data, its
    * non-zero entries only (layer 1 reads them directly: no pass over the zeros, ~40% of the bytes
    * for MNIST), and then no dense copy is made.
    */
@@ -168,21 +173,25 @@ class Arena {
   }
 }
 
-/** Plans a dataset's regions: its inputs dense, or (`valueBytes`: the wasm kernel's float size) by their non-zeros. */
-function planDataset(arena: Arena, data: Dataset, valueBytes?: 4 | 8): SharedDataset {
+/** Plans a dataset's regions, its values stored as `dtype`: its inputs dense, or (`sparse`, for the wasm kernel) by their non-zeros. */
+function planDataset(arena: Arena, data: Dataset, dtype: DType, sparse = false): SharedDataset {
   const t = data.targets;
+  const bytes = bytesOf(dtype);
   return {
     count: data.count,
     inputSize: data.inputSize,
-    inputs: valueBytes ? planSparse(arena, data, valueBytes) : arena.take(data.inputs.byteLength),
+    dtype,
+    inputs: sparse ? planSparse(arena, data, bytes) : arena.take(bytes * data.inputs.length),
     targets:
       t.kind === "labels"
         ? { kind: "labels", labels: arena.take(t.labels.byteLength), classes: t.classes }
-        : { kind: "vectors", vectors: arena.take(t.vectors.byteLength), size: t.size },
+        : { kind: "vectors", vectors: arena.take(bytes * t.vectors.length), size: t.size },
   };
 }
 
-function planSparse(arena: Arena, data: Dataset, valueBytes: 4 | 8): SparseInputs {
+const bytesOf = (dtype: DType): number => (dtype === "float32" ? 4 : 8);
+
+function planSparse(arena: Arena, data: Dataset, valueBytes: number): SparseInputs {
   let nonZeros = 0;
   let most = 0;
   for (let i = 0; i < data.count; i++) {
@@ -191,56 +200,67 @@ function planSparse(arena: Arena, data: Dataset, valueBytes: 4 | 8): SparseInput
     nonZeros += row;
     most = Math.max(most, row);
   }
-  return { count: data.count, most, valueBytes, offsets: arena.take(4 * (data.count + 1)), indices: arena.take(4 * nonZeros), values: arena.take(valueBytes * nonZeros) };
+  return { count: data.count, most, offsets: arena.take(4 * (data.count + 1)), indices: arena.take(4 * nonZeros), values: arena.take(valueBytes * nonZeros) };
 }
 
 /** Takes the same ranges of `arena` as planning `shared`'s dataset did (which took them from an arena at the same point). */
 function replan(arena: Arena, buffer: ArrayBufferLike, shared: SharedDataset): SharedDataset {
   const n = shared.count;
   const t = shared.targets;
+  const bytes = bytesOf(shared.dtype);
   const nonZeros = typeof shared.inputs === "number" ? 0 : new Int32Array(buffer, shared.inputs.offsets, n + 1)[n]!;
   const inputs = typeof shared.inputs === "number"
-    ? arena.take(4 * n * shared.inputSize)
-    : { ...shared.inputs, offsets: arena.take(4 * (n + 1)), indices: arena.take(4 * nonZeros), values: arena.take(shared.inputs.valueBytes * nonZeros) };
-  const targets = t.kind === "labels" ? { ...t, labels: arena.take(4 * n) } : { ...t, vectors: arena.take(4 * n * t.size) };
+    ? arena.take(bytes * n * shared.inputSize)
+    : { ...shared.inputs, offsets: arena.take(4 * (n + 1)), indices: arena.take(4 * nonZeros), values: arena.take(bytes * nonZeros) };
+  const targets = t.kind === "labels" ? { ...t, labels: arena.take(4 * n) } : { ...t, vectors: arena.take(bytes * n * t.size) };
   return { ...shared, inputs, targets };
 }
 
 /**
  * Whether the shared dataset `shared` in `buffer` holds exactly `data` (shape, every input and
- * target), stored dense or (`valueBytes`) sparse with floats of that size as asked: then a pool's
- * next run need not copy it again.
+ * target) as `dtype`, stored dense or (`sparse`) by its non-zeros as asked: then a pool's next run
+ * need not copy it again.
  */
-function holds(buffer: ArrayBufferLike, shared: SharedDataset, data: Dataset, valueBytes?: 4 | 8): boolean {
+function holds(buffer: ArrayBufferLike, shared: SharedDataset, data: Dataset, dtype: DType, sparse = false): boolean {
   const t = shared.targets;
   const d = data.targets;
-  if (shared.count !== data.count || shared.inputSize !== data.inputSize) return false;
-  if ((typeof shared.inputs === "number" ? undefined : shared.inputs.valueBytes) !== valueBytes) return false;
+  if (shared.count !== data.count || shared.inputSize !== data.inputSize || shared.dtype !== dtype || (typeof shared.inputs !== "number") !== sparse) return false;
   if (t.kind === "labels" ? d.kind !== "labels" || d.classes !== t.classes : d.kind !== "vectors" || d.size !== t.size) return false;
-  const bytes = (view: ArrayBufferView): Buffer => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-  const targets = d.kind === "labels" ? d.labels : d.vectors;
-  const at = t.kind === "labels" ? t.labels : t.vectors;
-  if (!bytes(new Uint8Array(buffer, at, targets.byteLength)).equals(bytes(targets))) return false;
-  if (typeof shared.inputs === "number") return bytes(new Uint8Array(buffer, shared.inputs, data.inputs.byteLength)).equals(bytes(data.inputs));
+  if (t.kind === "labels" && d.kind === "labels" && !sameValues(new Int32Array(buffer, t.labels, d.labels.length), d.labels)) return false;
+  if (t.kind === "vectors" && d.kind === "vectors" && !sameValues(allocateParams(dtype, d.vectors.length, buffer, t.vectors), d.vectors)) return false;
+  if (typeof shared.inputs === "number") return sameValues(allocateParams(dtype, data.inputs.length, buffer, shared.inputs), data.inputs);
   // sparse: walk the dense rows beside the stored non-zeros
   const offsets = new Int32Array(buffer, shared.inputs.offsets, data.count + 1);
   const indices = new Int32Array(buffer, shared.inputs.indices, offsets[data.count]!);
-  const values = sparseValues(buffer, shared.inputs, offsets[data.count]!);
+  const values = allocateParams(dtype, offsets[data.count]!, buffer, shared.inputs.values);
+  const round = dtype === "float32" ? Math.fround : (v: number): number => v;
   let at2 = 0;
   for (let i = 0; i < data.count; i++) {
     if (offsets[i] !== at2) return false;
     for (let k = 0, row = i * data.inputSize; k < data.inputSize; k++) {
       const v = data.inputs[row + k]!;
-      if (v !== 0 && (indices[at2] !== k || values[at2++] !== (values instanceof Float32Array ? Math.fround(v) : v))) return false;
+      if (v !== 0 && (indices[at2] !== k || values[at2++] !== round(v))) return false;
     }
   }
   return offsets[data.count] === at2;
 }
 
-function copySparse(buffer: ArrayBufferLike, into: SparseInputs, from: Dataset): void {
+/**
+ * Whether `stored` holds `given`'s values as its type stores them: byte for byte when the types
+ * are the same, else value by value (float32 values widened to float64 are exact).
+ */
+function sameValues(stored: Params | Int32Array, given: Params | Int32Array): boolean {
+  const bytes = (view: ArrayBufferView): Buffer => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+  if (stored.constructor === given.constructor) return bytes(stored).equals(bytes(given));
+  const round = stored instanceof Float32Array ? Math.fround : (v: number): number => v;
+  for (let i = 0; i < given.length; i++) if (stored[i] !== round(given[i]!)) return false;
+  return true;
+}
+
+function copySparse(buffer: ArrayBufferLike, into: SparseInputs, from: Dataset, dtype: DType): void {
   const offsets = new Int32Array(buffer, into.offsets, from.count + 1);
   const indices = new Int32Array(buffer, into.indices);
-  const values = sparseValues(buffer, into);
+  const values = dtype === "float32" ? new Float32Array(buffer, into.values) : new Float64Array(buffer, into.values);
   let at = 0;
   for (let i = 0; i < from.count; i++) {
     offsets[i] = at;
@@ -255,10 +275,6 @@ function copySparse(buffer: ArrayBufferLike, into: SparseInputs, from: Dataset):
   offsets[from.count] = at;
 }
 
-/** The non-zero values of sparse inputs: `count` of them, or as many as fit to the end of the memory. */
-function sparseValues(buffer: ArrayBufferLike, inputs: SparseInputs, count = Math.floor((buffer.byteLength - inputs.values) / inputs.valueBytes)): Params {
-  return allocateParams(inputs.valueBytes === 4 ? "float32" : "float64", count, buffer, inputs.values);
-}
 
 /**
  * Views of a shared dataset, as a plain {@link Dataset}. Sparse inputs have no dense view: their
@@ -270,14 +286,14 @@ function mapDataset(buffer: ArrayBufferLike, shared: SharedDataset): Dataset {
   const targets: Targets =
     t.kind === "labels"
       ? { kind: "labels", labels: new Int32Array(buffer, t.labels, n), classes: t.classes }
-      : { kind: "vectors", vectors: new Float32Array(buffer, t.vectors, n * t.size), size: t.size };
-  const inputs = typeof shared.inputs === "number" ? new Float32Array(buffer, shared.inputs, n * shared.inputSize) : new Float32Array(0);
+      : { kind: "vectors", vectors: allocateParams(shared.dtype, n * t.size, buffer, t.vectors), size: t.size };
+  const inputs = allocateParams(shared.dtype, typeof shared.inputs === "number" ? n * shared.inputSize : 0, buffer, typeof shared.inputs === "number" ? shared.inputs : 0);
   return { count: n, inputSize: shared.inputSize, inputs, targets };
 }
 
 function copyDataset(buffer: ArrayBufferLike, shared: SharedDataset, into: Dataset, from: Dataset): void {
   if (typeof shared.inputs === "number") into.inputs.set(from.inputs);
-  else copySparse(buffer, shared.inputs, from);
+  else copySparse(buffer, shared.inputs, from, shared.dtype);
   if (into.targets.kind === "labels" && from.targets.kind === "labels") into.targets.labels.set(from.targets.labels);
   if (into.targets.kind === "vectors" && from.targets.kind === "vectors") into.targets.vectors.set(from.targets.vectors);
 }
@@ -304,18 +320,19 @@ export function createSharedRun(
 ): SharedRun {
   const { threads, kernel } = settings;
   const wasmLayout = kernel === "wasm" ? kernelLayoutOf(spec.sizes, spec.dtype) : undefined;
-  // the wasm kernel reads the training inputs by their non-zeros, as floats of its own type
-  const sparse = wasmLayout?.bytes;
+  // the data is stored as the network's dtype; the wasm kernel reads the training inputs by their non-zeros
+  const { dtype } = spec;
+  const sparse = wasmLayout !== undefined;
   const paramCount = wasmLayout ? wasmLayout.paramCount : params.length;
   const paramBytes = paramCount * params.BYTES_PER_ELEMENT;
   const arena = new Arena();
   const control = arena.take(CONTROL_WORDS * 4, CACHE_LINE);
   // The datasets first: a pool's next run on the same data finds them at the same place.
   const old = previous?.memory.buffer;
-  const keepTrain = old !== undefined && holds(old, previous!.train, train, sparse);
-  const sharedTrain = keepTrain ? replan(arena, old, previous!.train) : planDataset(arena, train, sparse);
-  const sharedTest = test && planDataset(arena, test);
-  const keepTest = keepTrain && test !== undefined && previous!.test !== undefined && previous!.test.inputs === sharedTest!.inputs && holds(old, previous!.test, test);
+  const keepTrain = old !== undefined && holds(old, previous!.train, train, dtype, sparse);
+  const sharedTrain = keepTrain ? replan(arena, old, previous!.train) : planDataset(arena, train, dtype, sparse);
+  const sharedTest = test && planDataset(arena, test, dtype);
+  const keepTest = keepTrain && test !== undefined && previous!.test !== undefined && previous!.test.inputs === sharedTest!.inputs && holds(old, previous!.test, test, dtype);
   const dataEnd = arena.size;
   const order = arena.take(train.count * 4);
   const paramsAt = arena.take(paramBytes);

@@ -113,7 +113,7 @@ export function stepKernel(run: SharedRun, views: RunViews, worker: number): Ste
   }, part);
   const y = new Float64Array(run.spec.sizes[run.spec.sizes.length - 1]!);
   const testInputs = run.test?.inputs;
-  const rowBytes = 4 * train.inputSize; // the test inputs stay float32, dense (gather reads them)
+  const rowBytes = kernel.bytes * train.inputSize; // the test inputs are dense, in the network's dtype (gather reads them)
   return {
     dropoutMask,
     forwardAndDeltas(i, s) {

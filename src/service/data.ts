@@ -1,4 +1,5 @@
 import { createDataset, withCommonClasses, type Dataset } from "../core/dataset.js";
+import type { DType } from "../core/layout.js";
 import { loadSource, type SourceData } from "../data/source.js";
 import type { FlatExamples, PreparedSpec } from "./spec.js";
 
@@ -10,9 +11,9 @@ export type JobData = SourceData;
  * the data resolver the command line uses too (src/data/source.ts), inline data from its flattened
  * arrays. Bad files and values throw the loaders' errors.
  */
-export async function loadJobData(data: PreparedSpec["data"]): Promise<JobData> {
+export async function loadJobData(data: PreparedSpec["data"], dtype: DType = "float32"): Promise<JobData> {
   if (!("inline" in data)) {
-    const { train, test, classNames } = await loadSource(data);
+    const { train, test, classNames } = await loadSource({ ...data, dtype });
     // Both sets need the same number of classes, or the network's output size fits only one of them.
     if (test === undefined || !("csv" in data)) return { train, test, ...(classNames && { classNames }) };
     return { ...withCommonClasses({ train, test }), ...(classNames && { classNames }) };

@@ -198,7 +198,7 @@ export class TrainerCore {
     const seconds = (): number => (performance.now() - started) / 1000;
     this.update(job, "started", { status: "running", startedAt: new Date().toISOString() });
     try {
-      const data = await loadJobData(spec.data);
+      const data = await loadJobData(spec.data, spec.dtype);
       checkJobWork(spec.epochs, data.train.count, this.options.maxJobWork);
       if (controller.signal.aborted) throw new AbortError();
       const net = networkOfSpec(spec);

@@ -1,4 +1,4 @@
-import type { Dataset } from "../core/dataset.js";
+import { asFloat32, type Dataset } from "../core/dataset.js";
 import { AbortError, check, checkInteger, DivergenceError, show } from "../core/errors.js";
 import { Network } from "../core/network.js";
 import { Rng, shuffleInPlace } from "../core/rng.js";
@@ -70,9 +70,18 @@ export async function trainOn(pools: PoolSet, network: Network, trainingData: Da
   const plan = options.resume ? planResumedRun(options, options.resume, shape) : planRun(options as TrainOptions, shape);
   network.checkFits(trainingData, "training data");
   check(trainingData.count > 0, "training data has no examples");
-  const test = options.testData;
-  if (test !== undefined) network.checkFits(test, "testData");
+  if (options.testData !== undefined) network.checkFits(options.testData, "testData");
   if (options.validationData !== undefined) network.checkFits(options.validationData, "validationData");
+  if (network.spec.dtype === "float32") {
+    // a float32 network trains on float32 values, whichever path runs it (a float64 dataset is rounded once, here)
+    trainingData = asFloat32(trainingData);
+    options = {
+      ...options,
+      ...(options.testData && { testData: asFloat32(options.testData) }),
+      ...(options.validationData && { validationData: asFloat32(options.validationData) }),
+    };
+  }
+  const test = options.testData;
   const resume = options.resume;
   if (resume) checkResumable(network, trainingData, resume, plan);
   const signal = options.signal;

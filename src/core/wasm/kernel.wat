@@ -21,23 +21,17 @@
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
-;; Writes the positions (i32) and values ({f}, exactly) of the non-zero float32 x[0..n) to idx and val;
-;; returns how many.
+;; Writes the positions (i32) and values ({f}) of the non-zero x[0..n) ({f}) to idx and val; returns how many.
   (func (export "gather") (param $x i32) (param $n i32) (param $idx i32) (param $val i32) (result i32)
-    (local $k i32) (local $count i32) (local $v f32)
+    (local $k i32) (local $count i32) (local $v {f})
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
-        (local.set $v (f32.load (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 2)))))
-        (if (f32.ne (local.get $v) (f32.const 0))
+        (local.set $v ({f}.load (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const {shift})))))
+        (if ({f}.ne (local.get $v) ({f}.const 0))
           (then
             (i32.store (i32.add (local.get $idx) (i32.shl (local.get $count) (i32.const 2))) (local.get $k))
-            ;; @if float32
-            (f32.store (i32.add (local.get $val) (i32.shl (local.get $count) (i32.const 2))) (local.get $v))
-            ;; @endif
-            ;; @if float64
-            (f64.store (i32.add (local.get $val) (i32.shl (local.get $count) (i32.const 3))) (f64.promote_f32 (local.get $v)))
-            ;; @endif
+            ({f}.store (i32.add (local.get $val) (i32.shl (local.get $count) (i32.const {shift}))) (local.get $v))
             (local.set $count (i32.add (local.get $count) (i32.const 1)))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $next)))

@@ -131,11 +131,10 @@ const aligned = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /**
  * Inputs stored by their non-zero entries (compressed sparse rows): example i's are entries
- * [offsets[i], offsets[i + 1]), at positions `indices` (int32) with `values` (the kernel's floats,
- * `valueBytes` each). Byte offsets.
+ * [offsets[i], offsets[i + 1]), at positions `indices` (int32) with `values` (the kernel's floats).
+ * Byte offsets.
  */
 export interface SparseInputs {
-  readonly valueBytes: 4 | 8;
   /** How many examples (rows). */
   readonly count: number;
   /** The most non-zero entries of any one example. */

@@ -563,10 +563,16 @@ function describeRun(
     resumedAfter !== undefined ? ` from ${flags.resume} (after epoch ${resumedAfter})` : initModel === undefined ? "" : ` from ${initModel}`;
   return (
     `training ${net.sizes.join("-")}${from} on ${data.name}: ${sets.join(", ")}\n` +
-    `${act}, ${cost} cost, ${dtype}${net.spec.init === undefined ? "" : `, ${net.spec.init} init`}, η ${flags.eta}, batch ${flags.batch}, ${plural(flags.epochs, "epoch")}, ` +
+    `${act}, ${cost} cost, ${dtype}${net.spec.init === undefined ? "" : `, ${net.spec.init} init`}, η ${flags.eta}, batch ${flags.batch}, ${plural(flags.epochs, "epoch")}, ${rulesText(flags)}` +
     `${threadsText(threads.threads, flags.threads === "auto")}${threads.parallelism === "neurons" && flags.threads !== "auto" ? " sharing the hidden layer's neurons" : ""}, seed ${seed}${flags.shuffle ? "" : ", no shuffle"}` +
     (flags.threads === "auto" ? `\nauto chose ${threads.reason}` : "")
   );
+}
+
+/** Chapter 3's rules the run uses, as "λ 5, μ 0.5, dropout 0.5, " (nothing for plain SGD). */
+function rulesText(flags: Pick<TrainFlags, "lambda" | "momentum" | "dropout">): string {
+  const rules = [["λ", flags.lambda], ["μ", flags.momentum], ["dropout", flags.dropout]] as const;
+  return rules.filter(([, value]) => value !== undefined && value > 0).map(([name, value]) => `${name} ${value}, `).join("");
 }
 
 /** "2 threads (auto)", "3 threads", "in process". */

@@ -1,9 +1,7 @@
-import { jobDatasets, modelMetadataOfSpec, networkOfSpec, trainOptionsOfSpec } from "../service/spec-run.js";
-import { AbortError } from "../core/errors.js";
+import { jobRun, modelMetadataOfSpec, trainOptionsOfSpec } from "../service/spec-run.js";
 import type { Network } from "../core/network.js";
 import { toModelJson, type ModelJson } from "../io/model-format.js";
-import { loadJobData } from "../service/data.js";
-import { checkJobWork, prepareSpec, type JobSpec, type SpecLimits, defaultSpecLimits } from "../service/spec.js";
+import { prepareSpec, type JobSpec, type SpecLimits, defaultSpecLimits } from "../service/spec.js";
 import type { EpochReport, Progress, TrainResult } from "../train/options.js";
 import type { PoolSet } from "../train/pool-set.js";
 import { train, trainOn } from "../train/train.js";
@@ -36,11 +34,7 @@ export interface TrainedJob {
 export async function trainSpec(spec: JobSpec, options: TrainSpecOptions = {}, metadata: Record<string, unknown> = {}): Promise<TrainedJob> {
   const { spec: prepared } = prepareSpec(spec, options.limits ?? defaultSpecLimits);
   const limits = options.limits ?? defaultSpecLimits;
-  const data = await loadJobData(prepared.data, prepared.dtype);
-  checkJobWork(prepared.epochs, data.train.count, limits.maxJobWork);
-  if (options.signal?.aborted) throw new AbortError();
-  const network = networkOfSpec(prepared);
-  const sets = jobDatasets(prepared, data);
+  const { data, network, sets } = await jobRun(prepared, limits.maxJobWork, options.signal);
   const trainOptions = trainOptionsOfSpec(prepared, sets, { signal: options.signal, onProgress: options.onProgress, onEpoch: options.onEpoch, threads: options.threads ?? "auto" });
   const result = await (options.pools ? trainOn(options.pools, network, sets.train, trainOptions) : train(network, sets.train, trainOptions));
   return { network, result, model: toModelJson(network, { ...modelMetadataOfSpec(prepared, data), ...metadata, spec: prepared.summary }) };

@@ -3,8 +3,9 @@ import type { Dataset } from "../core/dataset.js";
 import { holdOut } from "../core/hold-out.js";
 import { Network } from "../core/network.js";
 import type { TrainOptions } from "../train/options.js";
-import type { JobData } from "./data.js";
-import type { PreparedSpec } from "./spec.js";
+import { AbortError } from "../core/errors.js";
+import { loadJobData, type JobData } from "./data.js";
+import { checkJobWork, type PreparedSpec } from "./spec.js";
 
 /**
  * The one place a prepared job spec becomes a network and train() options, so the background
@@ -14,6 +15,18 @@ import type { PreparedSpec } from "./spec.js";
 export function networkOfSpec(spec: PreparedSpec): Network {
   const { layers, seed, activation, outputActivation, cost, init, dtype } = spec;
   return Network.create(layers, { seed, activation, outputActivation, cost, init, dtype });
+}
+
+/**
+ * What a job trains, made ready: its data loaded (in its network's dtype) and its size checked
+ * against `maxJobWork`, its network, and its {@link jobDatasets}. An abort while the data loads
+ * throws AbortError.
+ */
+export async function jobRun(spec: PreparedSpec, maxJobWork: number | undefined, signal?: AbortSignal): Promise<{ data: JobData; network: Network; sets: ReturnType<typeof jobDatasets> }> {
+  const data = await loadJobData(spec.data, spec.dtype);
+  checkJobWork(spec.epochs, data.train.count, maxJobWork);
+  if (signal?.aborted) throw new AbortError();
+  return { data, network: networkOfSpec(spec), sets: jobDatasets(spec, data) };
 }
 
 /**

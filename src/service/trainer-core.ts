@@ -1,4 +1,4 @@
-import { jobDatasets, modelMetadataOfSpec, networkOfSpec, trainOptionsOfSpec } from "./spec-run.js";
+import { jobRun, modelMetadataOfSpec, trainOptionsOfSpec } from "./spec-run.js";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
@@ -8,12 +8,11 @@ import { fromModelJson, toModelJson, type ModelJson } from "../io/model-format.j
 import type { Network } from "../core/network.js";
 import { PoolSet } from "../train/pool-set.js";
 import { trainOn } from "../train/train.js";
-import { loadJobData } from "./data.js";
 import { errorInfo, JobStateError, QueueFullError, TrainerClosedError, UnknownJobError } from "./errors.js";
 import { MODEL_CACHE_SIZE, ModelCache } from "./model-cache.js";
 import { predictRows } from "./predict.js";
 import type { JobEvent, JobInfo, Prediction, WireEvent } from "./job.js";
-import { checkJobWork, type PreparedSpec } from "./spec.js";
+import type { PreparedSpec } from "./spec.js";
 
 /** Options of the trainer thread, after validation (see background-trainer.ts). */
 export interface TrainerCoreOptions {
@@ -198,11 +197,7 @@ export class TrainerCore {
     const seconds = (): number => (performance.now() - started) / 1000;
     this.update(job, "started", { status: "running", startedAt: new Date().toISOString() });
     try {
-      const data = await loadJobData(spec.data, spec.dtype);
-      checkJobWork(spec.epochs, data.train.count, this.options.maxJobWork);
-      if (controller.signal.aborted) throw new AbortError();
-      const net = networkOfSpec(spec);
-      const sets = jobDatasets(spec, data);
+      const { data, network: net, sets } = await jobRun(spec, this.options.maxJobWork, controller.signal);
       const options = trainOptionsOfSpec(spec, sets, {
         signal: controller.signal,
         onProgress: (progress) => {

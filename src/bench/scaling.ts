@@ -2,6 +2,9 @@
  * The scaling measurement shared by `npm run bench` (suites/scaling.ts) and `shoal bench`: for each
  * workload of a grid (network × batch × dtype), a fresh training per thread count, all taking turns
  * one epoch each (takeTurns) past their JIT warm-up, then `rounds` measured rounds; `runs` times.
+ * At 2+ threads shoal may be measured with each parallel strategy asked for (the example split, the
+ * neuron split where it can run the workload), taking turns in the same rounds; at 1 thread both
+ * are the same work, measured once (as the example split) and the base of both strategies' speedups.
  * Peers (other trainers, such as the python scripts of python-peers.ts) may join each run's turns,
  * so they are measured under the same conditions as shoal, round by round.
  */
@@ -9,6 +12,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Dataset } from "../core/dataset.js";
 import { Network, type DType } from "../core/network.js";
 import type { StepPhases } from "../parallel/epoch-share.js";
+import type { Parallelism } from "../parallel/shared-state.js";
+import { neuronSplitRefusal, planRun } from "../train/options.js";
 import { train } from "../train/train.js";
 import { addSplit, barrierShare, emptySplit, type Split } from "./stats.js";
 import { pace, trainingContender, warmUpMachine } from "./training.js";
@@ -33,6 +38,12 @@ export interface ScalingGrid {
   readonly dtypes: readonly DType[];
   /** Runs per workload, each with fresh networks (seed run + 1). */
   readonly runs: number;
+  /**
+   * How shoal's threads share each step at 2+ threads, each measured in the same turns (default:
+   * the example split only). The neuron split only where it can run a workload; a workload it
+   * cannot run gets the example split.
+   */
+  readonly strategies?: readonly Parallelism[];
 }
 
 /** One cell of the grid. */
@@ -54,6 +65,8 @@ export interface Measured {
   /** "shoal", or a peer's name. */
   readonly name: string;
   readonly threads: number;
+  /** shoal's: how its threads shared each step (at 1 thread: "examples", the base of both strategies); null for a peer. */
+  readonly strategy: Parallelism | null;
   readonly samples: RateSample[];
   /** Each measured round's examples/s ÷ the same contender's at 1 thread in that round (all rounds, quiet rounds); empty without a 1-thread entry. */
   readonly speedup: Split;
@@ -65,7 +78,11 @@ export interface Measured {
 
 export interface WorkloadResult {
   readonly workload: ScalingWorkload;
-  /** shoal's entries first (in the grid's thread order), then the peers'. */
+  /** The strategies shoal was measured with at 2+ threads (those asked for that can run this workload). */
+  readonly strategies: readonly Parallelism[];
+  /** Why the neuron split was asked for but not measured: its refusal of this workload (neuronSplitRefusal). */
+  readonly neuronSplitRefusal?: string;
+  /** shoal's entries first (in the grid's thread order, each count's strategies in the grid's order), then the peers'. */
   readonly measured: Measured[];
 }
 
@@ -92,19 +109,22 @@ export async function measureScaling(grid: ScalingGrid, data: Dataset, settings:
     for (const sizes of grid.nets) {
       for (const miniBatchSize of grid.batches) {
         const workload: ScalingWorkload = { sizes, miniBatchSize, dtype };
-        settings.log?.(`${sizes.join("-")} batch ${miniBatchSize} ${dtype}: ${grid.runs} run${grid.runs === 1 ? "" : "s"}`);
+        const { strategies, refusal } = workloadStrategies(grid.strategies ?? ["examples"], workload, data);
+        const split = strategies.length > 1 ? `, ${strategies.join(" and ")} split` : "";
+        settings.log?.(`${sizes.join("-")} batch ${miniBatchSize} ${dtype}: ${grid.runs} run${grid.runs === 1 ? "" : "s"}${split}`);
         let measured: Measured[] | undefined;
         for (let run = 0; run < grid.runs; run++) {
           await sleep(pauseMs);
-          const entries: PeerEntry[] = [
-            ...grid.threads.map((threads) => ({
+          const entries: (PeerEntry & { readonly strategy: Parallelism | null })[] = [
+            ...grid.threads.flatMap((threads) => (threads === 1 ? (["examples"] as const) : strategies).map((strategy) => ({
               name: "shoal",
               threads,
-              contender: trainingContender({ network: Network.create(sizes, { seed: run + 1, dtype }), data, options: { miniBatchSize, eta: 3.0, seed: run + 1, threads, parallelism: "examples" as const } }, String(threads)),
-            })),
-            ...(settings.peers?.(workload, run) ?? []),
+              strategy,
+              contender: trainingContender({ network: Network.create(sizes, { seed: run + 1, dtype }), data, options: { miniBatchSize, eta: 3.0, seed: run + 1, threads, parallelism: strategy } }, `${threads} ${strategy}`),
+            }))),
+            ...(settings.peers?.(workload, run) ?? []).map((peer) => ({ ...peer, strategy: null })),
           ];
-          measured ??= entries.map(({ name, threads }) => ({ name, threads, samples: [], speedup: emptySplit(), barrierShare: emptySplit(), steal: [] }));
+          measured ??= entries.map(({ name, threads, strategy }) => ({ name, threads, strategy, samples: [], speedup: emptySplit(), barrierShare: emptySplit(), steal: [] }));
           const turns = await takeTurns<RateSample>(entries.map((e) => e.contender), {
             rounds,
             // past the JIT warm-up: see epochsInTurn
@@ -119,9 +139,23 @@ export async function measureScaling(grid: ScalingGrid, data: Dataset, settings:
             if (t.samples.every((s) => s.phases)) addSplit(into.barrierShare, turnValues(t, (s) => barrierShare(s.phases!)));
           });
         }
-        results.push({ workload, measured: measured ?? [] });
+        results.push({ workload, strategies, ...(refusal !== undefined && { neuronSplitRefusal: refusal }), measured: measured ?? [] });
       }
     }
   }
   return results;
+}
+
+/**
+ * The strategies of `asked` that can run `workload` (the example split when none can), and why the
+ * neuron split cannot, if it was asked for. The kernel is the one train() picks for the workload's
+ * dtype (planRun decides, so this follows it), the layers network.py's (those of Network.create).
+ */
+function workloadStrategies(asked: readonly Parallelism[], { sizes, miniBatchSize, dtype }: ScalingWorkload, data: Dataset): { strategies: Parallelism[]; refusal?: string } {
+  if (!asked.includes("neurons")) return { strategies: [...asked] };
+  const layers = Network.create(sizes, { seed: 1, dtype }).spec;
+  const { kernel } = planRun({ epochs: 1, miniBatchSize, eta: 3.0, seed: 1, threads: 2, parallelism: "examples" }, { sizes, dtype, data, layers });
+  const refusal = neuronSplitRefusal(sizes, kernel, layers, miniBatchSize);
+  if (refusal === undefined) return { strategies: [...asked] };
+  return { strategies: ["examples"], refusal };
 }

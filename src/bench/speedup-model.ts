@@ -1,14 +1,17 @@
 /**
- * A speedup model for thread counts beyond those measured: the measured 1-thread step, split over
- * n threads as the cost model of `threads: "auto"` splits it (src/train/auto-threads.ts, reused,
- * not copied), plus that model's synchronisation per step (barriers, weights crossing cores).
- *   T(1) = measured: miniBatchSize ÷ examples/s at 1 thread
- *   T(n) = T(1) / (min(n, m) · efficiency) + sync(n)          n ≥ 2
- *   sync(n) = stepMicros(n) − stepMicros(1) / (min(n, m) · efficiency)
- * So it agrees with the machine at 1 thread by construction, and beyond that it is a model: its
- * constants were fitted on the reference machine (see referenceCosts).
+ * A speedup model for thread counts beyond those measured, per parallel strategy: the cost model of
+ * `threads: "auto"` and `parallelism: "auto"` (src/train/auto-threads.ts, reused, not copied),
+ * with its compute rescaled so that its 1-thread step is the one measured on this machine. Its
+ * synchronisation (barriers, weights crossing cores) keeps the reference machine's constants:
+ *   k = T(1) measured ÷ T(1) of the cost model      (T(1) = miniBatchSize ÷ examples/s at 1 thread)
+ *   examples: T(n) = k · T(1)_model / (min(n, m) · efficiency) + sync(n)     (stepMicros)
+ *   neurons:  T(n) = k · T(1)_model · (share / split + 1 − share) + barrier  (neuronStepMicros)
+ * So it agrees with the machine at 1 thread by construction (both strategies' 1-thread step is the
+ * same work), and beyond that it is a model: its constants were fitted on the reference machine
+ * (see referenceCosts).
  */
-import { referenceCosts, stepMicros, type CostModel, type Workload } from "../train/auto-threads.js";
+import type { KernelName, Parallelism } from "../parallel/shared-state.js";
+import { neuronStepMicros, referenceCosts, stepMicros, type CostModel, type Workload } from "../train/auto-threads.js";
 
 /** A modelled point: examples/s and speedup against the measured 1 thread. */
 export interface ModelPoint {
@@ -17,16 +20,32 @@ export interface ModelPoint {
   readonly speedup: number;
 }
 
-/** The model's points at `threads` for `work`, from its measured 1-thread examples/s. */
-export function modelSpeedups(work: Workload, oneThread: number, threads: readonly number[], costs: CostModel = referenceCosts): ModelPoint[] {
+/**
+ * Why the model cannot predict `strategy` for `work`, or undefined when it can. The cost model's
+ * neuron split was fitted on the wasm kernel's (bench:parallelism); the TypeScript kernel's is only
+ * measured.
+ */
+export function modelRefusal(work: Workload, strategy: Parallelism): string | undefined {
+  if (strategy === "neurons" && work.kernel !== "wasm") return `the cost model's neuron split is the wasm kernel's, and this workload runs on the ${work.kernel} kernel`;
+  return undefined;
+}
+
+/** The model's points at `threads` for `work` split by `strategy`, from its measured 1-thread examples/s. */
+export function modelSpeedups(work: Workload, oneThread: number, threads: readonly number[], strategy: Parallelism = "examples", costs: CostModel = referenceCosts): ModelPoint[] {
   if (!(oneThread > 0)) throw new Error(`the 1-thread examples/s must be positive, got ${oneThread}`);
+  const refusal = modelRefusal(work, strategy);
+  if (refusal !== undefined) throw new Error(`no model of parallelism ${strategy}: ${refusal}`);
   const measuredStep = (1e6 * work.miniBatchSize) / oneThread; // µs
-  const modelOne = stepMicros(work, 1, costs);
+  const local = scaledCompute(costs, measuredStep / stepMicros(work, 1, costs));
   return threads.map((n) => {
     if (n === 1) return { threads: 1, examplesPerSecond: oneThread, speedup: 1 };
-    const parallel = Math.min(n, work.miniBatchSize) * costs.efficiency;
-    const sync = stepMicros(work, n, costs) - modelOne / parallel;
-    const step = measuredStep / parallel + sync;
+    const step = strategy === "neurons" ? neuronStepMicros(work, n, local) : stepMicros(work, n, local);
     return { threads: n, examplesPerSecond: (1e6 * work.miniBatchSize) / step, speedup: measuredStep / step };
   });
+}
+
+/** `costs` with every thread's compute k times as long (its per-example and per-multiply-add costs), the synchronisation as it was. */
+function scaledCompute(costs: CostModel, k: number): CostModel {
+  const scale = (perKernel: Readonly<Record<KernelName, number>>): Record<KernelName, number> => ({ wasm: k * perKernel.wasm, js: k * perKernel.js });
+  return { ...costs, perExample: scale(costs.perExample), perMultiplyAdd: scale(costs.perMultiplyAdd) };
 }

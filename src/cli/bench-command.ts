@@ -43,6 +43,8 @@ export function addBenchCommand(program: Command): Command {
     .addOption(new Option("--nets <list>", "networks, comma-separated, sizes dash-separated (default: 784-30-10,784-100-10,784-256-128-10; --quick: 784-30-10)").argParser(nets))
     .addOption(new Option("--batches <list>", "mini-batch sizes, comma-separated (default: 10,100; --quick: 10)").argParser(list(integer("--batches"))))
     .addOption(new Option("--dtypes <list>", `parameter precisions, comma-separated: ${dtypes.join(", ")}`).default(["float32"], "float32").argParser(list(oneOf("--dtypes", dtypes))))
+    .addOption(new Option("--parallelism <which>", "strategies to measure at 2+ threads: examples (threads share a batch's examples), neurons (its hidden neurons; where the network takes it), or both")
+      .default("both").argParser(oneOf("--parallelism", ["examples", "neurons", "both"] as const)))
     .addOption(new Option("--runs <n>", "runs per workload, each with fresh networks taking turns (default: 3; --quick: 1)").argParser(integer("--runs")))
     .option("--quick", "a smoke run in seconds: 500 training digits, barely warm, one round (its numbers mean little)")
     .addOption(new Option("--model-threads <n>", "model the speedup up to this many threads").default(8).argParser(integer("--model-threads")))

@@ -38,7 +38,7 @@ export function addBenchCommand(program: Command): Command {
   const cores = availableParallelism();
   const bench = program
     .command("bench")
-    .description("measure training examples/s at 1…N threads on this machine (networks × batches × dtypes on the bundled digits), with a speedup model beyond the counts measured")
+    .description("measure training examples/s at 1…N threads on this machine with both parallel strategies (networks × batches × dtypes on the bundled digits), with a speedup model beyond the counts measured and what auto would choose")
     .addOption(new Option("--threads <list>", `thread counts to measure, comma-separated, 1 among them (default: 1,${cores}: this machine's cores)`).argParser(threadCounts))
     .addOption(new Option("--nets <list>", "networks, comma-separated, sizes dash-separated (default: 784-30-10,784-100-10,784-256-128-10; --quick: 784-30-10)").argParser(nets))
     .addOption(new Option("--batches <list>", "mini-batch sizes, comma-separated (default: 10,100; --quick: 10)").argParser(list(integer("--batches"))))
@@ -51,7 +51,7 @@ export function addBenchCommand(program: Command): Command {
     .option("--peers", "also measure the numpy and PyTorch peers (network.py in python) at 1 and N threads, in the same turns")
     .option("--python <exe>", "--peers: the python to run them with", "python3")
     .option("--json <file>", "write the measurements (and the model's points) as JSON")
-    .addOption(new Option("--svg <file.svg>", "write the efficiency plot: speedup vs threads, the ideal line, one line per workload (model dashed)")
+    .addOption(new Option("--svg <file.svg>", "write the efficiency plot: speedup vs threads, the ideal line, one line per workload and strategy (neurons dashed, model faint)")
       .argParser(fileWithExtension("--svg", ".svg", "the plot is written as SVG")))
     .option("--force", "overwrite --json and --svg files that exist")
     .addHelpText("after", [
@@ -60,6 +60,7 @@ export function addBenchCommand(program: Command): Command {
       "  shoal bench                                 # 1 and all cores; 3 networks × batch 10 and 100",
       "  shoal bench --threads 1,2,4 --nets 784-100-10 --batches 10 --json scaling.json --svg scaling.svg",
       "  shoal bench --quick --peers                 # a smoke run beside numpy and PyTorch, where python has them",
+      "  shoal bench --parallelism examples          # only the example split at 2+ threads",
     ].join("\n"));
   bench.action(async () => {
     const { benchCommand } = await import("./bench-run.js");

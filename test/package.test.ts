@@ -49,10 +49,11 @@ describe("the packed package, installed into an empty project", () => {
     const python = join(app, "fake-python");
     writeFileSync(python, `#!/bin/sh\nexec "${process.execPath}" "${join(root, "test/fixtures/fake-python.mjs")}" peers "$@"\n`, { mode: 0o755 });
     const { stdout } = await run("npx", ["shoal", "bench", "--quick", "--threads", "1", "--model-threads", "2", "--peers", "--python", python], { cwd: app, timeout: 120_000 });
-    expect(stdout).toMatch(/\| 784-30-10 \| 10 \| float32 \| shoal \| 1 \| measured \| [\d,]+ \(/);
-    expect(stdout).toMatch(/\| shoal \| 2 \| model \| ≈[\d,]+ \|/);
-    expect(stdout).toMatch(/\| numpy \| 1 \| measured \| 2,000 /);
-    expect(stdout).toMatch(/\| torch \| 1 \| measured \| 1,000 /);
+    expect(stdout).toMatch(/\| 784-30-10 \| 10 \| float32 \| shoal \| examples \| 1 \| measured \| [\d,]+ \(/);
+    expect(stdout).toMatch(/\| shoal \| examples \| 2 \| model \| ≈[\d,]+ \|/);
+    expect(stdout).toMatch(/\| shoal \| neurons \| 2 \| model \| ≈[\d,]+ \|/);
+    expect(stdout).toMatch(/\| numpy \| – \| 1 \| measured \| 2,000 /);
+    expect(stdout).toMatch(/\| torch \| – \| 1 \| measured \| 1,000 /);
   }, 150_000);
 
   it("serves the dashboard: its page, its files, uPlot from the installed dependencies and the compiled centring", async () => {

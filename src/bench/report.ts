@@ -54,7 +54,7 @@ const kernelOf = (dtype: DType): KernelName => (dtype === "float32" ? "wasm" : "
 const workloadName = (r: Pick<ReportRow, "network" | "batch" | "dtype">): string => `${r.network.join("-")} batch ${r.batch} ${r.dtype}`;
 
 const workOf = ({ workload }: WorkloadResult, settings: ModelSettings): Workload =>
-  ({ sizes: workload.sizes, miniBatchSize: workload.miniBatchSize, kernel: kernelOf(workload.dtype), inputDensity: settings.inputDensity });
+  ({ sizes: workload.sizes, miniBatchSize: workload.miniBatchSize, kernel: kernelOf(workload.dtype), dtype: workload.dtype, inputDensity: settings.inputDensity });
 
 /**
  * The report's rows: per workload, each contender's measured rows, then shoal's model at 1 …

@@ -13,7 +13,7 @@ import type { Dataset } from "../core/dataset.js";
 import { Network, type DType } from "../core/network.js";
 import type { StepPhases } from "../parallel/epoch-share.js";
 import type { Parallelism } from "../parallel/shared-state.js";
-import { neuronSplitRefusal, planRun } from "../train/options.js";
+import { kernelChoice, neuronSplitRefusal } from "../train/options.js";
 import { train } from "../train/train.js";
 import { addSplit, barrierShare, emptySplit, type Split } from "./stats.js";
 import { pace, trainingContender, warmUpMachine } from "./training.js";
@@ -109,7 +109,7 @@ export async function measureScaling(grid: ScalingGrid, data: Dataset, settings:
     for (const sizes of grid.nets) {
       for (const miniBatchSize of grid.batches) {
         const workload: ScalingWorkload = { sizes, miniBatchSize, dtype };
-        const { strategies, refusal } = workloadStrategies(grid.strategies ?? ["examples"], workload, data);
+        const { strategies, refusal } = workloadStrategies(grid.strategies ?? ["examples"], workload);
         const split = strategies.length > 1 ? `, ${strategies.join(" and ")} split` : "";
         settings.log?.(`${sizes.join("-")} batch ${miniBatchSize} ${dtype}: ${grid.runs} run${grid.runs === 1 ? "" : "s"}${split}`);
         let measured: Measured[] | undefined;
@@ -148,14 +148,13 @@ export async function measureScaling(grid: ScalingGrid, data: Dataset, settings:
 
 /**
  * The strategies of `asked` that can run `workload` (the example split when none can), and why the
- * neuron split cannot, if it was asked for. The kernel is the one train() picks for the workload's
- * dtype (planRun decides, so this follows it), the layers network.py's (those of Network.create).
+ * neuron split cannot, if it was asked for. The kernel is the one train() picks for a neuron split
+ * of the workload's dtype (kernelChoice, so this follows it), the layers network.py's (those of Network.create).
  */
-function workloadStrategies(asked: readonly Parallelism[], { sizes, miniBatchSize, dtype }: ScalingWorkload, data: Dataset): { strategies: Parallelism[]; refusal?: string } {
+function workloadStrategies(asked: readonly Parallelism[], { sizes, miniBatchSize, dtype }: ScalingWorkload): { strategies: Parallelism[]; refusal?: string } {
   if (!asked.includes("neurons")) return { strategies: [...asked] };
   const layers = Network.create(sizes, { seed: 1, dtype }).spec;
-  const { kernel } = planRun({ epochs: 1, miniBatchSize, eta: 3.0, seed: 1, threads: 2, parallelism: "examples" }, { sizes, dtype, data, layers });
-  const refusal = neuronSplitRefusal(sizes, kernel, layers, miniBatchSize);
+  const refusal = neuronSplitRefusal(sizes, kernelChoice("auto", dtype, 2, "neurons"), layers, miniBatchSize, 0, dtype);
   if (refusal === undefined) return { strategies: [...asked] };
   return { strategies: ["examples"], refusal };
 }

@@ -10,8 +10,8 @@
  * same work), and beyond that it is a model: its constants were fitted on the reference machine
  * (see referenceCosts).
  */
-import type { KernelName, Parallelism } from "../parallel/shared-state.js";
-import { neuronStepMicros, referenceCosts, stepMicros, type CostModel, type Workload } from "../train/auto-threads.js";
+import type { Parallelism } from "../parallel/shared-state.js";
+import { costedKernel, neuronStepMicros, referenceCosts, stepMicros, type CostModel, type CostedKernel, type Workload } from "../train/auto-threads.js";
 
 /** A modelled point: examples/s and speedup against the measured 1 thread. */
 export interface ModelPoint {
@@ -22,11 +22,12 @@ export interface ModelPoint {
 
 /**
  * Why the model cannot predict `strategy` for `work`, or undefined when it can. The cost model's
- * neuron split was fitted on the wasm kernel's (bench:parallelism); the TypeScript kernel's is only
+ * neuron split was fitted on the float32 wasm kernel's (bench:parallelism); another kernel's is only
  * measured.
  */
 export function modelRefusal(work: Workload, strategy: Parallelism): string | undefined {
-  if (strategy === "neurons" && work.kernel !== "wasm") return `the cost model's neuron split is the wasm kernel's, and this workload runs on the ${work.kernel} kernel`;
+  const kernel = costedKernel(work);
+  if (strategy === "neurons" && kernel !== "wasm") return `the cost model's neuron split is the float32 wasm kernel's, and this workload runs on the ${kernel === "wasm64" ? "float64 wasm" : kernel} kernel`;
   return undefined;
 }
 
@@ -46,6 +47,6 @@ export function modelSpeedups(work: Workload, oneThread: number, threads: readon
 
 /** `costs` with every thread's compute k times as long (its per-example and per-multiply-add costs), the synchronisation as it was. */
 function scaledCompute(costs: CostModel, k: number): CostModel {
-  const scale = (perKernel: Readonly<Record<KernelName, number>>): Record<KernelName, number> => ({ wasm: k * perKernel.wasm, js: k * perKernel.js });
+  const scale = (perKernel: Readonly<Record<CostedKernel, number>>): Record<CostedKernel, number> => ({ wasm: k * perKernel.wasm, wasm64: k * perKernel.wasm64, js: k * perKernel.js });
   return { ...costs, perExample: scale(costs.perExample), perMultiplyAdd: scale(costs.perMultiplyAdd) };
 }

@@ -168,7 +168,7 @@ describe("shoal bench --parallelism: the strategies measured", () => {
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
     const refusal = "784-20-20-10 batch 10 float32, 784-20-20-10 batch 10 float64: the example split only (the neuron split cannot run it: parallelism neurons takes networks of one hidden layer, this one is 784-20-20-10).";
-    const noModel = "784-30-10 batch 10 float64: no model rows for the neuron split (the cost model's neuron split is the float32 wasm kernel's, and this workload runs on the js kernel): measured only.";
+    const noModel = "784-30-10 batch 10 float64: no model rows for the neuron split (the cost model's neuron split is the float32 wasm kernel's, and a float64 network splits by neurons on the js kernel): measured only.";
     expect(r.stdout.split("\n").filter((line) => line.includes("neuron split"))).toEqual([refusal, noModel]);
     const { rows, notes } = JSON.parse(await readFile(json, "utf8")) as Report;
     expect(notes).toEqual([refusal, noModel]);
@@ -244,7 +244,7 @@ describe("the speedup model", () => {
     expect(modelRefusal(work, "neurons")).toBeUndefined();
     expect(modelRefusal(js, "examples")).toBeUndefined();
     expect(modelRefusal(js, "neurons")).toBe("the cost model's neuron split is the float32 wasm kernel's, and this workload runs on the js kernel");
-    expect(modelRefusal({ ...work, dtype: "float64" }, "neurons")).toBe("the cost model's neuron split is the float32 wasm kernel's, and this workload runs on the float64 wasm kernel");
+    expect(modelRefusal({ ...work, dtype: "float64" }, "neurons")).toBe("the cost model's neuron split is the float32 wasm kernel's, and a float64 network splits by neurons on the js kernel");
     expect(modelRefusal({ ...work, dtype: "float64" }, "examples")).toBeUndefined();
     expect(() => modelSpeedups(js, 1000, [2], "neurons")).toThrow(/no model of parallelism neurons: the cost model's neuron split is the float32 wasm kernel's/);
   });

@@ -3,7 +3,7 @@
  * thread counts measured), as a table, as JSON, and as an efficiency plot.
  */
 import type { DType } from "../core/network.js";
-import type { KernelName, Parallelism } from "../parallel/shared-state.js";
+import type { Parallelism } from "../parallel/shared-state.js";
 import type { Workload } from "../train/auto-threads.js";
 import type { PlotSpec } from "./results.js";
 import type { WorkloadResult } from "./scaling.js";
@@ -50,11 +50,10 @@ export interface ModelSettings {
   readonly inputDensity: number;
 }
 
-const kernelOf = (dtype: DType): KernelName => (dtype === "float32" ? "wasm" : "js");
 const workloadName = (r: Pick<ReportRow, "network" | "batch" | "dtype">): string => `${r.network.join("-")} batch ${r.batch} ${r.dtype}`;
 
 const workOf = ({ workload }: WorkloadResult, settings: ModelSettings): Workload =>
-  ({ sizes: workload.sizes, miniBatchSize: workload.miniBatchSize, kernel: kernelOf(workload.dtype), dtype: workload.dtype, inputDensity: settings.inputDensity });
+  ({ sizes: workload.sizes, miniBatchSize: workload.miniBatchSize, kernel: "wasm", dtype: workload.dtype, inputDensity: settings.inputDensity });
 
 /**
  * The report's rows: per workload, each contender's measured rows, then shoal's model at 1 …

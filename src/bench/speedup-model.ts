@@ -27,7 +27,8 @@ export interface ModelPoint {
  */
 export function modelRefusal(work: Workload, strategy: Parallelism): string | undefined {
   const kernel = costedKernel(work);
-  if (strategy === "neurons" && kernel !== "wasm") return `the cost model's neuron split is the float32 wasm kernel's, and this workload runs on the ${kernel === "wasm64" ? "float64 wasm" : kernel} kernel`;
+  if (strategy === "neurons" && kernel === "wasm64") return "the cost model's neuron split is the float32 wasm kernel's, and a float64 network splits by neurons on the js kernel";
+  if (strategy === "neurons" && kernel !== "wasm") return `the cost model's neuron split is the float32 wasm kernel's, and this workload runs on the ${kernel} kernel`;
   return undefined;
 }
 

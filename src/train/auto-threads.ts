@@ -31,7 +31,7 @@ export interface CostModel {
   readonly barrier: number;
   /** µs more per barrier for each thread beyond 2 (modelled: one more contended arrival each). */
   readonly barrierPerExtraThread: number;
-  /** ns per parameter that reaches another core each step. */
+  /** ns per float32 parameter that reaches another core each step (a float64 one counts twice: twice the bytes). */
   readonly crossing: number;
   /** How much faster (×) more threads must be predicted to be to take them. */
   readonly minGain: number;
@@ -55,12 +55,16 @@ export interface CostModel {
  * makes the same choices. A first fit to issue 17's quiet Intel table (barrier 4 µs, efficiency
  * 0.83, crossing 0.275 ns) predicted 2 threads for 784-256-128-10 at batch 10, which ran at 0.92×
  * of 1 thread here: the constants belong to a machine, and `npm run bench:auto` prints them
- * refitted to the one it runs on. The TypeScript kernel's are this machine's float64 scaling table
+ * refitted to the one it runs on. The float64 wasm kernel's ("wasm64") are the one-thread fit of
+ * `npm run bench:auto -- --dtype float64` (bench/RESULTS.md, section auto-threads-float64,
+ * 2026-12-02: 4.8–75 µs per example); with a float64 parameter's crossing counted twice, the
+ * shared constants then predict its 2 ÷ 1 thread ratios as 0.86×, 1.35×, 0.85×, 1.35×, 1.04×,
+ * 1.39× where it measured 0.84×, 1.15×, 0.77×, 1.38×, 1.08×, 1.76×. The TypeScript kernel's are this machine's float64 scaling table
  * in bench/RESULTS.md (2026-12-01): its steps are long enough that every core pays off.
  */
 export const referenceCosts: CostModel = {
-  perExample: { wasm: 1.68, wasm64: 1.68, js: 22.6 },
-  perMultiplyAdd: { wasm: 0.13, wasm64: 0.26, js: 5.4 },
+  perExample: { wasm: 1.68, wasm64: 2.1, js: 22.6 },
+  perMultiplyAdd: { wasm: 0.13, wasm64: 0.366, js: 5.4 },
   efficiency: 0.72,
   barrier: 4.75,
   barrierPerExtraThread: 0.5,
@@ -154,7 +158,8 @@ function stepParts(work: Workload, threads: number, costs: CostModel): { compute
   const barrier = costs.barrier + costs.barrierPerExtraThread * (threads - 2);
   return {
     compute: one / (Math.min(threads, m) * costs.efficiency),
-    sync: barriers * barrier + (costs.crossing * params * (threads - 1)) / threads / 1000,
+    // a float64 parameter is two float32s' bytes to move between cores
+    sync: barriers * barrier + (costs.crossing * (work.dtype === "float64" ? 2 : 1) * params * (threads - 1)) / threads / 1000,
   };
 }
 

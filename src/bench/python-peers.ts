@@ -41,7 +41,8 @@ export interface PeerCheck {
   readonly notes: string[];
 }
 
-// Runs without any peer library, so it can say which are missing; numpy ≥ 1.25 names its BLAS in show_config's dicts, older ones in __config__.
+// Runs without any peer library, so it can say which are missing. numpy's BLAS: the one loaded, by
+// threadpoolctl where it is installed; else numpy ≥ 1.25 names its build's in show_config's dicts, older ones in __config__.
 const probe = `
 import json, sys
 facts = {"python": sys.version.split()[0], "numpy": None, "numpyBlas": None, "torch": None, "torchBlas": None}
@@ -49,8 +50,19 @@ try:
     import numpy
     facts["numpy"] = numpy.__version__
     try:
-        blas = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        facts["numpyBlas"] = blas.get("name") if blas.get("found", True) else None
+        # the BLAS numpy has loaded: Debian's numpy is built against the reference "blas" and gets
+        # OpenBLAS at run time through the alternatives system (libopenblas0-pthread), which its
+        # build config cannot show
+        import threadpoolctl
+        loaded = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+        if loaded:
+            facts["numpyBlas"] = loaded[0].get("internal_api")
+    except Exception:
+        pass
+    try:
+        if facts["numpyBlas"] is None:
+            blas = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
+            facts["numpyBlas"] = blas.get("name") if blas.get("found", True) else None
     except Exception:
         libraries = getattr(numpy.__config__, "blas_opt_info", {}).get("libraries")
         facts["numpyBlas"] = ",".join(libraries) if libraries else None

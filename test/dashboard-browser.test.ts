@@ -165,7 +165,7 @@ describe("the dashboard in headless Chromium", () => {
 
   it("shows a job training (screenshot), then cancels it with its button", async () => {
     await page.fill('input[name="data.limit"]', "");
-    await page.fill('input[name="layers"]', "784,100,10");
+    await page.fill('input[name="layers"]', "784,600,10"); // epochs longer than the 100 ms between progress events, so the bar moves within one
     await page.fill('input[name="epochs"]', "300");
     await page.fill('input[name="name"]', "long run");
     await page.click('#submit-form button[type="submit"]');
